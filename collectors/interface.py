@@ -1,0 +1,46 @@
+"""What a collector is: a frozen record of a read-only shell command and a pure parser.
+
+A collector runs as one section of the per-host script (drift.script). Its parser gets that
+section's stdout as text and returns facts keyed by a `/`-separated fact path whose first segment
+is the category, e.g. ``packages/deb/libssl3``. Parsers do no I/O; anything they cannot read
+raises CollectError, which fails that collector only. A failed command is never turned into an
+empty result: the section's exit status is checked before `parse` is called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Union
+
+Json = Union[None, bool, int, float, str, list["Json"], dict[str, "Json"]]
+Facts = dict[str, Json]
+
+Category = Literal["packages", "files", "firewall", "topology", "system", "services"]
+CATEGORIES: tuple[Category, ...] = ("packages", "files", "firewall", "topology", "system", "services")
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """The `[collect]` settings a command or parser may depend on."""
+
+    files: tuple[str, ...] = ()
+    python: tuple[str, ...] = ()
+    sysctl: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Collector:
+    name: str
+    category: Category
+    # POSIX sh run on the host. Every path or value from the inventory must go through
+    # shlex.quote. It must only read: no temp files, no state changes.
+    command: Callable[[CollectConfig], str]
+    parse: Callable[[str, CollectConfig], Facts]
+    # If none of these executables exists on the host, the collector is `unsupported`.
+    requires: tuple[str, ...] = ()
+    # Run through `sudo -n` when the inventory says sudo = true.
+    privileged: bool = False
+    # Fact-path globs (fnmatch) that differ by nature between hosts: hostnames, own addresses,
+    # MACs. Recorded in the snapshot, marked, and never reported as drift by default.
+    identity: tuple[str, ...] = ()
+    description: str = field(default="", compare=False)

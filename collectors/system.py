@@ -1,0 +1,7 @@
+"""system collectors."""
+
+from __future__ import annotations
+
+from collectors.interface import Collector
+
+COLLECTORS: tuple[Collector, ...] = ()

@@ -1,0 +1,3 @@
+"""drift: agentless environment drift and parity auditor."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,68 @@
+"""The error hierarchy. The CLI maps these to exit codes in one place (drift.cli)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    DRIFT = 1
+    BAD_INPUT = 2
+    INCOMPLETE = 3
+
+
+class DriftError(Exception):
+    """Base of every error drift raises on purpose."""
+
+
+class InputError(DriftError):
+    """The command cannot run: bad flags, or a file the user gave us is missing or invalid.
+
+    The message names the file, and the line where there is one, so a person can fix it at 3 a.m.
+    """
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.detail = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        if self.path is None:
+            return self.detail
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.detail}"
+
+
+class InventoryError(InputError):
+    pass
+
+
+class SnapshotFileError(InputError):
+    pass
+
+
+class PolicyError(InputError):
+    pass
+
+
+class CollectError(DriftError):
+    """One collector could not turn a host's output into facts. Recorded, never fatal to the run."""
+
+
+class TransportError(DriftError):
+    """A host could not be reached, authenticated or run our script. Recorded on that host."""
+
+
+class HostKeyError(TransportError):
+    pass
+
+
+class AuthError(TransportError):
+    pass
+
+
+class HostTimeout(TransportError):
+    pass
