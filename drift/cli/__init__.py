@@ -1,0 +1,46 @@
+"""The `drift` command. Exceptions become exit codes here, and only here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from drift.cli.app import app
+from drift.environment import Environment
+from drift.errors import DriftError, ExitStatus, InputError
+
+# Recent Typer vendors its own Click, older Typer uses the click package: find the class Typer uses.
+ClickException = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
+
+# Registers the commands on `app`.
+from drift.cli import collect_cmds  # noqa: F401,E402
+
+
+def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args=args, prog_name="drift", standalone_mode=False, obj=env)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except ClickException as exc:
+        exc.show(file=env.stderr)
+        return ExitStatus.BAD_INPUT
+    except (typer.Abort, KeyboardInterrupt):
+        print("drift: interrupted", file=env.stderr)
+        return 130
+    except InputError as exc:
+        print(f"drift: error: {exc}", file=env.stderr)
+        return ExitStatus.BAD_INPUT
+    except DriftError as exc:
+        # Anything else we raise on purpose means parity could not be established.
+        print(f"drift: {exc}", file=env.stderr)
+        return ExitStatus.INCOMPLETE
+    if isinstance(result, int):
+        return result
+    return ExitStatus.OK
+
+
+def entry() -> None:  # pragma: no cover - the console script
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The Typer app, the options every command shares, and helpers to reach the inventory."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from drift import inventory as inventory_io
+from drift.environment import Environment
+from drift.errors import InputError, InventoryError
+from drift.inventory import Inventory
+
+app = typer.Typer(
+    name="drift",
+    help="Agentless environment drift and parity auditor: what differs between staging and prod, "
+    "on which hosts, and does it matter. Read-only, over SSH.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class OutputFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    junit = "junit"
+    html = "html"
+
+
+class Severity(str, enum.Enum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+InventoryOpt = Annotated[Optional[Path], typer.Option(
+    "-i", "--inventory", help="Inventory file (default ./drift.toml, then $DRIFT_INVENTORY).")]
+FormatOpt = Annotated[Optional[OutputFormat], typer.Option("--format", help="Output format (default table).")]
+OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the report to FILE (atomically).")]
+FailOnOpt = Annotated[Optional[Severity], typer.Option(
+    "--fail-on", help="Lowest severity that fails the run (default: the inventory's policy, else high).")]
+CategoryOpt = Annotated[Optional[list[str]], typer.Option(
+    "--category", help="Only this category or collector (repeatable).")]
+JobsOpt = Annotated[Optional[int], typer.Option("--jobs", min=1, help="Hosts collected at once.")]
+TimeoutOpt = Annotated[Optional[float], typer.Option(
+    "--timeout", min=0.1, help="The most one host may take, connecting included; past it the host is failed.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Never colour the output.")]
+
+
+@dataclass
+class Common:
+    env: Environment
+    inventory_path: Path | None = None
+    format: OutputFormat | None = None
+    output: Path | None = None
+    fail_on: Severity | None = None
+    categories: tuple[str, ...] = ()
+    jobs: int | None = None
+    timeout: float | None = None
+    quiet: bool = False
+    verbose: bool = False
+    no_color: bool = False
+
+    @property
+    def fmt(self) -> OutputFormat:
+        return self.format or OutputFormat.table
+
+    def say(self, message: str) -> None:
+        """A line for a person, on stderr, unless --quiet."""
+        if not self.quiet:
+            print(message, file=self.env.stderr)
+
+    def debug(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            print(message, file=self.env.stderr)
+
+    def inventory(self, required: bool = True) -> Inventory | None:
+        if self.inventory_path is not None:
+            path = self.inventory_path.expanduser()
+            return inventory_io.load(path if path.is_absolute() else self.env.cwd / path, self.env.vars)
+        path = inventory_io.default_path(self.env.vars, self.env.cwd)
+        if not path.exists():
+            if required:
+                raise InventoryError("no inventory: create drift.toml or pass -i FILE", path)
+            return None
+        return inventory_io.load(path, self.env.vars)
+
+    def progress_wanted(self) -> bool:
+        return not self.quiet and self.fmt is not OutputFormat.json and self.env.interactive
+
+    def check_categories(self, known: set[str]) -> None:
+        for name in self.categories:
+            if name not in known:
+                raise InputError(f"--category {name!r}: unknown (known: {', '.join(sorted(known))})")
+
+    def emit(self, text: str) -> None:
+        """The command's result: to -o FILE atomically, else stdout."""
+        if self.output is not None:
+            from drift.atomic import write_atomic
+
+            path = self.output if self.output.is_absolute() else self.env.cwd / self.output
+            write_atomic(path, text)
+            self.debug(f"wrote {path}")
+        else:
+            self.env.stdout.write(text if text.endswith("\n") else text + "\n")
+            self.env.stdout.flush()
+
+
+def common(ctx: typer.Context, **options: object) -> Common:
+    env = ctx.obj if isinstance(ctx.obj, Environment) else Environment()
+    cats = options.pop("categories", None) or ()
+    return Common(env=env, categories=tuple(cats), **options)  # type: ignore[arg-type]

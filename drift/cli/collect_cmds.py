@@ -1,0 +1,159 @@
+"""`drift snapshot`, `drift inventory` and `drift collectors`."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from tabulate import tabulate
+
+import collectors as registry
+from drift.cli.app import (CategoryOpt, Common, FormatOpt, InventoryOpt, JobsOpt, NoColorOpt, OutputFormat,
+                           QuietOpt, TimeoutOpt, VerboseOpt, app, common)
+from drift.cli.live import collect_targets, record, resolve_targets
+from drift.errors import DriftError, ExitStatus, InputError
+from drift.inventory import Host
+from drift.sanitize import clean
+from drift.snapshot import Snapshot
+from drift.targets import DEFAULT_COLLECT
+
+
+def _listing_format(c: Common) -> OutputFormat:
+    if c.fmt not in (OutputFormat.table, OutputFormat.json):
+        raise InputError(f"--format {c.fmt.value} is not available for this command (use table or json)")
+    return c.fmt
+
+
+@app.command("snapshot")
+def snapshot_cmd(
+    ctx: typer.Context,
+    targets: Annotated[list[str], typer.Argument(help="Environments, ENV:ROLE, hosts, `local`.")],
+    out_dir: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write one snapshot JSON per host here.")] = None,
+    inventory: InventoryOpt = None, format: FormatOpt = None, category: CategoryOpt = None,
+    jobs: JobsOpt = None, timeout: TimeoutOpt = None,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+) -> int:
+    """Collect facts now; write one snapshot JSON per host to DIR and record them in the store."""
+    c = common(ctx, inventory_path=inventory, format=format, categories=category, jobs=jobs,
+               timeout=timeout, quiet=quiet, verbose=verbose, no_color=no_color)
+    fmt = _listing_format(c)
+    inv = c.inventory(required=False)
+    resolved = resolve_targets(c, inv, targets)
+    offline = [t.name for t in resolved if not t.live]
+    if offline:
+        raise InputError(f"snapshot collects live hosts; {', '.join(offline)} is a snapshot file or directory")
+    snaps = collect_targets(c, inv, resolved)
+    written: dict[str, Path] = {}
+    if out_dir is not None:
+        from drift.atomic import write_atomic
+
+        folder = out_dir if out_dir.is_absolute() else c.env.cwd / out_dir
+        for snap in snaps:
+            written[snap.host] = folder / f"{snap.host}.json"
+            write_atomic(written[snap.host], snap.to_json())
+    record(c, inv, snaps)
+    rows = [_summary(s, written.get(s.host)) for s in snaps]
+    if fmt is OutputFormat.json:
+        c.emit(json.dumps({"schema": "drift.snapshots/1", "snapshots": rows}, indent=2, sort_keys=True))
+    else:
+        table = [[r["host"], r["env"], r["role"], r["status"], r["collectors"], clean(r["error"] or "")[:70]]
+                 for r in rows]
+        c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all", "error"]))
+        for s in snaps:
+            for collector, message in s.errors():
+                c.say(f"{s.host}: {collector + ': ' if collector else ''}{message}")
+    return ExitStatus.INCOMPLETE if any(s.errors() for s in snaps) else ExitStatus.OK
+
+
+def _summary(s: Snapshot, file: Path | None) -> dict[str, object]:
+    ok = sum(r.status == "ok" for r in s.collectors.values())
+    failed = sorted(n for n, r in s.collectors.items() if r.status == "failed")
+    return {
+        "host": s.host, "env": s.env, "role": s.role, "status": "failed" if s.failed or failed else "ok",
+        "error": s.error or (f"collectors failed: {', '.join(failed)}" if failed else None),
+        "collectors": f"{ok}/{len(s.collectors)}" if not s.failed else "-",
+        "collectors_failed": failed, "host_key": dict(s.host_key) if s.host_key else None,
+        "file": str(file) if file else None,
+    }
+
+
+@app.command("inventory")
+def inventory_cmd(
+    ctx: typer.Context,
+    check: Annotated[bool, typer.Option("--check", help="Connect to each host: reachability and host-key status.")] = False,
+    inventory: InventoryOpt = None, format: FormatOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+) -> int:
+    """List environments, roles and hosts; --check connects to each."""
+    c = common(ctx, inventory_path=inventory, format=format, jobs=jobs, timeout=timeout,
+               quiet=quiet, verbose=verbose, no_color=no_color)
+    fmt = _listing_format(c)
+    inv = c.inventory()
+    assert inv is not None
+    hosts = list(inv.hosts())
+    rows = [{"env": h.env, "role": h.role, "host": h.name, "address": h.address,
+             "user": h.ssh.user, "port": h.ssh.port} for h in hosts]
+    status = ExitStatus.OK
+    if check:
+        connector = c.env.ssh_connector()
+        with ThreadPoolExecutor(max_workers=max(1, min(c.jobs or inv.ssh.jobs, len(hosts) or 1))) as pool:
+            checks = list(pool.map(lambda h: _check(h, connector, c.timeout), hosts))
+        for row, result in zip(rows, checks):
+            row.update(result)
+        if any(not r["reachable"] for r in checks):
+            status = ExitStatus.INCOMPLETE
+    if fmt is OutputFormat.json:
+        c.emit(json.dumps({"schema": "drift.inventory/1", "path": str(inv.path), "hosts": rows},
+                          indent=2, sort_keys=True))
+    else:
+        headers = ["env", "role", "host", "address"] + (["reachable", "host key", "error"] if check else [])
+        table = [[r["env"], r["role"], r["host"], r["address"]]
+                 + ([("yes" if r["reachable"] else "NO"), r["host_key"] or "", clean(r["error"] or "")[:60]]
+                    if check else []) for r in rows]
+        c.emit(tabulate(table, headers=headers))
+    return status
+
+
+def _check(host: Host, connector: object, timeout: float | None) -> dict[str, object]:
+    deadline = time.monotonic() + (timeout if timeout is not None else host.ssh.connect_timeout)
+    try:
+        session = connector.open(host, deadline)  # type: ignore[attr-defined]
+    except DriftError as exc:
+        return {"reachable": False, "host_key": None, "error": str(exc)}
+    key = session.host_key
+    session.close()
+    return {"reachable": True, "host_key": f"{key.type} {key.sha256}" if key else None, "error": None}
+
+
+@app.command("collectors")
+def collectors_cmd(
+    ctx: typer.Context, inventory: InventoryOpt = None, format: FormatOpt = None,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+) -> int:
+    """List the collectors and the exact read-only commands each runs on a host."""
+    c = common(ctx, inventory_path=inventory, format=format, quiet=quiet, verbose=verbose, no_color=no_color)
+    fmt = _listing_format(c)
+    inv = c.inventory(required=False)
+    cfg = inv.collect if inv is not None else DEFAULT_COLLECT
+    from drift.script import section_command
+
+    items = [{"name": col.name, "category": col.category, "privileged": col.privileged,
+              "requires": list(col.requires),
+              "command": section_command(col, cfg, inv.ssh.sudo if inv else False) or None}
+             for col in registry.REGISTRY]
+    if fmt is OutputFormat.json:
+        c.emit(json.dumps({"schema": "drift.collectors/1", "collectors": items}, indent=2, sort_keys=True))
+        return ExitStatus.OK
+    blocks = []
+    for item in items:
+        flags = " (privileged: sudo -n when sudo = true)" if item["privileged"] else ""
+        needs = f"  runs only where one of: {', '.join(item['requires'])}" if item["requires"] else ""
+        command = item["command"] or "(nothing: not configured in [collect])"
+        body = "\n".join("    " + line for line in str(command).splitlines())
+        blocks.append(f"{item['name']} [{item['category']}]{flags}\n{needs + chr(10) if needs else ''}{body}")
+    c.emit("\n\n".join(blocks))
+    return ExitStatus.OK

@@ -1,0 +1,81 @@
+"""From TARGET arguments to snapshots: resolve, collect live hosts in parallel, record in the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import collectors as registry
+from drift.cli.app import Common
+from drift.cli.progress import Progress
+from drift.collect import Plan, collect
+from drift.errors import InputError
+from drift.inventory import Host, Inventory
+from drift.snapshot import Snapshot
+from drift.targets import DEFAULT_COLLECT, Target, resolve
+
+
+def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> list[Target]:
+    if not specs:
+        raise InputError("name at least one target")
+    return [resolve(s, inv, c.env.cwd) for s in specs]
+
+
+def plan_for(c: Common, inv: Inventory | None) -> Plan:
+    c.check_categories(registry.known_names())
+    chosen = registry.select(list(inv.collectors) if inv else None)
+    if c.categories:
+        wanted = set(c.categories)
+        chosen = tuple(x for x in chosen if x.category in wanted or x.name in wanted)
+    return Plan(
+        collectors=chosen,
+        config=inv.collect if inv is not None else DEFAULT_COLLECT,
+        timeout=c.timeout,
+        jobs=c.jobs or (inv.ssh.jobs if inv else 32),
+    )
+
+
+def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target]) -> list[Snapshot]:
+    """Collect every live host of `targets` in one pool (each host once)."""
+    hosts: dict[str, Host] = {}
+    local = False
+    for t in targets:
+        local = local or t.local
+        for h in t.hosts:
+            hosts.setdefault(h.name, h)
+    if not hosts:
+        return []
+    plan = plan_for(c, inv)
+    remote = [h for h in hosts.values() if not (local and h.env == "local")]
+    progress = Progress(len(hosts), c.env.stderr, c.progress_wanted())
+    snaps: list[Snapshot] = []
+    try:
+        if remote:
+            snaps += collect(remote, c.env.ssh_connector(), plan, progress)
+        if local:
+            local_hosts = [h for h in hosts.values() if h.env == "local"]
+            snaps += collect(local_hosts, c.env.local_connector(), plan, progress)
+    finally:
+        progress.finish()
+    failed = [s.host for s in snaps if s.failed]
+    if failed:
+        c.say(f"drift: {len(failed)} of {len(snaps)} hosts could not be collected: {', '.join(failed)}")
+    return snaps
+
+
+def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
+    """Every snapshot a command collects goes into the store (spec/cli.md, The store)."""
+    if not snaps:
+        return
+    from drift.store import Store
+
+    path = inv.store_path if inv is not None else _default_store(c)
+    with Store.open(path) as store:
+        store.record(snaps)
+    c.debug(f"recorded {len(snaps)} snapshots in {path}")
+
+
+def _default_store(c: Common) -> Path:
+    raw = c.env.vars.get("DRIFT_STORE")
+    return Path(raw).expanduser() if raw else c.env.cwd / ".drift" / "drift.db"
+
