@@ -108,7 +108,9 @@ class _Parser:
     def inventory(self) -> Inventory:
         doc = self.src.doc
         self.unknown(doc, _TOP_KEYS, "")
-        ssh = self.ssh(self.table(doc, "ssh"), SSHSettings(), "ssh", allow_jobs=True)
+        ssh_table = self.table(doc, "ssh")
+        self.unknown(ssh_table, set(_SSH_TYPES), "ssh")
+        ssh = self.ssh(ssh_table, SSHSettings(), "ssh", allow_jobs=True)
         collect = self.table(doc, "collect")
         self.unknown(collect, _COLLECT_KEYS, "collect")
         names = self.strings(collect, "collectors", "collect")

@@ -57,16 +57,20 @@ class TomlSource:
             return start
         pattern = re.compile(r"(^|[{,])\s*" + _key_regex(key) + r"\s*=")
         seen = 0
-        begin = (start or 1) - 1 if start is not None else 0
+        begin = start - 1 if start is not None else 0
         for index in range(begin, len(self.lines)):
             line = self.lines[index]
-            if index > begin and start is not None and _HEADER.match(line) and not _inside(table, line):
-                break
+            if _HEADER.match(line):
+                if index > begin and start is not None and not _inside(table, line):
+                    break
+                if start is None:  # top-level keys end at the first table
+                    break
             for _ in pattern.finditer(_strip_strings(line)):
                 if seen == nth:
                     return index + 1
                 seen += 1
-        return start
+        # The key may be a table of its own: [table.key] or [[table.key]].
+        return self._table_start(f"{table}.{key}" if table else key) or start
 
     def _table_start(self, table: str) -> int | None:
         if not table:
