@@ -1,7 +1,175 @@
-"""firewall collectors."""
+"""Firewall rules: iptables-save, ip6tables-save and the nftables ruleset.
+
+Facts: `firewall/iptables/<table>/<chain>` (and `ip6tables`) = {"policy": "DROP" | null,
+"rules": [rule text without `-A CHAIN`, in order]}; `firewall/nft/<family> <table>/<chain>` =
+{"type", "hook", "priority", "policy", "rules": [readable rule text, in order]} and
+`firewall/nft/<family> <table>/set <name>` = {"type", "elements"}. Counters and handles are
+stripped: they change by themselves. Tables that iptables-nft manages are skipped in the nft
+facts, since the iptables facts already hold them (one rule, one finding).
+"""
 
 from __future__ import annotations
 
-from collectors.interface import Collector
+import json
+import re
+from typing import Any
 
-COLLECTORS: tuple[Collector, ...] = ()
+from collectors.interface import CollectConfig, Collector, Facts
+from collectors.parsing import load_json
+from drift.errors import CollectError
+
+_COUNTERS = re.compile(r"^\[\d+:\d+\]\s*")
+_RULE_COUNTERS = re.compile(r"(^|\s)-c \d+ \d+(?=\s|$)")
+
+
+def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
+    facts: dict[str, dict[str, Any]] = {}
+    table: str | None = None
+    for number, raw in enumerate(output.splitlines(), 1):
+        line = raw.rstrip("\r")
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith("*"):
+            table = line[1:].strip()
+            continue
+        if table is None:
+            raise CollectError(f"line {number}: rule outside a table: {line[:80]!r}")
+        if line == "COMMIT":
+            table = None
+            continue
+        if line.startswith(":"):
+            parts = line[1:].split(None, 1)
+            if len(parts) != 2:
+                raise CollectError(f"line {number}: bad chain line {line[:80]!r}")
+            chain, rest = parts
+            policy = _COUNTERS.sub("", rest.split(None, 1)[0] if rest.split() else "-")
+            facts[f"firewall/{tool}/{table}/{chain}"] = {"policy": None if policy == "-" else policy, "rules": []}
+            continue
+        if line.startswith("-A ") or line.startswith("[") and " -A " in line:
+            rule = _COUNTERS.sub("", line)
+            parts = rule.split(None, 2)
+            if len(parts) < 2:
+                raise CollectError(f"line {number}: bad rule line {line[:80]!r}")
+            chain = parts[1]
+            text = _RULE_COUNTERS.sub(" ", parts[2] if len(parts) > 2 else "").strip()
+            key = f"firewall/{tool}/{table}/{chain}"
+            if key not in facts:
+                raise CollectError(f"line {number}: rule for undeclared chain {chain!r}")
+            facts[key]["rules"].append(text)
+            continue
+        raise CollectError(f"line {number}: unexpected line {line[:80]!r}")
+    if table is not None:
+        raise CollectError(f"table {table!r} has no COMMIT: output cut short")
+    return dict(facts)
+
+
+# Tables iptables-nft creates; their rules are reported by the iptables collectors.
+_XTABLES = {"filter", "nat", "mangle", "raw", "security"}
+_XCHAINS = {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"}
+
+
+def parse_nft(output: str, cfg: CollectConfig) -> Facts:
+    doc = load_json(output, "nft -j list ruleset")
+    items = doc.get("nftables") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise CollectError("nft -j list ruleset: no nftables list")
+    objects = [(kind, body) for item in items if isinstance(item, dict) for kind, body in item.items()
+               if isinstance(body, dict)]
+    xt = {(b["family"], b["table"]) for k, b in objects
+          if k == "chain" and b.get("table") in _XTABLES and b.get("name") in _XCHAINS and "family" in b}
+    facts: dict[str, dict[str, Any]] = {}
+    for kind, b in objects:
+        if kind not in ("chain", "rule", "set", "map") or (b.get("family"), b.get("table")) in xt:
+            continue
+        try:
+            base = f"firewall/nft/{b['family']} {b['table']}"
+            if kind == "chain":
+                facts[f"{base}/{b['name']}"] = {
+                    "type": b.get("type"), "hook": b.get("hook"), "priority": b.get("prio"),
+                    "policy": b.get("policy"), "rules": []}
+            elif kind == "rule":
+                chain = facts.get(f"{base}/{b['chain']}")
+                if chain is None:
+                    raise CollectError(f"nft: rule for unknown chain {b['chain']!r}")
+                text = render_rule(b.get("expr", []))
+                if b.get("comment"):
+                    text += f' comment "{b["comment"]}"'
+                chain["rules"].append(text)
+            else:
+                elements = b.get("elem", [])
+                facts[f"{base}/{kind} {b['name']}"] = {
+                    "type": b.get("type"), "elements": sorted(_expr(e) for e in elements)}
+        except (KeyError, TypeError) as exc:
+            raise CollectError(f"nft: malformed {kind}: missing {exc}") from None
+    return dict(facts)
+
+
+def render_rule(exprs: list[Any]) -> str:
+    parts = [_statement(e) for e in exprs]
+    return " ".join(p for p in parts if p)
+
+
+def _statement(e: Any) -> str:
+    if not isinstance(e, dict) or len(e) != 1:
+        return _canon(e)
+    (kind, body), = e.items()
+    if kind == "counter":
+        return ""  # counts change on their own: never drift
+    if kind == "match" and isinstance(body, dict):
+        op = body.get("op", "==")
+        left, right = _expr(body.get("left")), _expr(body.get("right"))
+        return f"{left} {right}" if op in ("==", "in") else f"{left} {op} {right}"
+    if kind in ("accept", "drop", "continue", "return"):
+        return kind
+    if kind in ("jump", "goto") and isinstance(body, dict):
+        return f"{kind} {body.get('target')}"
+    if kind == "reject":
+        return "reject" + (f" with {body.get('type')} {body.get('expr')}" if isinstance(body, dict) and body else "")
+    if kind == "log":
+        return "log" + "".join(f' {k} "{v}"' if k == "prefix" else f" {k} {v}"
+                               for k, v in sorted((body or {}).items()))
+    if kind == "limit" and isinstance(body, dict):
+        return f"limit rate {body.get('rate')}/{body.get('per')} burst {body.get('burst')}"
+    if kind in ("snat", "dnat", "masquerade", "redirect"):
+        return kind + ("" if not body else " to " + _expr(body.get("addr")) + (
+            f":{body['port']}" if isinstance(body, dict) and "port" in body else ""))
+    if kind == "xt" and isinstance(body, dict):
+        return f"xt {body.get('type')} {body.get('name')}"
+    return _canon(e)
+
+
+def _expr(x: Any) -> str:
+    if isinstance(x, (str, int, float)) or x is None:
+        return str(x)
+    if isinstance(x, list):
+        return "{ " + ", ".join(_expr(i) for i in x) + " }"
+    if isinstance(x, dict) and len(x) == 1:
+        (kind, body), = x.items()
+        if kind == "payload" and isinstance(body, dict):
+            return f"{body.get('protocol')} {body.get('field')}"
+        if kind in ("meta", "ct") and isinstance(body, dict):
+            return f"{kind} {body.get('key')}" if kind == "ct" or body.get("key") not in (
+                "iifname", "oifname", "iif", "oif") else str(body.get("key"))
+        if kind == "prefix" and isinstance(body, dict):
+            return f"{body.get('addr')}/{body.get('len')}"
+        if kind == "set":
+            return _expr(body)
+        if kind == "range" and isinstance(body, list) and len(body) == 2:
+            return f"{_expr(body[0])}-{_expr(body[1])}"
+    return _canon(x)
+
+
+def _canon(x: Any) -> str:
+    return json.dumps(x, sort_keys=True, separators=(",", ":"))
+
+
+COLLECTORS: tuple[Collector, ...] = (
+    Collector("iptables", "firewall", lambda cfg: "iptables-save",
+              lambda out, cfg: parse_xtables(out, cfg, "iptables"), requires=("iptables-save",),
+              privileged=True, description="IPv4 rules (iptables-save), counters stripped"),
+    Collector("ip6tables", "firewall", lambda cfg: "ip6tables-save",
+              lambda out, cfg: parse_xtables(out, cfg, "ip6tables"), requires=("ip6tables-save",),
+              privileged=True, description="IPv6 rules (ip6tables-save), counters stripped"),
+    Collector("nft", "firewall", lambda cfg: "nft -j list ruleset", parse_nft, requires=("nft",),
+              privileged=True, description="the nftables ruleset, tables of iptables-nft left to iptables"),
+)

@@ -15,6 +15,21 @@ from typing import Callable, Literal, Union
 Json = Union[None, bool, int, float, str, list["Json"], dict[str, "Json"]]
 Facts = dict[str, Json]
 
+class NotApplicable(Exception):
+    """Raised by a parser when its output shows the facts do not exist here (no systemd running).
+
+    The collector is recorded as `unsupported`, like a missing executable, not as failed.
+    """
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Facts plus the paths among them that differ by nature on this host (computed, not globbed)."""
+
+    facts: Facts
+    identity: frozenset[str] = frozenset()
+
+
 Category = Literal["packages", "files", "firewall", "topology", "system", "services"]
 CATEGORIES: tuple[Category, ...] = ("packages", "files", "firewall", "topology", "system", "services")
 
@@ -35,7 +50,7 @@ class Collector:
     # POSIX sh run on the host. Every path or value from the inventory must go through
     # shlex.quote. It must only read: no temp files, no state changes.
     command: Callable[[CollectConfig], str]
-    parse: Callable[[str, CollectConfig], Facts]
+    parse: Callable[[str, CollectConfig], "Facts | Parsed"]
     # If none of these executables exists on the host, the collector is `unsupported`.
     requires: tuple[str, ...] = ()
     # Run through `sudo -n` when the inventory says sudo = true.

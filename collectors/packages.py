@@ -1,7 +1,149 @@
-"""packages collectors."""
+"""Installed packages: dpkg, rpm, apk, and Python distributions per interpreter.
+
+Facts are keyed by manager and name: `packages/deb/libssl3`, `packages/rpm/openssl-libs`,
+`packages/apk/musl`, `packages/pip:/opt/acme/venv/bin/python/requests`. Where a name is installed
+for several architectures (multiarch), each copy is keyed `name:arch`.
+"""
 
 from __future__ import annotations
 
-from collectors.interface import Collector
+import re
+import shlex
 
-COLLECTORS: tuple[Collector, ...] = ()
+from collectors.interface import CollectConfig, Collector, Facts
+from collectors.parsing import fields, lines
+from drift.errors import CollectError
+
+DPKG_COMMAND = "dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\n'"
+RPM_COMMAND = "rpm -qa --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}}:{0}|\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'"
+# The installed database holds exactly what `apk info -v` prints, with name and version apart.
+APK_COMMAND = "grep -E '^[PVA]:' /lib/apk/db/installed"
+
+# Run by each configured interpreter with -I (no user site, no PYTHONPATH). importlib.metadata
+# costs ~70 ms where `pip list` costs ~1 s, and pip need not be installed. The first copy of a
+# distribution on sys.path wins, as at import time.
+_PIP_SCRIPT = (
+    "import importlib.metadata as m, re, sys\n"
+    "seen = set()\n"
+    "for d in m.distributions():\n"
+    "    n = d.metadata['Name']\n"
+    "    if not n: continue\n"
+    "    k = re.sub(r'[-_.]+', '-', n).lower()\n"
+    "    if k in seen: continue\n"
+    "    seen.add(k)\n"
+    "    sys.stdout.write(k + '\\t' + str(d.version) + '\\n')\n"
+)
+
+
+def _keyed(manager: str, rows: list[tuple[str, str, str]]) -> Facts:
+    """rows of (name, version, arch) -> facts, with `name:arch` keys only where a name repeats."""
+    count: dict[str, int] = {}
+    for name, _, _ in rows:
+        count[name] = count.get(name, 0) + 1
+    facts: Facts = {}
+    for name, version, arch in rows:
+        key = f"packages/{manager}/{name}" if count[name] == 1 else f"packages/{manager}/{name}:{arch}"
+        facts[key] = {"version": version, "arch": arch}
+    return facts
+
+
+def parse_dpkg(output: str, cfg: CollectConfig) -> Facts:
+    rows = []
+    for number, line in lines(output):
+        status, name, version, arch = fields(line, 4, number, "status, package, version, architecture")
+        # Second letter of the abbreviated status is the current state: i = installed. Removed
+        # packages with config files left (rc) are not installed.
+        if len(status) < 2 or status[1] != "i":
+            continue
+        if not name or not version:
+            raise CollectError(f"line {number}: empty package name or version")
+        rows.append((name, version, arch))
+    if not rows:
+        raise CollectError("dpkg-query listed no installed packages")
+    return _keyed("deb", rows)
+
+
+def parse_rpm(output: str, cfg: CollectConfig) -> Facts:
+    rows = []
+    for number, line in lines(output):
+        name, epoch, version, release, arch = fields(line, 5, number, "name, epoch, version, release, arch")
+        if name == "gpg-pubkey":  # imported signing keys are listed as packages; they are not software
+            continue
+        full = f"{version}-{release}" if epoch in ("", "0", "(none)") else f"{epoch}:{version}-{release}"
+        rows.append((name, full, arch))
+    if not rows:
+        raise CollectError("rpm listed no installed packages")
+    return _keyed("rpm", rows)
+
+
+def parse_apk(output: str, cfg: CollectConfig) -> Facts:
+    rows: list[tuple[str, str, str]] = []
+    current: dict[str, str] = {}
+
+    def flush() -> None:
+        if current:
+            if "P" not in current or "V" not in current:
+                raise CollectError(f"apk database record without name or version: {current}")
+            rows.append((current["P"], current["V"], current.get("A", "")))
+            current.clear()
+
+    for number, line in lines(output):
+        tag, sep, value = line.partition(":")
+        if not sep or tag not in ("P", "V", "A"):
+            raise CollectError(f"line {number}: expected P:, V: or A:, got {line[:60]!r}")
+        if tag == "P":
+            flush()
+        current[tag] = value
+    flush()
+    if not rows:
+        raise CollectError("the apk database lists no installed packages")
+    return _keyed("apk", rows)
+
+
+def pip_command(cfg: CollectConfig) -> str:
+    if not cfg.python:
+        return ""
+    quoted = " ".join(shlex.quote(p) for p in cfg.python)
+    return (
+        f"for __py in {quoted}; do\n"
+        '  if [ -x "$__py" ]; then printf \'@@python %s\\n\' "$__py"; '
+        f'"$__py" -I -c {shlex.quote(_PIP_SCRIPT)} || exit $?\n'
+        "  else printf '@@absent %s\\n' \"$__py\"; fi\n"
+        "done"
+    )
+
+
+def parse_pip(output: str, cfg: CollectConfig) -> Facts:
+    facts: Facts = {}
+    interpreter: str | None = None
+    seen: set[str] = set()
+    for number, line in lines(output):
+        if line.startswith("@@python ") or line.startswith("@@absent "):
+            interpreter = line.split(" ", 1)[1]
+            seen.add(interpreter)
+            if line.startswith("@@absent "):
+                facts[f"packages/pip:{interpreter}"] = None  # known absent: no such interpreter
+                interpreter = None
+            continue
+        if interpreter is None:
+            raise CollectError(f"line {number}: distribution listed before any interpreter")
+        name, version = fields(line, 2, number, "name, version")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+            raise CollectError(f"line {number}: {name[:60]!r} is not a normalised distribution name")
+        facts[f"packages/pip:{interpreter}/{name}"] = {"version": version}
+    missing = [p for p in cfg.python if p not in seen]
+    if missing:
+        raise CollectError(f"output cut short: nothing for {', '.join(missing)}")
+    return facts
+
+
+COLLECTORS: tuple[Collector, ...] = (
+    Collector("dpkg", "packages", lambda cfg: DPKG_COMMAND, parse_dpkg, requires=("dpkg-query",),
+              description="Debian packages installed (dpkg-query)"),
+    Collector("rpm", "packages", lambda cfg: RPM_COMMAND, parse_rpm, requires=("rpm",),
+              description="RPM packages installed"),
+    Collector("apk", "packages", lambda cfg: APK_COMMAND, parse_apk, requires=("apk",),
+              description="Alpine packages installed (the apk database)"),
+    Collector("pip", "packages", pip_command, parse_pip,
+              description="Python distributions of each [collect] python interpreter (importlib.metadata)"),
+)

@@ -1,7 +1,222 @@
-"""topology collectors."""
+"""Network topology: interfaces, routes, listening sockets, /etc/hosts and DNS resolvers.
+
+Environments built alike but addressed differently must compare equal, so everything derived
+from the host's own addresses is expressed relative to them: a connected route is
+`topology/routes/v4/connected eth0 /24`, a gateway inside an own subnet is `eth0 net+1`, and a
+socket bound to an own address listens on `self`. The addresses and MACs themselves are
+recorded as identity facts.
+"""
 
 from __future__ import annotations
 
-from collectors.interface import Collector
+import ipaddress
+import re
+from typing import Any
 
-COLLECTORS: tuple[Collector, ...] = ()
+from collectors.interface import CollectConfig, Collector, Facts, Parsed
+from collectors.parsing import load_json, split_parts
+from drift.errors import CollectError
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ADDR = "ip -j -d addr show"
+SEP = "@@next"
+
+
+def _links(text: str) -> list[dict[str, Any]]:
+    data = load_json(text, "ip -j addr")
+    if not isinstance(data, list) or not all(isinstance(x, dict) and "ifname" in x for x in data):
+        raise CollectError("ip -j addr: expected a list of interfaces")
+    return data
+
+
+def _own(links: list[dict[str, Any]]) -> list[tuple[str, Address, Network]]:
+    """(interface, own address, its connected network) for every address of the host."""
+    out = []
+    for link in links:
+        for a in link.get("addr_info", []) or []:
+            try:
+                iface = ipaddress.ip_interface(f"{a['local']}/{a['prefixlen']}")
+            except (KeyError, ValueError):
+                continue
+            out.append((str(link["ifname"]), iface.ip, iface.network))
+    return out
+
+
+def parse_interfaces(output: str, cfg: CollectConfig) -> Parsed:
+    facts: Facts = {}
+    identity = set()
+    for link in _links(output):
+        name = str(link["ifname"])
+        base = f"topology/interfaces/{name}"
+        kind = (link.get("linkinfo") or {}).get("info_kind") or link.get("link_type")
+        facts[base] = {"state": link.get("operstate"), "mtu": link.get("mtu"), "kind": kind}
+        facts[base + "/mac"] = link.get("address")
+        facts[base + "/addresses"] = sorted(
+            f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", []) or [] if "local" in a)
+        identity |= {base + "/mac", base + "/addresses"}
+    return Parsed(facts, frozenset(identity))
+
+
+ROUTES = f"{ADDR}; echo {SEP}; ip -j -4 route show table main; echo {SEP}; ip -j -6 route show table main"
+
+
+def _relative(gateway: str, dev: str | None, own: list[tuple[str, Address, Network]]) -> str:
+    try:
+        gw = ipaddress.ip_address(gateway.split("%")[0])
+    except ValueError:
+        return gateway
+    for iface, _, net in own:
+        if gw in net and (dev is None or dev == iface) and net.prefixlen < net.max_prefixlen:
+            return f"{iface} net+{int(gw) - int(net.network_address)}"
+    return gateway
+
+
+def parse_routes(output: str, cfg: CollectConfig) -> Facts:
+    addr, v4, v6 = split_parts(output, SEP, 3, "routes")
+    own = _own(_links(addr))
+    facts: Facts = {}
+    for family, text in (("v4", v4), ("v6", v6)):
+        routes = load_json(text, f"ip -j -{family[1]} route") if text.strip() else []
+        if not isinstance(routes, list):
+            raise CollectError(f"ip -j route ({family}): expected a list")
+        for r in routes:
+            if not isinstance(r, dict) or "dst" not in r:
+                raise CollectError(f"ip -j route ({family}): a route without dst")
+            dev = r.get("dev")
+            dst = str(r["dst"])
+            connected = _connected(dst, dev, r, own)
+            key = f"topology/routes/{family}/{connected or dst}"
+            value: dict[str, Any] = {"dev": dev}
+            if r.get("gateway"):
+                value["via"] = _relative(str(r["gateway"]), dev, own)
+            for field in ("protocol", "metric", "type", "scope"):
+                if r.get(field) is not None and not (field == "scope" and connected):
+                    value[field] = r[field]
+            facts[key] = value
+    return facts
+
+
+def _connected(dst: str, dev: str | None, route: dict[str, Any], own: list[tuple[str, Address, Network]]) -> str:
+    if route.get("protocol") != "kernel" or route.get("gateway"):
+        return ""
+    try:
+        net = ipaddress.ip_network(dst, strict=False)
+    except ValueError:
+        return ""
+    if any(iface == dev and n == net for iface, _, n in own) or (net.version == 6 and net.is_link_local):
+        scope = "link-local" if net.version == 6 and net.is_link_local else "connected"
+        return f"{scope} {dev} /{net.prefixlen}"
+    return ""
+
+
+LISTEN = f"{ADDR}; echo {SEP}; ss -H -l -n -t -u -p"
+_USERS = re.compile(r'\("([^"]*)"')
+
+
+def _bind(raw: str, own: set[Address]) -> tuple[str, str]:
+    """(normalised bind, family) of an ss local-address field without its port."""
+    host = raw.strip("[]").split("%")[0]
+    if host in ("*", "0.0.0.0", "::"):
+        return "*", "v6" if host in ("*", "::") else "v4"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host, "?"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    family = f"v{ip.version}"
+    if ip.is_loopback:
+        return "loopback", family
+    if ip in own:
+        return "self", family
+    return str(ip), family
+
+
+def parse_listen(output: str, cfg: CollectConfig) -> Facts:
+    addr, sockets = split_parts(output, SEP, 2, "listen")
+    own = {ip for _, ip, _ in _own(_links(addr))}
+    found: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(sockets.splitlines(), 1):
+        parts = line.split(None, 6)
+        if not parts:
+            continue
+        if len(parts) < 6 or ":" not in parts[4]:
+            raise CollectError(f"ss line {number}: expected NETID STATE RECV SEND LOCAL PEER, got {line[:80]!r}")
+        proto = parts[0]
+        host, _, port = parts[4].rpartition(":")
+        if not port.isdigit():
+            raise CollectError(f"ss line {number}: bad port in {parts[4][:60]!r}")
+        bind, family = _bind(host, own)
+        entry = found.setdefault(f"topology/listen/{proto}/{bind}:{port}", {"process": None, "families": []})
+        names = sorted(set(_USERS.findall(parts[6]))) if len(parts) > 6 else []
+        if names:
+            merged = set(names) | set(filter(None, (entry["process"] or "").split(",")))
+            entry["process"] = ",".join(sorted(merged))
+        if family not in entry["families"]:
+            entry["families"] = sorted(entry["families"] + [family])
+    return dict(found)
+
+
+HOSTS = "cat /proc/sys/kernel/hostname; echo @@hosts; cat /etc/hosts"
+
+
+def parse_hosts(output: str, cfg: CollectConfig) -> Parsed:
+    head, body = split_parts(output, "@@hosts", 2, "hosts")
+    hostname = head.strip()
+    if not hostname:
+        raise CollectError("hosts: no hostname (output cut short?)")
+    facts: dict[str, list[str]] = {}
+    identity = set()
+    for line in body.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) < 2:
+            continue
+        address, names = words[0], words[1:]
+        own_line = address == "127.0.1.1" or hostname in names or hostname.split(".")[0] in names
+        for name in names:
+            key = f"topology/hosts/{name}"
+            facts.setdefault(key, [])
+            if address not in facts[key]:
+                facts[key].append(address)
+            if own_line:
+                identity.add(key)
+    return Parsed(dict(facts), frozenset(identity))
+
+
+DNS = "if [ -e /etc/resolv.conf ]; then cat /etc/resolv.conf; else echo @@absent; fi"
+
+
+def parse_dns(output: str, cfg: CollectConfig) -> Facts:
+    if output.strip() == "@@absent":
+        return {"topology/dns/nameservers": None, "topology/dns/search": None, "topology/dns/options": None}
+    nameservers: list[str] = []
+    search: list[str] = []
+    options: list[str] = []
+    for line in output.splitlines():
+        words = line.split("#", 1)[0].split(";", 1)[0].split()
+        if not words:
+            continue
+        if words[0] == "nameserver" and len(words) > 1:
+            nameservers.append(words[1])
+        elif words[0] in ("search", "domain"):
+            search = words[1:]  # the last search/domain line wins, as in the resolver
+        elif words[0] == "options":
+            options.extend(words[1:])
+    return {"topology/dns/nameservers": nameservers, "topology/dns/search": search,
+            "topology/dns/options": sorted(set(options))}
+
+
+COLLECTORS: tuple[Collector, ...] = (
+    Collector("interfaces", "topology", lambda cfg: ADDR, parse_interfaces, requires=("ip",),
+              description="interfaces: state, MTU, kind; addresses and MACs as identity"),
+    Collector("routes", "topology", lambda cfg: ROUTES, parse_routes, requires=("ip",),
+              description="IPv4 and IPv6 routes of the main table, relative to own subnets"),
+    Collector("listen", "topology", lambda cfg: LISTEN, parse_listen, requires=("ss",),
+              description="listening TCP and UDP sockets and their processes"),
+    Collector("hosts", "topology", lambda cfg: HOSTS, parse_hosts,
+              description="/etc/hosts entries"),
+    Collector("dns", "topology", lambda cfg: DNS, parse_dns,
+              description="resolv.conf nameservers, search domains and options"),
+)

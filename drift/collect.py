@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from collectors.interface import CollectConfig, Collector
+from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
 from drift.errors import CollectError, DriftError
 from drift.inventory import Host
@@ -103,10 +103,13 @@ def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
     except UnicodeDecodeError as exc:
         return failed(f"output is not valid UTF-8 (byte {exc.start})")
     try:
-        facts = c.parse(text, cfg)
+        parsed = c.parse(text, cfg)
+    except NotApplicable as exc:
+        return CollectorResult(c.name, c.category, "unsupported", clean(str(exc)) or None)
     except CollectError as exc:
         return failed(str(exc))
     except Exception as exc:  # a parser bug must cost one collector, not the run
         return failed(f"parser error ({type(exc).__name__}): {exc}")
-    identity = sorted(p for p in facts if any(fnmatch.fnmatchcase(p, g) for g in c.identity))
+    facts, marked = (parsed.facts, parsed.identity) if isinstance(parsed, Parsed) else (parsed, frozenset())
+    identity = sorted(p for p in facts if p in marked or any(fnmatch.fnmatchcase(p, g) for g in c.identity))
     return CollectorResult(c.name, c.category, "ok", None, facts, tuple(identity))
