@@ -1,0 +1,60 @@
+"""The lab as a session fixture: real SSH hosts, built once, always torn down."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift.environment import Environment
+from tests.lab.lab import Lab, down, unavailable
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory):
+    reason = unavailable()
+    if reason:
+        if os.environ.get("DRIFT_LAB") == "required":
+            pytest.fail(f"DRIFT_LAB=required, but {reason}")
+        pytest.skip(reason)
+    built = Lab(tmp_path_factory.mktemp("lab"))
+    try:
+        built.up()
+        yield built
+    finally:
+        down()
+
+
+class DriftRun:
+    """`drift ARGS` in-process against the lab, over the real SSH transport."""
+
+    def __init__(self, lab: Lab, workdir: Path):
+        self.lab, self.workdir = lab, workdir
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        env = Environment(stdout=out, stderr=err, vars={**os.environ, "CI": "1"}, cwd=self.workdir,
+                          stderr_isatty=False)
+        from drift.cli import main
+
+        code = main(list(args), env)
+        return code, out.getvalue(), err.getvalue()
+
+    def json(self, *args: str) -> tuple[int, Any, str]:
+        code, out, err = self(*args, "--format", "json")
+        return code, json.loads(out), err
+
+    def inventory(self, name: str = "drift.toml", **ssh: object) -> Path:
+        """A variant of the lab's inventory in this test's directory."""
+        path = self.workdir / name
+        path.write_text(self.lab.toml(**ssh))
+        return path
+
+
+@pytest.fixture
+def drift(lab: Lab, tmp_path: Path) -> DriftRun:
+    return DriftRun(lab, tmp_path)
