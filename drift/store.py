@@ -136,6 +136,17 @@ class Store:
         for row in self.conn.execute(f"SELECT * FROM snapshots s {where} ORDER BY host, collected_at, id", args):
             yield self._load(row)
 
+    def previous(self, env: str | None, host: str, before: datetime) -> Snapshot | None:
+        """The newest snapshot of `host` taken before `before`: where a time window's changes start."""
+        where, args = _filters(env, host, None)
+        row = self.conn.execute(f"SELECT * FROM snapshots s {where} AND s.collected_at < ? "
+                                "ORDER BY collected_at DESC, id DESC LIMIT 1", [*args, _stamp(before)]).fetchone()
+        return self._load(row) if row else None
+
+    def hosts(self, env: str | None = None) -> list[str]:
+        where, args = _filters(env, None, None)
+        return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
+
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
         cutoff = _stamp(now - timedelta(days=keep_days))

@@ -70,15 +70,21 @@ class TomlSource:
                     return index + 1
                 seen += 1
         # The key may be a table of its own: [table.key] or [[table.key]].
-        return self._table_start(f"{table}.{key}" if table else key) or start
+        return self._header(f"{table}.{key}" if table else key) or start
 
-    def _table_start(self, table: str) -> int | None:
-        if not table:
-            return None
+    def _header(self, table: str) -> int | None:
         for index, line in enumerate(self.lines):
             m = _HEADER.match(line)
             if m and _normalise(m.group(1)) == table:
                 return index + 1
+        return None
+
+    def _table_start(self, table: str) -> int | None:
+        if not table:
+            return None
+        found = self._header(table)
+        if found is not None:
+            return found
         # A dotted table like environments.prod may be written inline in its parent.
         parent, _, last = table.rpartition(".")
         if parent:

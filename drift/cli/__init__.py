@@ -14,7 +14,7 @@ from drift.errors import DriftError, ExitStatus, InputError
 ClickException = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
 
 # Registers the commands on `app`.
-from drift.cli import collect_cmds  # noqa: F401,E402
+from drift.cli import audit_cmds, collect_cmds, compare_cmds  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     except DriftError as exc:
         # Anything else we raise on purpose means parity could not be established.
         print(f"drift: {exc}", file=env.stderr)
+        return ExitStatus.INCOMPLETE
+    except Exception as exc:  # a bug of ours: say so plainly, never claim parity
+        if env.vars.get("DRIFT_DEBUG"):
+            raise
+        print(f"drift: internal error: {type(exc).__name__}: {exc} (set DRIFT_DEBUG=1 for the traceback; "
+              "please report it)", file=env.stderr)
         return ExitStatus.INCOMPLETE
     if isinstance(result, int):
         return result

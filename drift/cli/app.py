@@ -13,6 +13,7 @@ from drift import inventory as inventory_io
 from drift.environment import Environment
 from drift.errors import InputError, InventoryError
 from drift.inventory import Inventory
+from drift.reports import OutputFormat
 
 app = typer.Typer(
     name="drift",
@@ -23,14 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-class OutputFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-    junit = "junit"
-    html = "html"
 
 
 class Severity(str, enum.Enum):

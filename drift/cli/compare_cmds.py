@@ -1,0 +1,135 @@
+"""`drift compare LEFT RIGHT` and `drift audit ENV`: collect or load, compare, report, exit code."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Optional, Sequence
+
+import typer
+
+import collectors as registry
+from drift import baseline as baseline_io
+from drift import compare as engine
+from drift import policy as policy_mod
+from drift.cli.app import (CategoryOpt, Common, FailOnOpt, FormatOpt, InventoryOpt, JobsOpt, NoColorOpt,
+                           OutputOpt, QuietOpt, TimeoutOpt, VerboseOpt, app, common)
+from drift.cli.live import collect_targets, record, resolve_targets
+from drift.differ import Env
+from drift.errors import InputError
+from drift.inventory import Inventory
+from drift.model import Level, Report
+from drift.reports import OutputFormat, render
+from drift.snapshot import Snapshot
+from drift.targets import Target
+
+
+def _policy(inv: Inventory | None) -> policy_mod.Policy:
+    return policy_mod.parse(inv.policy_table, inv.source) if inv is not None else policy_mod.Policy()
+
+
+def _categories(c: Common) -> frozenset[str]:
+    """--category takes categories or collector names; findings are filtered by category."""
+    by_name = {x.name: x.category for x in registry.REGISTRY}
+    return frozenset(by_name.get(n, n) for n in c.categories)
+
+
+def _sides(c: Common, inv: Inventory | None, targets: Sequence[Target]) -> list[Env]:
+    """Each target as an environment: live hosts collected together in one pool, files as loaded."""
+    collected = collect_targets(c, inv, [t for t in targets if t.live])
+    record(c, inv, collected)
+    by_host = {s.host: s for s in collected}
+    envs = []
+    for t in targets:
+        snaps: tuple[Snapshot, ...] = t.snapshots
+        if t.live:
+            snaps = tuple(by_host[h.name] for h in t.hosts if h.name in by_host)
+            if t.local:
+                snaps = tuple(s for s in collected if s.env == "local")
+        envs.append(Env(t.name, snaps))
+    return envs
+
+
+def _finish(c: Common, report: Report) -> int:
+    color = c.output is None and not c.no_color and c.env.color(c.env.stdout)
+    c.emit(render(report, c.fmt, color))
+    if c.fmt is not OutputFormat.table or c.output is not None:
+        for w in report.warnings:
+            c.say(f"drift: warning: {w}")
+        for e in report.errors:
+            c.say(f"drift: could not collect {e.host}{' ' + e.collector if e.collector else ''}: {e.message}")
+    return int(report.exit_code)
+
+
+def _fail_on(c: Common) -> Level | None:
+    return Level[c.fail_on.value] if c.fail_on is not None else None
+
+
+@app.command("compare")
+def compare_cmd(
+    ctx: typer.Context,
+    left: Annotated[str, typer.Argument(help="Environment, ENV:ROLE, host, `local`, or snapshot file/dir.")],
+    right: Annotated[str, typer.Argument(help="The other side, in the same forms.")],
+    inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None,
+    fail_on: FailOnOpt = None, category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+) -> int:
+    """Compare two sides role by role, and report hosts that disagree with their own role's peers."""
+    c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
+               categories=category, jobs=jobs, timeout=timeout, quiet=quiet, verbose=verbose, no_color=no_color)
+    c.check_categories(registry.known_names())
+    inv = c.inventory(required=False)
+    pol = _policy(inv)
+    targets = resolve_targets(c, inv, [left, right])
+    lenv, renv = _sides(c, inv, targets)
+    if lenv.name == renv.name:
+        renv = Env(renv.name + " (right)", renv.snapshots)
+    report = engine.compare(lenv, renv, pol, c.env.now(), _fail_on(c), _categories(c))
+    return _finish(c, report)
+
+
+@app.command("audit")
+def audit_cmd(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Argument(help="The environment to audit.")],
+    baseline: Annotated[Optional[Path], typer.Option(
+        "--baseline", help="Approved baseline (default baselines/ENV.json when it exists).")] = None,
+    inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None,
+    fail_on: FailOnOpt = None, category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+) -> int:
+    """Hosts that disagree with their role's peers in ENV, plus every difference from the baseline."""
+    c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
+               categories=category, jobs=jobs, timeout=timeout, quiet=quiet, verbose=verbose, no_color=no_color)
+    c.check_categories(registry.known_names())
+    inv = c.inventory(required=False)
+    pol = _policy(inv)
+    approved = _baseline(c, inv, env, baseline)
+    (current,) = _sides(c, inv, resolve_targets(c, inv, [env]))
+    base_env = Env(f"baseline {approved.saved_at}", approved.snapshots) if approved else None
+    if approved is None:
+        c.debug(f"drift: no baseline for {env}; reporting in-env outliers only")
+    report = engine.audit(current, base_env, pol, c.env.now(), _fail_on(c), _categories(c))
+    return _finish(c, report)
+
+
+def _baseline(c: Common, inv: Inventory | None, env: str, given: Path | None) -> baseline_io.Baseline | None:
+    if given is not None:
+        path = given.expanduser() if given.expanduser().is_absolute() else c.env.cwd / given
+    else:
+        path = baseline_io.default_path(inv.path.parent if inv else c.env.cwd, env)
+        if not path.exists():
+            return None
+    approved = baseline_io.load(path)
+    if approved.env != env:
+        raise InputError(f"this is the baseline of {approved.env!r}, not {env!r}: "
+                         f"pass --baseline baselines/{env}.json, or save one with `drift baseline save {env}`",
+                         path)
+    return approved
+
+
+def who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, as in some containers
+        return "unknown"

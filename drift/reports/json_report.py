@@ -1,0 +1,50 @@
+"""The JSON report, exactly as spec/report.md describes; the other formats render this data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drift.model import REPORT_SCHEMA, Finding, Report, Side
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "category": f.category,
+        "path": f.path,
+        "subject": f.subject,
+        "kind": f.kind.value,
+        "role": f.role,
+        "severity": f.severity.name,
+        "blocking": f.blocking,
+        "waived": None if f.waived is None else
+        {"reason": f.waived.reason, "expires": f.waived.expires, "expired": f.waived.expired},
+        "message": f.message,
+        "detail": f.detail,
+        "values": [{"env": v.env, "host": v.host, "value": v.value} for v in f.values],
+    }
+
+
+def _side(side: Side | None) -> dict[str, Any] | None:
+    return None if side is None else {"name": side.name, "hosts": list(side.hosts)}
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema": REPORT_SCHEMA,
+        "generated_at": report.generated_at,
+        "command": report.command,
+        "left": _side(report.left),
+        "right": _side(report.right),
+        "fail_on": report.fail_on.name,
+        "summary": report.summary(),
+        "findings": [finding_dict(f) for f in report.findings],
+        "errors": [{"host": e.host, "collector": e.collector, "message": e.message} for e in report.errors],
+        "warnings": list(report.warnings),
+    }
+
+
+def render(report: Report) -> str:
+    # Key order is the spec's, for people reading it; lists are already in the report's order.
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"

@@ -1,0 +1,54 @@
+"""Wording shared by the human formats."""
+
+from __future__ import annotations
+
+from drift.model import Finding, Level, Report
+from drift.sanitize import clean
+
+
+def title(report: Report) -> str:
+    if report.right is None:
+        return f"drift {report.command} {report.left.name}"
+    return f"drift {report.command} {report.left.name} {report.right.name}"
+
+
+def headline(report: Report) -> str:
+    s = report.summary()
+    sev = ", ".join(f"{n} {lvl}" for lvl, n in s["by_severity"].items() if n)
+    parts = [f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}"]
+    if s["findings"]:
+        parts[0] += f" ({sev})"
+    parts.append(f"{s['blocking']} blocking at --fail-on {report.fail_on.name}")
+    if s["waived"]:
+        parts.append(f"{s['waived']} waived")
+    if report.errors:
+        hosts = len({e.host for e in report.errors})
+        parts.append(f"{hosts} host{'s' if hosts != 1 else ''} not fully collected: parity not proven")
+    return "; ".join(parts) + f"; exit {s['exit_code']}"
+
+
+def status(f: Finding) -> str:
+    if f.waived is not None and not f.waived.expired:
+        return "waived"
+    if f.waived is not None:
+        return "waiver expired"
+    return "blocking" if f.blocking else ""
+
+
+def by_category(report: Report) -> list[tuple[str, list[Finding]]]:
+    """Categories ordered by their most severe finding, then by name; findings keep report order."""
+    groups: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault(f.category, []).append(f)
+    return sorted(groups.items(), key=lambda kv: (-max(f.severity for f in kv[1]), kv[0]))
+
+
+def hosts(f: Finding) -> str:
+    return " ".join(sorted({v.host for v in f.values}))
+
+
+def safe(text: str) -> str:
+    return clean(text)
+
+
+LEVEL_NAMES = [lvl.name for lvl in reversed(Level)]
