@@ -36,7 +36,7 @@ def audit(current: Env, baseline: Env | None, pol: policy_mod.Policy, now: dt.da
     raw = differ.compare(differ.align(current, None), current.name, "")
     errors = differ.errors(current)
     if baseline is not None:
-        raw += differ.compare(differ.align(baseline, current, by_host=True), "baseline", current.name, by_host=True)
+        raw += differ.compare(differ.align(baseline, current, by_host=True), baseline.name, current.name, by_host=True)
         errors = differ.errors(baseline, current)
     findings, warnings = policy_mod.apply(_only(raw, categories), pol, now.date(), fail_on)
     return Report("audit", _stamp(now), _side(baseline) if baseline else _side(current),

@@ -104,7 +104,8 @@ def _compare_group(g: Group, left_name: str, right_name: str, by_host: bool) -> 
             rc = _consensus(rv, prefer=lc)
             lc = _consensus(lv, prefer=rc)
             if lc != rc:
-                yield from messages.between(path, g.role, left_name, right_name, lc, rc, lv, rv)
+                where = g.left[0].host if by_host and g.left else None
+                yield from messages.between(path, g.role, left_name, right_name, lc, rc, lv, rv, where)
 
 
 def _distinct(values: list[tuple[Snapshot, Any]]) -> list[tuple[Any, list[Snapshot]]]:

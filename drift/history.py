@@ -25,6 +25,7 @@ class Change:
     new: Any
     after: str  # collected_at of the last snapshot that had the old value
     before: str  # collected_at of the first snapshot that had the new value
+    summary: str = ""  # old -> new for a person; for a chain, the rules added and removed
 
     def sort_key(self) -> tuple[str, str, str, str]:
         return (self.before, self.host, self.category, self.path)
@@ -53,7 +54,14 @@ def changes(snaps: Iterable[Snapshot]) -> list[Change]:
                 if ov != nv:
                     kind = "added" if ov is None else "removed" if nv is None else "changed"
                     out.append(Change(s.host, s.env, messages.category(path), path, messages.subject(path), kind,
-                                      messages.display(path, ov), messages.display(path, nv), last, s.collected_at))
+                                      messages.display(path, ov), messages.display(path, nv), last, s.collected_at,
+                                      _summary(path, ov, nv)))
         state = {p: v for p, v in state.items() if v[1] not in known} | now
         last = s.collected_at
     return out
+
+
+def _summary(path: str, old: Any, new: Any) -> str:
+    if messages.category(path) == "firewall" and isinstance(old, dict) and isinstance(new, dict):
+        return messages.chain_delta(old, new)
+    return f"{messages.short(path, old)} -> {messages.short(path, new)}"

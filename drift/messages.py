@@ -112,6 +112,11 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any,
         peers = reps[0][1]
         odd = [(s, v) for v, hosts in reps[1:] for s in hosts]
         who = " and ".join(sorted({s.host for s, _ in odd}))
+        if category(path) == "firewall" and all(isinstance(v, dict) for _, v in odd) and isinstance(majority, dict):
+            deltas = "; ".join(sorted({chain_delta(majority, v) for _, v in odd}))
+            message = (f"{who} {'differs' if len(odd) == 1 else 'differ'} from {'its' if len(odd) == 1 else 'their'} "
+                       f"{len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env} on {name}: {deltas}")
+            return _finding(path, role, Kind.outlier, message, values, deltas.replace("; ", "\n"))
         theirs = "; ".join(sorted({short(path, v) for _, v in odd}))
         message = (f"{who} {'has' if len(odd) == 1 else 'have'} {name} {theirs}; "
                    f"its {len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env} "
@@ -124,24 +129,28 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any,
     return _finding(path, role, Kind.outlier, message, values, detail)
 
 
-def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: Values, rv: Values) -> Iterable[Finding]:
+def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: Values, rv: Values,
+            where: str | None = None) -> Iterable[Finding]:
+    """`where` names the group in messages: the role, or the host when comparing a host with its baseline."""
     values = rows(left, lv, path) + rows(right, rv, path)
     name = subject(path)
     if category(path) == "firewall" and isinstance(lc, dict) and isinstance(rc, dict):
-        yield from _chain(path, role, left, right, lc, rc, lv, rv)
+        yield from _chain(path, role, left, right, lc, rc, lv, rv, where or role)
         return
+    role_text = role
+    role = where or role
     if lc is None:
-        yield _finding(path, role, Kind.only_right,
+        yield _finding(path, role_text, Kind.only_right,
                        f"{name} {short(path, rc)} is in {right} ({role}) but not in {left}", values)
     elif rc is None:
-        yield _finding(path, role, Kind.only_left,
+        yield _finding(path, role_text, Kind.only_left,
                        f"{name} {short(path, lc)} is in {left} ({role}) but not in {right}", values)
     elif category(path) == "packages" and isinstance(lc, dict) and isinstance(rc, dict) \
             and lc.get("version") != rc.get("version"):
-        yield _finding(path, role, Kind.changed, _version_message(path, left, right, lc, rc), values,
-                       explain(path, lc, rc))
+        yield _finding(path, role_text, Kind.changed, _version_message(path, left, right, lc, rc)
+                       + (f" on {where}" if where else ""), values, explain(path, lc, rc))
     else:
-        yield _finding(path, role, Kind.changed,
+        yield _finding(path, role_text, Kind.changed,
                        f"{name} differs ({role}): {left} has {short(path, lc)}, {right} has {short(path, rc)}",
                        values, explain(path, lc, rc))
 
@@ -158,7 +167,7 @@ def _version_message(path: str, left: str, right: str, lc: dict[str, Any], rc: d
 
 
 def _chain(path: str, role: str, left: str, right: str, lc: dict[str, Any], rc: dict[str, Any],
-           lv: Values, rv: Values) -> Iterable[Finding]:
+           lv: Values, rv: Values, where: str) -> Iterable[Finding]:
     """A chain is an ordered rule list: report each rule added or removed by its text, then policy."""
     label = chain_label(path)
     lr, rr = Counter(map(str, lc.get("rules") or [])), Counter(map(str, rc.get("rules") or []))
@@ -168,21 +177,34 @@ def _chain(path: str, role: str, left: str, right: str, lc: dict[str, Any], rc: 
                      for env, vals in ((left, lv), (right, rv)) for s, v in vals)
 
     for rule in sorted(rr - lr):
-        yield _finding(path, role, Kind.only_right, f"{label}: rule in {right} ({role}) only: {rule}",
+        yield _finding(path, role, Kind.only_right, f"{label}: rule in {right} ({where}) only: {rule}",
                        rule_rows(rule), subj=_rule_subject(path, rule))
     for rule in sorted(lr - rr):
-        yield _finding(path, role, Kind.only_left, f"{label}: rule in {left} ({role}) only: {rule}",
+        yield _finding(path, role, Kind.only_left, f"{label}: rule in {left} ({where}) only: {rule}",
                        rule_rows(rule), subj=_rule_subject(path, rule))
     if lc.get("policy") != rc.get("policy"):
         yield _finding(path, role, Kind.changed,
-                       f"{label} policy is {lc.get('policy')} in {left}, {rc.get('policy')} in {right} ({role})",
+                       f"{label} policy is {lc.get('policy')} in {left}, {rc.get('policy')} in {right} ({where})",
                        rows(left, lv, path) + rows(right, rv, path), subj=f"{label} policy")
     rest_l = {k: v for k, v in lc.items() if k not in ("rules", "policy")}
     rest_r = {k: v for k, v in rc.items() if k not in ("rules", "policy")}
     if rest_l != rest_r or (lr == rr and lc.get("rules") != rc.get("rules")):
         what = "rules in another order" if rest_l == rest_r else explain(path, rest_l, rest_r)
-        yield _finding(path, role, Kind.changed, f"{label} differs ({role}): {what}",
+        yield _finding(path, role, Kind.changed, f"{label} differs ({where}): {what}",
                        rows(left, lv, path) + rows(right, rv, path), explain(path, lc, rc))
+
+
+def chain_delta(old: Any, new: Any) -> str:
+    """'+ rule; - rule; policy ACCEPT -> DROP': how chain `new` differs from chain `old`."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return f"{short('firewall/', old)} -> {short('firewall/', new)}"
+    o, n = Counter(map(str, old.get("rules") or [])), Counter(map(str, new.get("rules") or []))
+    parts = [f"+ {r}" for r in sorted(n - o)] + [f"- {r}" for r in sorted(o - n)]
+    if old.get("policy") != new.get("policy"):
+        parts.append(f"policy {old.get('policy')} -> {new.get('policy')}")
+    if not parts and old != new:
+        parts.append("rules reordered" if o == n else explain("firewall/", old, new).replace("\n", "; "))
+    return "; ".join(parts)
 
 
 def _rule_subject(path: str, rule: str) -> str:

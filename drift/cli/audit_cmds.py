@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import textwrap
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -142,14 +143,8 @@ def history_cmd(
         c.emit(json.dumps({"schema": "drift.history/1", "env": env, "since": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
                            "changes": [x.__dict__ for x in found]}, indent=2, sort_keys=True, default=str))
         return ExitStatus.OK
-    rows = [[f"{x.after} → {x.before}", x.host, x.category, x.kind, clean(x.subject)[:40],
-             clean(_short(x.old))[:28], clean(_short(x.new))[:28]] for x in found]
-    c.emit(tabulate(rows, headers=["between", "host", "category", "kind", "subject", "old", "new"])
+    rows = [[f"{x.after[5:16].replace('T', ' ')} → {x.before[5:16].replace('T', ' ')}", x.host, x.category,
+             x.kind, clean(x.subject)[:32], "\n".join(textwrap.wrap(clean(x.summary), 40)[:4])] for x in found]
+    c.emit(tabulate(rows, headers=["between (UTC)", "host", "category", "kind", "subject", "old -> new"])
            if rows else f"no changes in {env} since {start.strftime('%Y-%m-%d %H:%M UTC')}")
     return ExitStatus.OK
-
-
-def _short(value: object) -> str:
-    if value is None:
-        return "-"
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)

@@ -106,7 +106,7 @@ def audit_cmd(
     pol = _policy(inv)
     approved = _baseline(c, inv, env, baseline)
     (current,) = _sides(c, inv, resolve_targets(c, inv, [env]))
-    base_env = Env(f"baseline {approved.saved_at}", approved.snapshots) if approved else None
+    base_env = Env("baseline", approved.snapshots) if approved else None
     if approved is None:
         c.debug(f"drift: no baseline for {env}; reporting in-env outliers only")
     report = engine.audit(current, base_env, pol, c.env.now(), _fail_on(c), _categories(c))

@@ -7,8 +7,10 @@ from drift.sanitize import clean
 
 
 def title(report: Report) -> str:
+    if report.command == "audit" and report.right is not None:
+        return f"drift audit {report.right.name}: outliers, and drift from the {report.left.name}"
     if report.right is None:
-        return f"drift {report.command} {report.left.name}"
+        return f"drift {report.command} {report.left.name}: outliers"
     return f"drift {report.command} {report.left.name} {report.right.name}"
 
 
