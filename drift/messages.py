@@ -62,8 +62,7 @@ def chain_label(path: str) -> str:
 def display(path: str, value: Any) -> Any:
     """The value as the report shows it: a package's version rather than its whole record."""
     if isinstance(value, dict) and category(path) == "packages" and "version" in value:
-        arch = value.get("arch")
-        return value["version"] if not arch or arch in ("all", "noarch") else f"{value['version']} ({arch})"
+        return value["version"]  # an architecture change shows in the finding's detail
     if isinstance(value, dict) and category(path) == "files" and "sha256" in value:
         return value["sha256"][:12] if value.get("type", "file") == "file" else value.get("target", value["type"])
     return value

@@ -73,9 +73,9 @@ class Finding:
     def with_policy(self, severity: Level, blocking: bool, waived: Waiver | None) -> "Finding":
         return replace(self, severity=severity, blocking=blocking, waived=waived)
 
-    def sort_key(self) -> tuple[int, int, str, str, str]:
-        cat = CATEGORIES.index(self.category) if self.category in CATEGORIES else len(CATEGORIES)
-        return (-self.severity, cat, self.subject, self.role, self.kind.value)
+    def sort_key(self) -> tuple[int, str, str, str, str]:
+        # spec/report.md: by severity, then category, then subject
+        return (-self.severity, self.category, self.subject, self.role, self.kind.value)
 
 
 @dataclass(frozen=True)

@@ -36,5 +36,6 @@ def render(report: Report, color: bool = False) -> str:
         out.extend(f"  {e.host}{'/' + e.collector if e.collector else ''}: {safe(e.message)}" for e in report.errors)
         out.append("")
     out.extend(f"warning: {safe(w)}" for w in report.warnings)
-    out.append(headline(report) + ("  (* blocks)" if any(f.blocking for f in report.findings) else ""))
+    line = headline(report) + ("  (* blocks)" if any(f.blocking for f in report.findings) else "")
+    out.extend(textwrap.wrap(line, 100, subsequent_indent="  "))
     return "\n".join(out) + "\n"

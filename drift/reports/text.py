@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drift.model import Finding, Level, Report
+from drift.model import CATEGORIES, Finding, Level, Report
 from drift.sanitize import clean
 
 
@@ -42,7 +42,9 @@ def by_category(report: Report) -> list[tuple[str, list[Finding]]]:
     groups: dict[str, list[Finding]] = {}
     for f in report.findings:
         groups.setdefault(f.category, []).append(f)
-    return sorted(groups.items(), key=lambda kv: (-max(f.severity for f in kv[1]), kv[0]))
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    return sorted(groups.items(), key=lambda kv: (-max(f.severity for f in kv[1]),
+                                                  -sum(f.blocking for f in kv[1]), order.get(kv[0], 99)))
 
 
 def hosts(f: Finding) -> str:

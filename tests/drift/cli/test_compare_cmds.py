@@ -1,0 +1,66 @@
+"""compare, audit, baseline and history through the CLI, offline on snapshot files."""
+
+from __future__ import annotations
+
+import json
+
+from tests.drift.factory import snap
+
+SSL = "packages/deb/libssl3"
+
+
+def write_env(folder, env, versions):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, v in enumerate(versions, 1):
+        facts = {SSL: {"version": v, "arch": "amd64"}} if v else {}
+        s = snap(f"{env[:3]}-web-{i}", env, "web", facts, down=v is None)
+        (folder / f"{s.host}.json").write_text(s.to_json())
+    return str(folder)
+
+
+def test_compare_snapshot_directories_exit_codes(cli, tmp_path):
+    stg = write_env(tmp_path / "stg", "staging", ["1.0-1", "1.0-1"])
+    same = write_env(tmp_path / "same", "mirror", ["1.0-1"])
+    newer = write_env(tmp_path / "prd", "prod", ["1.0-2", "1.0-2"])
+    down = write_env(tmp_path / "down", "prod", ["1.0-1", None])
+    assert cli("compare", stg, same)[0] == 0
+    code, out, _ = cli("compare", stg, newer, "--format", "json")
+    assert code == 1
+    assert json.loads(out)["findings"][0]["message"].startswith("libssl3 is newer in prod (1.0-2) than in staging (1.0-1)")
+    assert cli("compare", stg, newer, "--fail-on", "critical")[0] == 0
+    code, out, err = cli("compare", stg, down, "--format", "json")
+    assert code == 3 and json.loads(out)["errors"][0]["host"] == "pro-web-2"
+
+
+def test_json_goes_to_stdout_alone_and_o_writes_a_file(cli, tmp_path):
+    stg = write_env(tmp_path / "stg", "staging", ["1.0-1"])
+    prd = write_env(tmp_path / "prd", "prod", ["1.0-2"])
+    code, out, _ = cli("compare", stg, prd, "--format", "json")
+    assert json.loads(out)["summary"]["findings"] == 1
+    code, out, _ = cli("compare", stg, prd, "--format", "junit", "-o", "drift.xml")
+    assert code == 1 and out == "" and (cli.dir / "drift.xml").read_text().startswith("<?xml")
+
+
+def test_a_broken_snapshot_file_is_exit_2_naming_file_and_line(cli, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{\n  "schema": "drift.snapshot/1",\n  "host": \n}\n')
+    code, _, err = cli("compare", str(bad), str(bad))
+    assert code == 2 and "bad.json" in err and ("line 4" in err or ":4" in err), err
+    assert "Traceback" not in err
+
+
+def test_bad_flags_are_exit_2(cli, tmp_path):
+    stg = write_env(tmp_path / "stg", "staging", ["1.0-1"])
+    assert cli("compare", stg, stg, "--fail-on", "severe")[0] == 2
+    assert cli("compare", stg, stg, "--format", "yaml")[0] == 2
+    assert cli("compare", stg)[0] == 2
+    assert cli("history", "prod", "--since", "yesterday", "-i", "nowhere.toml")[0] == 2
+
+
+def test_audit_with_a_baseline_of_another_environment_is_refused(cli, inventory, tmp_path):
+    (tmp_path / "baselines").mkdir()
+    (tmp_path / "baselines" / "other.json").write_text(json.dumps({
+        "schema": "drift.baseline/1", "env": "staging", "saved_at": "x", "saved_by": "y",
+        "inventory_sha256": "z", "hosts": {}}))
+    code, _, err = cli("audit", "prod", "--baseline", "baselines/other.json")
+    assert code == 2 and "baseline of 'staging', not 'prod'" in err

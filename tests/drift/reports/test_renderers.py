@@ -1,0 +1,95 @@
+"""Every format renders the same report; golden files pin the output. UPDATE_GOLDEN=1 rewrites them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from drift import compare as engine
+from drift.differ import Env
+from drift.model import Level
+from drift.policy import Policy, WaiverRule
+from drift.reports import OutputFormat, render
+from tests.drift.factory import snap
+
+GOLDEN = Path(__file__).parent / "golden"
+NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.timezone.utc)
+SUFFIX = {OutputFormat.table: "txt", OutputFormat.json: "json", OutputFormat.markdown: "md",
+          OutputFormat.junit: "xml", OutputFormat.html: "html"}
+
+
+def report():
+    chain = "firewall/iptables/filter/INPUT"
+    base = {"policy": "ACCEPT", "rules": ["-i lo -j ACCEPT"]}
+    stg = [snap(f"stg-web-{i}", "staging", "web", {
+        "packages/deb/libssl3": {"version": "3.0.19-1~deb12u2", "arch": "amd64"},
+        "packages/deb/linux-image-amd64": {"version": "6.1.1", "arch": "amd64"}, chain: base,
+        "files/etc/acme/app.conf": {"sha256": "a" * 64, "size": 1, "type": "file"}}) for i in (1, 2)]
+    prd = [snap(f"prd-web-{i}", "prod", "web", {
+        "packages/deb/libssl3": {"version": "3.0.19-1~deb12u9", "arch": "amd64"},
+        "packages/deb/linux-image-amd64": {"version": "6.1.2", "arch": "amd64"},
+        "packages/deb/acme-app": {"version": "2.3.9" if i == 3 else "2.4.1", "arch": "all"},
+        chain: {"policy": "ACCEPT", "rules": ["-i lo -j ACCEPT", "-p tcp -m tcp --dport 9187 -j ACCEPT"]},
+        "topology/listen/tcp/*:9187": {"process": "node_exporter", "families": ["v4"]},
+        "files/etc/acme/app.conf": {"sha256": ("b" if i == 2 else "a") * 64, "size": 1, "type": "file"}})
+        for i in (1, 2, 3)] + [snap("prd-web-9", "prod", "web", {}, down=True)]
+    pol = Policy(waivers=(WaiverRule("packages/deb/linux-image-*", "rolling kernel upgrade, CHG-1234",
+                                     dt.date(2026, 12, 31)),))
+    return engine.compare(Env("staging", tuple(stg)), Env("prod", tuple(prd)), pol, NOW)
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_golden(fmt):
+    text = render(report(), fmt)
+    path = GOLDEN / f"report.{SUFFIX[fmt]}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_json_follows_the_spec():
+    doc = json.loads(render(report(), OutputFormat.json))
+    assert list(doc)[:7] == ["schema", "generated_at", "command", "left", "right", "fail_on", "summary"][:7]
+    assert doc["schema"] == "drift.report/1" and doc["generated_at"] == "2026-11-22T03:00:00Z"
+    assert doc["left"] == {"name": "staging", "hosts": ["stg-web-1", "stg-web-2"]}
+    s = doc["summary"]
+    assert set(s) >= {"findings", "blocking", "waived", "by_severity", "by_category", "hosts_failed", "exit_code"}
+    assert list(s["by_severity"]) == ["critical", "high", "medium", "low", "info"]
+    assert s["exit_code"] == 1 and s["hosts_failed"] == 1 and s["waived"] == 1
+    keys = {"id", "category", "path", "subject", "kind", "role", "severity", "blocking", "waived", "message", "values"}
+    order = []
+    for f in doc["findings"]:
+        assert keys <= set(f) and len(f["id"]) == 8
+        assert f["kind"] in ("only_left", "only_right", "changed", "outlier")
+        order.append((-Level[f["severity"]], f["category"], f["subject"]))
+    assert order == sorted(order)
+    ssl = next(f for f in doc["findings"] if f["subject"] == "libssl3")
+    assert ssl["message"].startswith("libssl3 is newer in prod (3.0.19-1~deb12u9) than in staging (3.0.19-1~deb12u2)")
+    kernel = next(f for f in doc["findings"] if f["subject"] == "linux-image-amd64")
+    assert kernel["waived"] == {"reason": "rolling kernel upgrade, CHG-1234", "expires": "2026-12-31", "expired": False}
+    assert doc["errors"] == [{"host": "prd-web-9", "collector": None, "message": "connection refused"}]
+
+
+def test_junit_has_one_testcase_per_finding_and_error():
+    root = ET.fromstring(render(report(), OutputFormat.junit))
+    r = report()
+    cases = root.findall(".//testcase")
+    assert len(cases) == len(r.findings) + len(r.errors)
+    assert int(root.get("failures")) == sum(f.blocking for f in r.findings)
+
+
+def test_table_fits_100_columns_and_colours_only_when_asked():
+    plain = render(report(), OutputFormat.table)
+    assert max(map(len, plain.splitlines())) <= 100 and "\x1b[" not in plain
+    assert "\x1b[" in render(report(), OutputFormat.table, color=True)
+
+
+def test_html_is_self_contained_and_escapes_host_data():
+    page = render(report(), OutputFormat.html)
+    assert "<script" not in page and "http" not in page.replace("http-equiv", "")
