@@ -52,19 +52,26 @@ def errors(*envs: Env) -> list[HostError]:
     return sorted(set(out), key=lambda e: (e.host, e.collector or ""))
 
 
-class _Known:
-    """One host's facts, and which facts it cannot speak for because their collector failed."""
+Class = tuple[Any, list[Snapshot]]  # (one collector's facts, the hosts that have exactly those facts)
 
-    def __init__(self, snap: Snapshot):
-        self.snap = snap
-        self.facts = snap.facts()
-        self.ok = {name for name, r in snap.collectors.items() if r.status in ("ok", "unsupported")}
 
-    def value(self, path: str, owner: str) -> tuple[bool, Any]:
-        """(known, value); value None means known to be absent."""
-        if self.snap.failed or owner not in self.ok:
-            return False, None
-        return True, self.facts.get(path)
+def _classes(snaps: tuple[Snapshot, ...], owner: str) -> list[Class]:
+    """Hosts grouped by identical facts of one collector. Fleets are mostly alike, so a role of
+    100 hosts usually makes one or two classes, and per-fact work is per class, not per host.
+    A host whose collector failed (or that failed as a whole) is unknown and joins no class."""
+    classes: list[Class] = []
+    for s in snaps:
+        r = s.collectors.get(owner)
+        if s.failed or r is None or r.status not in ("ok", "unsupported"):
+            continue
+        facts = r.facts if r.status == "ok" else {}
+        for known, members in classes:
+            if known is facts or known == facts:
+                members.append(s)
+                break
+        else:
+            classes.append((facts, [s]))
+    return classes
 
 
 def compare(groups: Sequence[Group], left_name: str, right_name: str, by_host: bool = False) -> list[Finding]:
@@ -84,46 +91,53 @@ def compare(groups: Sequence[Group], left_name: str, right_name: str, by_host: b
 
 
 def _compare_group(g: Group, left_name: str, right_name: str, by_host: bool) -> Iterable[Finding]:
-    left, right = [_Known(s) for s in g.left], [_Known(s) for s in g.right]
-    owners: dict[str, str] = {}
     identity: set[str] = set()
-    for k in left + right:
-        identity |= k.snap.identity_paths()
-        for name, r in k.snap.collectors.items():
-            if r.status == "ok":
-                owners.update(dict.fromkeys(r.facts, name))
-    for path in sorted(owners.keys() - identity):
-        owner = owners[path]
-        lv = [(k.snap, v) for k in left for known, v in [k.value(path, owner)] if known]
-        rv = [(k.snap, v) for k in right for known, v in [k.value(path, owner)] if known]
-        if not by_host:
-            yield from _outliers(path, g.role, left_name, lv)
-            yield from _outliers(path, g.role, right_name, rv)
-        if lv and rv:
-            lc, rc = _consensus(lv, prefer=None), None
-            rc = _consensus(rv, prefer=lc)
-            lc = _consensus(lv, prefer=rc)
-            if lc != rc:
-                where = g.left[0].host if by_host and g.left else None
-                yield from messages.between(path, g.role, left_name, right_name, lc, rc, lv, rv, where)
+    owners: set[str] = set()
+    for snap in g.left + g.right:
+        identity |= snap.identity_paths()
+        owners |= {name for name, r in snap.collectors.items() if r.status == "ok"}
+    for owner in sorted(owners):
+        lcl, rcl = _classes(g.left, owner), _classes(g.right, owner)
+        if len(lcl) == 1 and len(rcl) == 1 and lcl[0][0] == rcl[0][0]:
+            continue  # the common case: every known host agrees on everything this collector saw
+        paths = set().union(*(facts.keys() for facts, _ in lcl + rcl)) - identity
+        for path in sorted(paths):
+            lreps, rreps = _distinct(lcl, path), _distinct(rcl, path)
+            if len(lreps) == 1 and len(rreps) == 1 and lreps[0][0] == rreps[0][0]:
+                continue
+            if not by_host:
+                yield from _outliers(path, g.role, left_name, lreps)
+                yield from _outliers(path, g.role, right_name, rreps)
+            if lreps and rreps:
+                lc = _consensus(lreps, prefer=None)
+                rc = _consensus(rreps, prefer=lc)
+                lc = _consensus(lreps, prefer=rc)
+                if lc != rc:
+                    where = g.left[0].host if by_host and g.left else None
+                    yield from messages.between(path, g.role, left_name, right_name, lc, rc,
+                                                _flat(lreps), _flat(rreps), where)
 
 
-def _distinct(values: list[tuple[Snapshot, Any]]) -> list[tuple[Any, list[Snapshot]]]:
-    """Values with the hosts holding each. Equality, not hashing: values are small dicts and lists,
-    and a role rarely holds more than two distinct values, so this stays linear."""
-    reps: list[tuple[Any, list[Snapshot]]] = []
-    for snap, v in values:
+def _flat(reps: list[Class]) -> list[tuple[Snapshot, Any]]:
+    return sorted(((s, v) for v, hosts in reps for s in hosts), key=lambda sv: sv[0].host)
+
+
+def _distinct(classes: list[Class], path: str) -> list[Class]:
+    """The values of `path` across classes, with the hosts holding each, most common first.
+    None is a value here: known to be absent."""
+    reps: list[Class] = []
+    for facts, members in classes:
+        v = facts.get(path)
         for rep, hosts in reps:
             if rep == v:
-                hosts.append(snap)
+                hosts.extend(members)
                 break
         else:
-            reps.append((v, [snap]))
+            reps.append((v, list(members)))
     return sorted(reps, key=lambda r: -len(r[1]))
 
 
-def _consensus(values: list[tuple[Snapshot, Any]], prefer: Any) -> Any:
-    reps = _distinct(values)
+def _consensus(reps: list[tuple[Any, list[Snapshot]]], prefer: Any) -> Any:
     top = [v for v, hosts in reps if len(hosts) == len(reps[0][1])]
     if len(top) == 1 or prefer is None:
         return top[0] if len(top) == 1 else min(top, key=messages.canonical)
@@ -131,8 +145,7 @@ def _consensus(values: list[tuple[Snapshot, Any]], prefer: Any) -> Any:
     return prefer if prefer in top else min(top, key=messages.canonical)
 
 
-def _outliers(path: str, role: str, env: str, values: list[tuple[Snapshot, Any]]) -> Iterable[Finding]:
-    reps = _distinct(values)
+def _outliers(path: str, role: str, env: str, reps: list[tuple[Any, list[Snapshot]]]) -> Iterable[Finding]:
     if len(reps) < 2:
         return
     majority = reps[0][0] if len(reps[0][1]) > len(reps[1][1]) else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-SUBNETS = {"staging": 1, "prod": 2, "mirror": 3, "broken": 4}
+SUBNETS = {"staging": 1, "prod": 2, "mirror": 3, "broken": 4, "bench": 5}
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,13 @@ FLEET: tuple[HostSpec, ...] = (
 )
 
 LIVE = tuple(h for h in FLEET if h.kind == "ssh")
+
+
+def bench_fleet(n: int) -> tuple[HostSpec, ...]:
+    """n alike web hosts for the benchmark (addresses 10.213.5.10 and up)."""
+    if not 1 <= n <= 240:
+        raise ValueError("the benchmark fleet holds 1 to 240 hosts")
+    return tuple(HostSpec(f"bench-{i:03d}", "bench", "web", 10 + i) for i in range(n))
 
 
 @dataclass(frozen=True)
