@@ -79,7 +79,6 @@ def ansible(lab: Lab, exe: Path, n: int) -> None:
         (t / "ansible.cfg").write_text(
             f"[defaults]\nforks = {n}\nhost_key_checking = True\nremote_user = root\n"
             f"private_key_file = {lab.client_key}\ninterpreter_python = /usr/bin/python3\n"
-            "stdout_callback = ansible.builtin.null\n"
             f"[ssh_connection]\nssh_args = -F /dev/null -o UserKnownHostsFile={lab.known_hosts} "
             "-o ControlMaster=auto -o ControlPersist=60s\n"
             f"control_path_dir = {t / 'cp'}\npipelining = True\n")

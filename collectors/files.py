@@ -96,7 +96,8 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(ch))
         i += 1
-    return re.compile("".join(out))
+    # DOTALL: a name may hold a newline, and `**` must still cross it.
+    return re.compile("".join(out), re.DOTALL)
 
 
 _TYPES = {"regular file": "file", "regular empty file": "file", "directory": "dir", "symbolic link": "symlink"}

@@ -25,7 +25,7 @@ _RULE_COUNTERS = re.compile(r"(^|\s)-c \d+ \d+(?=\s|$)")
 def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
     facts: dict[str, dict[str, Any]] = {}
     table: str | None = None
-    for number, raw in enumerate(output.splitlines(), 1):
+    for number, raw in enumerate(output.split("\n"), 1):
         line = raw.rstrip("\r")
         if not line.strip() or line.startswith("#"):
             continue
@@ -76,12 +76,15 @@ def parse_nft(output: str, cfg: CollectConfig) -> Facts:
     objects = [(kind, body) for item in items if isinstance(item, dict) for kind, body in item.items()
                if isinstance(body, dict)]
     xt = {(b["family"], b["table"]) for k, b in objects
-          if k == "chain" and b.get("table") in _XTABLES and b.get("name") in _XCHAINS and "family" in b}
+          if k == "chain" and isinstance(b.get("family"), str) and isinstance(b.get("table"), str)
+          and isinstance(b.get("name"), str) and b["table"] in _XTABLES and b["name"] in _XCHAINS}
     facts: dict[str, dict[str, Any]] = {}
     for kind, b in objects:
-        if kind not in ("chain", "rule", "set", "map") or (b.get("family"), b.get("table")) in xt:
+        if kind not in ("chain", "rule", "set", "map"):
             continue
         try:
+            if (b.get("family"), b.get("table")) in xt:
+                continue
             base = f"firewall/nft/{b['family']} {b['table']}"
             if kind == "chain":
                 facts[f"{base}/{b['name']}"] = {
@@ -97,10 +100,13 @@ def parse_nft(output: str, cfg: CollectConfig) -> Facts:
                 chain["rules"].append(text)
             else:
                 elements = b.get("elem", [])
+                type_ = b.get("type") if kind == "set" else f"{_expr(b.get('type'))} : {_expr(b.get('map'))}"
                 facts[f"{base}/{kind} {b['name']}"] = {
-                    "type": b.get("type"), "elements": sorted(_expr(e) for e in elements)}
-        except (KeyError, TypeError) as exc:
+                    "type": type_, "elements": sorted(_element(e, kind) for e in elements)}
+        except KeyError as exc:
             raise CollectError(f"nft: malformed {kind}: missing {exc}") from None
+        except TypeError as exc:  # a field of the wrong JSON type (a list where a name belongs)
+            raise CollectError(f"nft: malformed {kind}: {exc}") from None
     return dict(facts)
 
 
@@ -125,17 +131,38 @@ def _statement(e: Any) -> str:
         return f"{kind} {body.get('target')}"
     if kind == "reject":
         return "reject" + (f" with {body.get('type')} {body.get('expr')}" if isinstance(body, dict) and body else "")
-    if kind == "log":
+    if kind == "log" and (isinstance(body, dict) or not body):
         return "log" + "".join(f' {k} "{v}"' if k == "prefix" else f" {k} {v}"
                                for k, v in sorted((body or {}).items()))
     if kind == "limit" and isinstance(body, dict):
         return f"limit rate {body.get('rate')}/{body.get('per')} burst {body.get('burst')}"
-    if kind in ("snat", "dnat", "masquerade", "redirect"):
-        return kind + ("" if not body else " to " + _expr(body.get("addr")) + (
-            f":{body['port']}" if isinstance(body, dict) and "port" in body else ""))
+    if kind in ("snat", "dnat", "masquerade", "redirect") and (isinstance(body, dict) or not body):
+        # `masquerade to :1024` has a port and no address; flags and family are kept as words.
+        body = body or {}
+        to = (_expr(body["addr"]) if "addr" in body else "") + (f":{_expr(body['port'])}" if "port" in body else "")
+        return kind + (f" to {to}" if to else "") + "".join(
+            f" {k} {_expr(v)}" for k, v in sorted(body.items()) if k not in ("addr", "port"))
     if kind == "xt" and isinstance(body, dict):
         return f"xt {body.get('type')} {body.get('name')}"
     return _canon(e)
+
+
+def _element(e: Any, kind: str) -> str:
+    """One set element or `key : value` map entry, without its countdown (`expires` changes by itself)."""
+    if kind == "map" and isinstance(e, list) and len(e) == 2:
+        key, value = e
+        verdict = isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _VERDICTS
+        return f"{_element(key, 'set')} : {_statement(value) if verdict else _expr(value)}"
+    if isinstance(e, dict) and isinstance(e.get("elem"), dict):
+        body = e["elem"]
+        text = _expr(body.get("val"))
+        if body.get("timeout") is not None:
+            text += f" timeout {body['timeout']}"
+        return text + (f' comment "{body["comment"]}"' if body.get("comment") else "")
+    return _expr(e)
+
+
+_VERDICTS = ("accept", "drop", "continue", "return", "jump", "goto")
 
 
 def _expr(x: Any) -> str:

@@ -9,8 +9,12 @@ from drift.errors import CollectError
 
 
 def lines(output: str) -> Iterator[tuple[int, str]]:
-    """(line number, line) for each non-blank line; CRLF endings are accepted."""
-    for number, line in enumerate(output.splitlines(), 1):
+    """(line number, line) for each non-blank line; CRLF endings are accepted.
+
+    Only \\n ends a line: str.splitlines also cuts at \\x85 or U+2028, which can sit inside a
+    value (an iptables comment), and would make two broken lines of one good one.
+    """
+    for number, line in enumerate(output.split("\n"), 1):
         line = line.rstrip("\r")
         if line.strip():
             yield number, line
@@ -36,12 +40,14 @@ def load_json(text: str, what: str) -> Any:
 
 def split_parts(output: str, marker: str, count: int, what: str) -> list[str]:
     """Cut one section's output at lines equal to `marker` (for commands that print several things)."""
-    parts = [""]
-    for line in output.splitlines(keepends=True):
+    # Lines are gathered in lists and joined once: `str +=` on a list item copies, quadratic in size.
+    chunks: list[list[str]] = [[]]
+    for line in output.split("\n"):
         if line.rstrip("\r\n") == marker:
-            parts.append("")
+            chunks.append([])
         else:
-            parts[-1] += line
+            chunks[-1].append(line)
+    parts = ["\n".join(chunk) for chunk in chunks]
     if len(parts) != count:
         raise CollectError(f"{what}: expected {count} parts separated by {marker!r}, got {len(parts)} "
                            "(output cut short?)")

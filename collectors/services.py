@@ -25,14 +25,14 @@ def parse(output: str, cfg: CollectConfig) -> Facts:
         raise NotApplicable("systemd is not running on this host")
     files, units = split_parts(output, "@@units", 2, "systemctl")
     facts: dict[str, dict[str, str | None]] = {}
-    for number, line in enumerate(files.splitlines(), 1):
+    for number, line in enumerate(files.split("\n"), 1):
         parts = line.split()
         if not parts:
             continue
         if len(parts) < 2:
             raise CollectError(f"unit files line {number}: expected UNIT STATE, got {line[:80]!r}")
         facts[parts[0]] = {"enabled": parts[1], "active": None, "sub": None}
-    for number, line in enumerate(units.splitlines(), 1):
+    for number, line in enumerate(units.split("\n"), 1):
         parts = line.lstrip("●* ").split(None, 4)
         if not parts:
             continue

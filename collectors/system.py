@@ -33,6 +33,9 @@ _OS_KEYS = {"id", "version_id", "version_codename", "pretty_name", "id_like", "n
 def parse_os(output: str, cfg: CollectConfig) -> Facts:
     facts: Facts = {}
     for number, line in lines(output):
+        # os-release(5) allows blank lines and `#` comments; sed turned them into `os.` lines.
+        if line.startswith("os.") and (not line[3:].strip() or line[3:].lstrip().startswith("#")):
+            continue
         key, sep, value = line.partition("=")
         if not sep:
             raise CollectError(f"line {number}: expected key=value, got {line[:60]!r}")
@@ -65,9 +68,14 @@ def _sysctl_dir(pattern: str) -> tuple[str, bool]:
     """(path under /proc/sys, is a glob) for a sysctl key or glob."""
     head = _GLOB.split(pattern, 1)[0]
     if head == pattern:
-        return "/proc/sys/" + pattern.replace(".", "/"), False
+        return "/proc/sys/" + _key_path(pattern), False
     prefix = head.rsplit(".", 1)[0] if "." in head else ""
-    return ("/proc/sys/" + prefix.replace(".", "/")).rstrip("/"), True
+    return ("/proc/sys/" + _key_path(prefix)).rstrip("/"), True
+
+
+def _key_path(key: str) -> str:
+    """sysctl key -> path under /proc/sys: `.` separates, `/` stands for a `.` in a name (eth0.100)."""
+    return key.translate({ord("."): "/", ord("/"): "."})
 
 
 def sysctl_command(cfg: CollectConfig) -> str:

@@ -28,6 +28,14 @@ def _links(text: str) -> list[dict[str, Any]]:
     data = load_json(text, "ip -j addr")
     if not isinstance(data, list) or not all(isinstance(x, dict) and "ifname" in x for x in data):
         raise CollectError("ip -j addr: expected a list of interfaces")
+    # Checked once here, so the readers below can trust the shape of what they index.
+    for link in data:
+        addrs = link.get("addr_info") or []
+        if not isinstance(addrs, list) or not all(
+                isinstance(a, dict) and ("local" not in a or "prefixlen" in a) for a in addrs):
+            raise CollectError(f"ip -j addr: malformed addresses of {str(link['ifname'])[:40]!r}")
+        if not isinstance(link.get("linkinfo") or {}, dict):
+            raise CollectError(f"ip -j addr: malformed linkinfo of {str(link['ifname'])[:40]!r}")
     return data
 
 
@@ -38,7 +46,7 @@ def _own(links: list[dict[str, Any]]) -> list[tuple[str, Address, Network]]:
         for a in link.get("addr_info", []) or []:
             try:
                 iface = ipaddress.ip_interface(f"{a['local']}/{a['prefixlen']}")
-            except (KeyError, ValueError):
+            except (KeyError, ValueError, TypeError):  # no address, or not one (a peer-only entry)
                 continue
             out.append((str(link["ifname"]), iface.ip, iface.network))
     return out
@@ -81,21 +89,46 @@ def parse_routes(output: str, cfg: CollectConfig) -> Facts:
         routes = load_json(text, f"ip -j -{family[1]} route") if text.strip() else []
         if not isinstance(routes, list):
             raise CollectError(f"ip -j route ({family}): expected a list")
+        keyed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         for r in routes:
             if not isinstance(r, dict) or "dst" not in r:
                 raise CollectError(f"ip -j route ({family}): a route without dst")
             dev = r.get("dev")
             dst = str(r["dst"])
             connected = _connected(dst, dev, r, own)
-            key = f"topology/routes/{family}/{connected or dst}"
             value: dict[str, Any] = {"dev": dev}
             if r.get("gateway"):
                 value["via"] = _relative(str(r["gateway"]), dev, own)
+            if isinstance(r.get("nexthops"), list):  # multipath: the route's gateways are its next hops
+                value["nexthops"] = sorted(_nexthop(h, own) for h in r["nexthops"])
             for field in ("protocol", "metric", "type", "scope"):
                 if r.get(field) is not None and not (field == "scope" and connected):
                     value[field] = r[field]
+            keyed.append((f"topology/routes/{family}/{connected or dst}", value, r))
+        # Several routes to one destination (a backup default route with a higher metric) must all
+        # be kept: those are told apart by device and metric.
+        count: dict[str, int] = {}
+        for key, _, _ in keyed:
+            count[key] = count.get(key, 0) + 1
+        for key, value, r in keyed:
+            if count[key] > 1:
+                key += "".join(f" {field} {r[field]}" for field in ("dev", "metric", "tos", "type")
+                               if r.get(field) is not None)
             facts[key] = value
     return facts
+
+
+def _nexthop(hop: Any, own: list[tuple[str, Address, Network]]) -> str:
+    if not isinstance(hop, dict):
+        return str(hop)
+    dev = hop.get("dev")
+    via = _relative(str(hop["gateway"]), dev, own) if hop.get("gateway") else ""
+    words = [f"via {via}"] if via else []
+    if dev is not None and not via.startswith(f"{dev} "):  # `eth0 net+1` names its device already
+        words.append(f"dev {dev}")
+    if hop.get("weight") is not None:
+        words.append(f"weight {hop['weight']}")
+    return " ".join(words)
 
 
 def _connected(dst: str, dev: str | None, route: dict[str, Any], own: list[tuple[str, Address, Network]]) -> str:
@@ -117,7 +150,15 @@ _USERS = re.compile(r'\("([^"]*)"')
 
 def _bind(raw: str, own: set[Address]) -> tuple[str, str]:
     """(normalised bind, family) of an ss local-address field without its port."""
-    host = raw.strip("[]").split("%")[0]
+    # ss prints `[fe80::1]%eth0` for IPv6 and `0.0.0.0%eth0` for IPv4.
+    host, _, scope = raw.replace("]", "", 1).lstrip("[").partition("%") if raw.startswith("[") \
+        else raw.partition("%")
+    bind, family = _bind_host(host, own)
+    # `0.0.0.0%eth1`: bound to one device (SO_BINDTODEVICE), not reachable on the others.
+    return (f"{bind}%{scope}" if scope else bind), family
+
+
+def _bind_host(host: str, own: set[Address]) -> tuple[str, str]:
     if host in ("*", "0.0.0.0", "::"):
         return "*", "v6" if host in ("*", "::") else "v4"
     try:
@@ -138,7 +179,7 @@ def parse_listen(output: str, cfg: CollectConfig) -> Facts:
     addr, sockets = split_parts(output, SEP, 2, "listen")
     own = {ip for _, ip, _ in _own(_links(addr))}
     found: dict[str, dict[str, Any]] = {}
-    for number, line in enumerate(sockets.splitlines(), 1):
+    for number, line in enumerate(sockets.split("\n"), 1):
         parts = line.split(None, 6)
         if not parts:
             continue
@@ -169,7 +210,7 @@ def parse_hosts(output: str, cfg: CollectConfig) -> Parsed:
         raise CollectError("hosts: no hostname (output cut short?)")
     facts: dict[str, list[str]] = {}
     identity = set()
-    for line in body.splitlines():
+    for line in body.split("\n"):
         words = line.split("#", 1)[0].split()
         if len(words) < 2:
             continue
@@ -194,7 +235,7 @@ def parse_dns(output: str, cfg: CollectConfig) -> Facts:
     nameservers: list[str] = []
     search: list[str] = []
     options: list[str] = []
-    for line in output.splitlines():
+    for line in output.split("\n"):
         words = line.split("#", 1)[0].split(";", 1)[0].split()
         if not words:
             continue

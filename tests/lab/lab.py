@@ -164,6 +164,10 @@ class Lab:
         (d / "status").write_text(fleet.dpkg_status(dpkg, h))
         (d / "etc" / "hosts").write_text(fleet.etc_hosts(h))
         (d / "etc" / "resolv.conf").write_text(fleet.RESOLV)
+        # A server's root has a stock .bashrc that returns early when not interactive. This
+        # machine's does `pyenv init` (~0.1 s), which sshd's bash would run on every exec.
+        skel = Path("/etc/skel/.bashrc")
+        (d / "bashrc").write_text(skel.read_text() if skel.exists() else "case $- in *i*) ;; *) return;; esac\n")
         (d / "etc" / "acme" / "app.conf").write_text(fleet.app_conf(h))
         site = d / "site-packages"
         for name, version in {**fleet.DISTRIBUTIONS, "acme-lib": fleet.acme_lib_version(h)}.items():
@@ -183,6 +187,8 @@ class Lab:
         binds = [(d / "status", "/var/lib/dpkg/status"), (d / "etc" / "hosts", "/etc/hosts"),
                  (d / "etc" / "resolv.conf", "/etc/resolv.conf"), (d / "etc" / "acme", str(ACME_DIR)),
                  (d / "site-packages", str(self.site_packages()))]
+        if Path("/root/.bashrc").exists():
+            binds.append((d / "bashrc", "/root/.bashrc"))
         script = "set -e; " + "; ".join(f"mount --bind {shlex.quote(str(a))} {shlex.quote(b)}" for a, b in binds)
         script += f"; hostname {shlex.quote(h.name)}; exec /usr/sbin/sshd -D -e -f {shlex.quote(str(d / 'sshd_config'))}"
         self.site_packages().mkdir(parents=True, exist_ok=True)
