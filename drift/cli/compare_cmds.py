@@ -24,8 +24,11 @@ from drift.snapshot import Snapshot
 from drift.targets import Target
 
 
-def _policy(inv: Inventory | None) -> policy_mod.Policy:
-    return policy_mod.parse(inv.policy_table, inv.source) if inv is not None else policy_mod.Policy()
+def _prepare(c: Common) -> tuple[Inventory | None, policy_mod.Policy]:
+    """Everything that can be wrong with the input is found before any host is contacted."""
+    c.check_categories(registry.known_names())
+    inv = c.inventory(required=False)
+    return inv, policy_mod.parse(inv.policy_table, inv.source) if inv is not None else policy_mod.Policy()
 
 
 def _categories(c: Common) -> frozenset[str]:
@@ -77,9 +80,7 @@ def compare_cmd(
     """Compare two sides role by role, and report hosts that disagree with their own role's peers."""
     c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
                categories=category, jobs=jobs, timeout=timeout, quiet=quiet, verbose=verbose, no_color=no_color)
-    c.check_categories(registry.known_names())
-    inv = c.inventory(required=False)
-    pol = _policy(inv)
+    inv, pol = _prepare(c)
     targets = resolve_targets(c, inv, [left, right])
     lenv, renv = _sides(c, inv, targets)
     if lenv.name == renv.name:
@@ -101,9 +102,7 @@ def audit_cmd(
     """Hosts that disagree with their role's peers in ENV, plus every difference from the baseline."""
     c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
                categories=category, jobs=jobs, timeout=timeout, quiet=quiet, verbose=verbose, no_color=no_color)
-    c.check_categories(registry.known_names())
-    inv = c.inventory(required=False)
-    pol = _policy(inv)
+    inv, pol = _prepare(c)
     approved = _baseline(c, inv, env, baseline)
     (current,) = _sides(c, inv, resolve_targets(c, inv, [env]))
     base_env = Env("baseline", approved.snapshots) if approved else None
