@@ -72,7 +72,9 @@ def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
     path = inv.store_path if inv is not None else _default_store(c)
     with Store.open(path) as store:
         store.record(snaps)
-    c.debug(f"recorded {len(snaps)} snapshots in {path}")
+        pruned = store.prune(inv.keep_days, c.env.now()) if inv is not None else 0
+    c.debug(f"recorded {len(snaps)} snapshots in {path}" + (f"; pruned {pruned} older than "
+                                                          f"{inv.keep_days} days" if pruned and inv else ""))
 
 
 def _default_store(c: Common) -> Path:

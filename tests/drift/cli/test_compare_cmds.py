@@ -64,3 +64,18 @@ def test_audit_with_a_baseline_of_another_environment_is_refused(cli, inventory,
         "inventory_sha256": "z", "hosts": {}}))
     code, _, err = cli("audit", "prod", "--baseline", "baselines/other.json")
     assert code == 2 and "baseline of 'staging', not 'prod'" in err
+
+
+def test_recording_prunes_snapshots_older_than_keep_days(cli, tmp_path):
+    from drift.store import Store
+
+    (tmp_path / "drift.toml").write_text('[store]\nkeep_days = 1\n\n[environments.prod]\n'
+                                         'hosts = [{ name = "prd-web-1", address = "127.0.0.1", role = "web" }]\n')
+    old = snap("prd-web-1", "prod", "web", {SSL: {"version": "1", "arch": "amd64"}})
+    with Store.open(tmp_path / ".drift" / "drift.db") as store:
+        store.record([old])  # collected_at 2026-11-22, long before now
+    code, _, err = cli("snapshot", "prod", "--category", "system")
+    assert code == 0, err
+    with Store.open(tmp_path / ".drift" / "drift.db") as store:
+        assert [s.collected_at for s in store.snapshots(host="prd-web-1")] != [old.collected_at]
+        assert len(list(store.snapshots(host="prd-web-1"))) == 1
