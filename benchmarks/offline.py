@@ -18,13 +18,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from drift import compare as engine
-from drift.collect import Plan, collect
-from drift.differ import Env
-from drift.local import LocalConnector
-from drift.policy import Policy
-from drift.snapshot import CollectorResult, Snapshot
-from drift.targets import DEFAULT_COLLECT, local_host
+from drift.analysis import compare as engine
+from drift.collect.gather import Plan, collect
+from drift.analysis.differ import Env
+from drift.collect.local import LocalConnector
+from drift.analysis.policy import Policy
+from drift.model.snapshot import CollectorResult, Snapshot
+from drift.collect.targets import DEFAULT_COLLECT, local_host
 import collectors as registry
 
 HOSTS, PACKAGES = 100, 3000
@@ -54,7 +54,7 @@ def widen(base: Snapshot, env: str, index: int, drift: bool) -> Snapshot:
 def measure(folder: Path) -> None:
     """In a fresh process: load both directories, compare, render JSON; print seconds and peak RSS."""
     from drift.reports import OutputFormat, render
-    from drift.targets import resolve
+    from drift.collect.targets import resolve
 
     start = time.perf_counter()
     left, right = (resolve(str(folder / side), None, folder) for side in ("staging", "prod"))

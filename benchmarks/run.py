@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 import collectors as registry
-from drift.script import compose
+from drift.collect.script import compose
 from tests.lab.fleet import bench_fleet
 from tests.lab.lab import Lab, down, unavailable
 
@@ -92,12 +92,12 @@ def ansible(lab: Lab, exe: Path, n: int) -> None:
 
 def one_host(lab: Lab, runs: int) -> dict[str, float]:
     """Where one host's time goes, in-process, median of `runs`."""
-    from drift import inventory as inventory_io
-    from drift.collect import interpret
-    from drift.script import split
-    from drift.store import Store
-    from drift.transport import SSHConnector
-    from drift.collect import Plan, collect_host
+    from drift.collect import inventory as inventory_io
+    from drift.collect.gather import interpret
+    from drift.collect.script import split
+    from drift.store.sqlite import Store
+    from drift.collect.transport import SSHConnector
+    from drift.collect.gather import Plan, collect_host
 
     inv = inventory_io.load(lab.inventory)
     host = inv.environments["bench"][0]
@@ -189,7 +189,7 @@ def main() -> int:
 
 
 def _cfg(lab: Lab):  # type: ignore[no-untyped-def]
-    from drift import inventory as inventory_io
+    from drift.collect import inventory as inventory_io
 
     return inventory_io.load(lab.inventory).collect
 

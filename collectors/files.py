@@ -16,7 +16,7 @@ import shlex
 from functools import lru_cache
 
 from collectors.interface import CollectConfig, Collector, Facts
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 

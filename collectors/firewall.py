@@ -16,7 +16,7 @@ from typing import Any
 
 from collectors.interface import CollectConfig, Collector, Facts
 from collectors.parsing import load_json
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 
 _COUNTERS = re.compile(r"^\[\d+:\d+\]\s*")
 _RULE_COUNTERS = re.compile(r"(^|\s)-c \d+ \d+(?=\s|$)")

@@ -12,7 +12,7 @@ import shlex
 
 from collectors.interface import CollectConfig, Collector, Facts
 from collectors.parsing import fields, lines
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 
 DPKG_COMMAND = "dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\n'"
 RPM_COMMAND = "rpm -qa --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}}:{0}|\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'"

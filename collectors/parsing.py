@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 
 
 def lines(output: str) -> Iterator[tuple[int, str]]:

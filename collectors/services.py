@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collectors.interface import CollectConfig, Collector, Facts, NotApplicable
 from collectors.parsing import split_parts
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 
 _TYPES = "service,socket,timer,mount,path"
 COMMAND = (

@@ -14,7 +14,7 @@ import shlex
 
 from collectors.interface import CollectConfig, Collector, Facts
 from collectors.parsing import lines
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 
 OS_COMMAND = "\n".join([
     "printf 'kernel=%s\\n' \"$(uname -r)\"",

@@ -15,7 +15,7 @@ from typing import Any
 
 from collectors.interface import CollectConfig, Collector, Facts, Parsed
 from collectors.parsing import load_json, split_parts
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

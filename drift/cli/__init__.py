@@ -1,4 +1,5 @@
-"""The `drift` command. Exceptions become exit codes here, and only here."""
+"""The `drift` command: the top layer, which may import every other package. Exceptions become
+exit codes here, and only here."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import sys
 import typer
 
 from drift.cli.app import app
-from drift.environment import Environment
-from drift.errors import DriftError, ExitStatus, InputError
+from drift.cli.environment import Environment
+from drift.core.errors import DriftError, ExitStatus, InputError
 
 # Recent Typer vendors its own Click, older Typer uses the click package: find the class Typer uses.
 ClickException = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")

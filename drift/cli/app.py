@@ -9,10 +9,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from drift import inventory as inventory_io
-from drift.environment import Environment
-from drift.errors import InputError, InventoryError
-from drift.inventory import Inventory
+from drift.collect import inventory as inventory_io
+from drift.cli.environment import Environment
+from drift.core.errors import InputError, InventoryError
+from drift.collect.inventory import Inventory
 from drift.reports import OutputFormat
 
 app = typer.Typer(
@@ -99,7 +99,7 @@ class Common:
     def emit(self, text: str) -> None:
         """The command's result: to -o FILE atomically, else stdout."""
         if self.output is not None:
-            from drift.atomic import write_atomic
+            from drift.core.atomic import write_atomic
 
             path = self.output if self.output.is_absolute() else self.env.cwd / self.output
             write_atomic(path, text)

@@ -12,16 +12,16 @@ from typing import Annotated, Optional
 import typer
 from tabulate import tabulate
 
-from drift import baseline as baseline_io
-from drift import history as history_mod
-from drift.atomic import write_atomic
+from drift.store import baseline as baseline_io
+from drift.analysis import history as history_mod
+from drift.core.atomic import write_atomic
 from drift.cli.app import (CategoryOpt, Common, FormatOpt, InventoryOpt, JobsOpt, NoColorOpt, QuietOpt,
                            TimeoutOpt, VerboseOpt, app, common)
 from drift.cli.compare_cmds import who
 from drift.cli.live import collect_targets, record, resolve_targets
-from drift.errors import ExitStatus, InputError
+from drift.core.errors import ExitStatus, InputError
 from drift.reports import OutputFormat
-from drift.sanitize import clean
+from drift.core.sanitize import clean
 
 baseline_app = typer.Typer(help="Approved baselines in baselines/ENV.json.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
@@ -126,7 +126,7 @@ def history_cmd(
     start = parse_since(since, c.env.now())
     inv = c.inventory(required=False)
     from drift.cli.live import _default_store
-    from drift.store import Store
+    from drift.store.sqlite import Store
 
     path = inv.store_path if inv is not None else _default_store(c)
     if not path.exists():

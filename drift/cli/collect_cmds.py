@@ -15,11 +15,11 @@ import collectors as registry
 from drift.cli.app import (CategoryOpt, Common, FormatOpt, InventoryOpt, JobsOpt, NoColorOpt, OutputFormat,
                            QuietOpt, TimeoutOpt, VerboseOpt, app, common)
 from drift.cli.live import collect_targets, record, resolve_targets
-from drift.errors import DriftError, ExitStatus, InputError
-from drift.inventory import Host
-from drift.sanitize import clean
-from drift.snapshot import Snapshot
-from drift.targets import DEFAULT_COLLECT
+from drift.core.errors import DriftError, ExitStatus, InputError
+from drift.collect.inventory import Host
+from drift.core.sanitize import clean
+from drift.model.snapshot import Snapshot
+from drift.collect.targets import DEFAULT_COLLECT
 
 
 def _listing_format(c: Common) -> OutputFormat:
@@ -49,7 +49,7 @@ def snapshot_cmd(
     snaps = collect_targets(c, inv, resolved)
     written: dict[str, Path] = {}
     if out_dir is not None:
-        from drift.atomic import write_atomic
+        from drift.core.atomic import write_atomic
 
         folder = out_dir if out_dir.is_absolute() else c.env.cwd / out_dir
         for snap in snaps:
@@ -139,7 +139,7 @@ def collectors_cmd(
     fmt = _listing_format(c)
     inv = c.inventory(required=False)
     cfg = inv.collect if inv is not None else DEFAULT_COLLECT
-    from drift.script import section_command
+    from drift.collect.script import section_command
 
     items = [{"name": col.name, "category": col.category, "privileged": col.privileged,
               "requires": list(col.requires),

@@ -9,19 +9,19 @@ from typing import Annotated, Optional, Sequence
 import typer
 
 import collectors as registry
-from drift import baseline as baseline_io
-from drift import compare as engine
-from drift import policy as policy_mod
+from drift.store import baseline as baseline_io
+from drift.analysis import compare as engine
+from drift.analysis import policy as policy_mod
 from drift.cli.app import (CategoryOpt, Common, FailOnOpt, FormatOpt, InventoryOpt, JobsOpt, NoColorOpt,
                            OutputOpt, QuietOpt, TimeoutOpt, VerboseOpt, app, common)
 from drift.cli.live import collect_targets, record, resolve_targets
-from drift.differ import Env
-from drift.errors import InputError
-from drift.inventory import Inventory
-from drift.model import Level, Report
+from drift.analysis.differ import Env
+from drift.core.errors import InputError
+from drift.collect.inventory import Inventory
+from drift.model.report import Level, Report
 from drift.reports import OutputFormat, render
-from drift.snapshot import Snapshot
-from drift.targets import Target
+from drift.model.snapshot import Snapshot
+from drift.collect.targets import Target
 
 
 def _prepare(c: Common) -> tuple[Inventory | None, policy_mod.Policy]:

@@ -8,11 +8,11 @@ from pathlib import Path
 import collectors as registry
 from drift.cli.app import Common
 from drift.cli.progress import Progress
-from drift.collect import Plan, collect
-from drift.errors import InputError
-from drift.inventory import Host, Inventory
-from drift.snapshot import Snapshot
-from drift.targets import DEFAULT_COLLECT, Target, resolve
+from drift.collect.gather import Plan, collect
+from drift.core.errors import InputError
+from drift.collect.inventory import Host, Inventory
+from drift.model.snapshot import Snapshot
+from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 
 
 def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> list[Target]:
@@ -67,7 +67,7 @@ def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
     """Every snapshot a command collects goes into the store (spec/cli.md, The store)."""
     if not snaps:
         return
-    from drift.store import Store
+    from drift.store.sqlite import Store
 
     path = inv.store_path if inv is not None else _default_store(c)
     with Store.open(path) as store:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from drift.snapshot import Snapshot
+from drift.model.snapshot import Snapshot
 
 
 class Progress:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from typing import NoReturn
 
-from drift.model import Report
+from drift.model.report import Report
 from drift.reports import html, json_report, junit, markdown, table
 
 

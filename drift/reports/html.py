@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from drift.model import Report
+from drift.model.report import Report
 from drift.reports.text import by_category, headline, hosts, safe, status, title
 
 _STYLE = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drift.model import REPORT_SCHEMA, Finding, Report, Side
+from drift.model.report import REPORT_SCHEMA, Finding, Report, Side
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from drift.model import Report
+from drift.model.report import Report
 from drift.reports.text import hosts, safe, title
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drift.model import Report
+from drift.model.report import Report
 from drift.reports.text import by_category, headline, hosts, safe, status, title
 
 

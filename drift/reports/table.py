@@ -6,7 +6,7 @@ import textwrap
 
 from tabulate import tabulate
 
-from drift.model import Level, Report
+from drift.model.report import Level, Report
 from drift.reports.text import by_category, headline, safe, status, title
 
 _COLOURS = {Level.critical: "\x1b[1;31m", Level.high: "\x1b[31m", Level.medium: "\x1b[33m",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from drift.model import CATEGORIES, Finding, Level, Report
-from drift.sanitize import clean
+from drift.model.report import CATEGORIES, Finding, Level, Report
+from drift.core.sanitize import clean
 
 
 def title(report: Report) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from collectors import REGISTRY
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BY_NAME = {c.name: c for c in REGISTRY}

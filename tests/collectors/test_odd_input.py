@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from collectors import REGISTRY
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
-from drift.errors import CollectError
+from drift.core.errors import CollectError
 from tests.collectors.odd_inputs import BIG, NAMES
 
 FIXTURES = Path(__file__).parent / "fixtures"

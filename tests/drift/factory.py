@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drift.snapshot import CollectorResult, Snapshot
+from drift.model.snapshot import CollectorResult, Snapshot
 
 
 def snap(host: str, env: str, role: str, facts: dict[str, Any], *, failed: tuple[str, ...] = (),

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from drift.environment import Environment
+from drift.cli.environment import Environment
 from tests.lab.lab import Lab, down, unavailable
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from drift import snapshot
+from drift.model import snapshot
 from tests.lab import fleet
 from tests.lab.fleet import LIVE
 

@@ -3,8 +3,8 @@ import subprocess
 
 import pytest
 
-from drift.environment import Environment
-from drift.runner import ExecResult, HostKey
+from drift.cli.environment import Environment
+from drift.collect.runner import ExecResult, HostKey
 
 
 class ShellSession:
@@ -25,7 +25,7 @@ class FakeSSH:
         self.opened = []
 
     def open(self, host, deadline):
-        from drift.errors import TransportError
+        from drift.core.errors import TransportError
 
         self.opened.append(host.name)
         if "down" in host.name:

@@ -1,6 +1,6 @@
 import json
 
-from drift.snapshot import load
+from drift.model.snapshot import load
 
 
 def test_snapshot_writes_one_file_per_host_and_exits_3_when_a_host_is_down(cli, inventory):

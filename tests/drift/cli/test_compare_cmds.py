@@ -67,7 +67,7 @@ def test_audit_with_a_baseline_of_another_environment_is_refused(cli, inventory,
 
 
 def test_recording_prunes_snapshots_older_than_keep_days(cli, tmp_path):
-    from drift.store import Store
+    from drift.store.sqlite import Store
 
     (tmp_path / "drift.toml").write_text('[store]\nkeep_days = 1\n\n[environments.prod]\n'
                                          'hosts = [{ name = "prd-web-1", address = "127.0.0.1", role = "web" }]\n')

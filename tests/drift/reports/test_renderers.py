@@ -10,10 +10,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from drift import compare as engine
-from drift.differ import Env
-from drift.model import Level
-from drift.policy import Policy, WaiverRule
+from drift.analysis import compare as engine
+from drift.analysis.differ import Env
+from drift.model.report import Level
+from drift.analysis.policy import Policy, WaiverRule
 from drift.reports import OutputFormat, render
 from tests.drift.factory import snap
 

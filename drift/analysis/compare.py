@@ -1,0 +1,49 @@
+"""From two sides' snapshots to a Report: align → compare → apply policy. Pure, so tests and the
+benchmark drive it without a CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from drift.analysis import differ
+from drift.analysis import policy as policy_mod
+from drift.analysis.differ import Env
+from drift.model.report import Finding, Level, Report, Side
+
+
+def _side(env: Env) -> Side:
+    return Side(env.name, tuple(sorted(s.host for s in env.snapshots)))
+
+
+def _only(findings: Iterable[Finding], categories: frozenset[str]) -> list[Finding]:
+    return [f for f in findings if not categories or f.category in categories]
+
+
+def compare(left: Env, right: Env, pol: policy_mod.Policy, now: dt.datetime, fail_on: Level | None = None,
+            categories: frozenset[str] = frozenset()) -> Report:
+    """Role by role: the sides' consensus against each other, and the outliers inside each side."""
+    raw = differ.compare(differ.align(left, right), left.name, right.name)
+    findings, warnings = policy_mod.apply(_only(raw, categories), pol, now.date(), fail_on)
+    return Report("compare", _stamp(now), _side(left), _side(right), tuple(findings),
+                  tuple(differ.errors(left, right)), fail_on if fail_on is not None else pol.fail_on,
+                  tuple(warnings))
+
+
+def audit(current: Env, baseline: Env | None, pol: policy_mod.Policy, now: dt.datetime,
+          fail_on: Level | None = None, categories: frozenset[str] = frozenset()) -> Report:
+    """Outliers inside `current`, plus, host by host, every difference from the approved baseline
+    (left is the baseline, right is now)."""
+    raw = differ.compare(differ.align(current, None), current.name, "")
+    errors = differ.errors(current)
+    if baseline is not None:
+        raw += differ.compare(differ.align(baseline, current, by_host=True), baseline.name, current.name, by_host=True)
+        errors = differ.errors(baseline, current)
+    findings, warnings = policy_mod.apply(_only(raw, categories), pol, now.date(), fail_on)
+    return Report("audit", _stamp(now), _side(baseline) if baseline else _side(current),
+                  _side(current) if baseline else None, tuple(findings), tuple(errors),
+                  fail_on if fail_on is not None else pol.fail_on, tuple(warnings))
+
+
+def _stamp(now: dt.datetime) -> str:
+    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,115 @@
+"""Collect snapshots: one connection and one exec per host, hosts in parallel in our own pool.
+
+Results are keyed by the inventory's host name (not by address/user/port, which can collide
+for hosts behind different gateways). A host or collector that fails is recorded with its error
+and never stops the others.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
+from drift import __version__
+from drift.core.errors import CollectError, DriftError
+from drift.collect.inventory import Host
+from drift.collect.runner import Connector
+from drift.core.sanitize import clean
+from drift.collect.script import Section, compose, split
+from drift.model.snapshot import CollectorResult, Snapshot
+
+Progress = Callable[[Snapshot], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    collectors: tuple[Collector, ...]
+    config: CollectConfig = field(default_factory=CollectConfig)
+    timeout: float | None = None  # the most one host may take, connecting included
+    jobs: int = 32
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def collect(hosts: list[Host], connector: Connector, plan: Plan,
+            progress: Progress | None = None) -> list[Snapshot]:
+    """Snapshots for every host, in inventory order, failed hosts included."""
+    if not hosts:
+        return []
+    results: dict[str, Snapshot] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(plan.jobs, len(hosts)))) as pool:
+        futures = {pool.submit(collect_host, h, connector, plan): h for h in hosts}
+        for future in as_completed(futures):
+            snap = future.result()
+            results[futures[future].name] = snap
+            if progress is not None:
+                progress(snap)
+    return [results[h.name] for h in hosts]
+
+
+def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
+    budget = plan.timeout if plan.timeout is not None else host.ssh.connect_timeout + host.ssh.command_timeout
+    deadline = time.monotonic() + budget
+    started = now_utc()
+    script = compose(plan.collectors, plan.config, sudo=host.ssh.sudo)
+    base = dict(host=host.name, env=host.env, role=host.role, address=host.address,
+                collected_at=started, drift_version=__version__)
+    try:
+        session = connector.open(host, deadline)
+    except DriftError as exc:
+        return Snapshot(**base, status="failed", error=clean(str(exc)))
+    try:
+        result = session.exec(script.text.encode(), deadline)
+    except DriftError as exc:
+        key = session.host_key.to_dict() if session.host_key else None
+        return Snapshot(**base, status="failed", error=clean(str(exc)), host_key=key)
+    finally:
+        session.close()
+    sections = split(script, result.stdout)
+    tail = clean(result.stderr.decode("utf-8", "replace").strip()[-500:])
+    collectors = {}
+    for c in plan.collectors:
+        if c.name in script.names:
+            collectors[c.name] = interpret(c, sections.get(c.name), plan.config, result.exit_status, tail)
+        else:  # nothing to do for this configuration, e.g. no [collect] files
+            collectors[c.name] = CollectorResult(c.name, c.category, "ok")
+    return Snapshot(**base, host_key=session.host_key.to_dict() if session.host_key else None,
+                    collectors=collectors)
+
+
+def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
+              script_status: int = 0, script_stderr: str = "") -> CollectorResult:
+    def failed(message: str) -> CollectorResult:
+        return CollectorResult(c.name, c.category, "failed", clean(message))
+
+    if section is None:
+        why = f"; the script exited {script_status}: {script_stderr}" if script_stderr or script_status else ""
+        return failed(f"no output section from the host (script cut short){why}")
+    if section.status is None:
+        return CollectorResult(c.name, c.category, "unsupported",
+                               f"none of {', '.join(c.requires)} found on the host" if c.requires else None)
+    if section.status != 0:
+        detail = section.stderr or "no error output"
+        return failed(f"exited {section.status}: {detail}")
+    try:
+        text = section.stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return failed(f"output is not valid UTF-8 (byte {exc.start})")
+    try:
+        parsed = c.parse(text, cfg)
+    except NotApplicable as exc:
+        return CollectorResult(c.name, c.category, "unsupported", clean(str(exc)) or None)
+    except CollectError as exc:
+        return failed(str(exc))
+    except Exception as exc:  # a parser bug must cost one collector, not the run
+        return failed(f"parser error ({type(exc).__name__}): {exc}")
+    facts, marked = (parsed.facts, parsed.identity) if isinstance(parsed, Parsed) else (parsed, frozenset())
+    identity = sorted(p for p in facts if p in marked or any(fnmatch.fnmatchcase(p, g) for g in c.identity))
+    return CollectorResult(c.name, c.category, "ok", None, facts, tuple(identity))

@@ -1,0 +1,89 @@
+"""Turning a TARGET argument into hosts to collect or snapshots to load (spec/cli.md, Targets).
+
+Lookup order: environment, ENV:ROLE, host name, `local`, then a snapshot file or directory.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from collectors.interface import CollectConfig
+from drift.model import snapshot as snapshot_io
+from drift.core.errors import InputError, SnapshotFileError
+from drift.collect.inventory import Host, Inventory
+from drift.model.snapshot import Snapshot
+
+# What `local` and inventory-less runs record when there is no [collect] table to say.
+DEFAULT_COLLECT = CollectConfig(
+    files=("/etc/hosts", "/etc/resolv.conf"),
+    sysctl=("net.core.somaxconn", "net.ipv4.ip_forward"),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    hosts: tuple[Host, ...] = ()  # live hosts, to collect
+    snapshots: tuple[Snapshot, ...] = ()  # offline snapshots, already collected
+    local: bool = False
+
+    @property
+    def live(self) -> bool:
+        return bool(self.hosts)
+
+
+def local_host() -> Host:
+    return Host(name=socket.gethostname(), env="local", role="default", address="localhost")
+
+
+def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
+    if inventory is not None:
+        envs = inventory.environments
+        if spec in envs:
+            if not envs[spec]:
+                raise InputError(f"environment {spec!r} has no hosts", inventory.path)
+            return Target(spec, hosts=envs[spec])
+        env, sep, role = spec.partition(":")
+        if sep and env in envs:
+            hosts = tuple(h for h in envs[env] if h.role == role)
+            if not hosts:
+                roles = sorted({h.role for h in envs[env]})
+                raise InputError(f"environment {env!r} has no role {role!r} (roles: {', '.join(roles)})",
+                                 inventory.path)
+            return Target(spec, hosts=hosts)
+        host = inventory.host(spec)
+        if host is not None:
+            return Target(spec, hosts=(host,))
+    if spec == "local":
+        return Target("local", hosts=(local_host(),), local=True)
+    path = Path(spec).expanduser()
+    if not path.is_absolute():
+        path = cwd / path
+    if path.is_dir():
+        return _directory(path)
+    if path.is_file():
+        snap = snapshot_io.load(path)
+        return Target(snap.env, snapshots=(snap,))
+    known = ""
+    if inventory is not None:
+        known = f" (environments: {', '.join(sorted(inventory.environments))})"
+    where = f"; no inventory was found" if inventory is None else ""
+    raise InputError(f"unknown target {spec!r}: not an environment, ENV:ROLE, host, `local`, "
+                     f"or a snapshot file or directory{known}{where}")
+
+
+def _directory(path: Path) -> Target:
+    files = sorted(p for p in path.glob("*.json") if p.is_file())
+    if not files:
+        raise SnapshotFileError("no snapshot files (*.json) in this directory", path)
+    snaps = tuple(snapshot_io.load(p) for p in files)
+    hosts: dict[str, Path] = {}
+    for snap, file in zip(snaps, files):
+        if snap.host in hosts:
+            raise SnapshotFileError(f"host {snap.host!r} appears twice (also in {hosts[snap.host].name})", file)
+        hosts[snap.host] = file
+    envs = {s.env for s in snaps}
+    name = envs.pop() if len(envs) == 1 else path.name
+    return Target(name, snapshots=snaps)

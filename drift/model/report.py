@@ -1,0 +1,129 @@
+"""The report model: what every output format renders (spec/report.md).
+
+Findings are built by the differ without severity; policy then fills severity, blocking and
+waived. Everything is frozen so a renderer can never change what another one prints.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from drift.core.errors import ExitStatus
+
+REPORT_SCHEMA = "drift.report/1"
+CATEGORIES = ("packages", "files", "firewall", "topology", "system", "services")
+
+
+class Level(enum.IntEnum):
+    info = 0
+    low = 1
+    medium = 2
+    high = 3
+    critical = 4
+
+    @classmethod
+    def named(cls, name: str) -> "Level":
+        return cls[name]
+
+
+class Kind(str, enum.Enum):
+    only_left = "only_left"
+    only_right = "only_right"
+    changed = "changed"
+    outlier = "outlier"
+
+
+@dataclass(frozen=True)
+class Value:
+    env: str
+    host: str
+    value: Any  # None: absent on that host
+
+
+@dataclass(frozen=True)
+class Waiver:
+    reason: str
+    expires: str | None  # ISO date
+    expired: bool
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    path: str
+    subject: str
+    kind: Kind
+    role: str
+    message: str
+    values: tuple[Value, ...]
+    severity: Level = Level.low
+    blocking: bool = False
+    waived: Waiver | None = None
+    detail: str = ""  # extra lines a person may want (rules added/removed, keys changed)
+
+    @property
+    def id(self) -> str:
+        """Stable across runs, so a CI system tracks the same finding from build to build."""
+        key = "\0".join((self.kind.value, self.role, self.path, self.subject))
+        return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+    def with_policy(self, severity: Level, blocking: bool, waived: Waiver | None) -> "Finding":
+        return replace(self, severity=severity, blocking=blocking, waived=waived)
+
+    def sort_key(self) -> tuple[int, str, str, str, str]:
+        # spec/report.md: by severity, then category, then subject
+        return (-self.severity, self.category, self.subject, self.role, self.kind.value)
+
+
+@dataclass(frozen=True)
+class HostError:
+    host: str
+    collector: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Side:
+    name: str
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    command: str
+    generated_at: str
+    left: Side
+    right: Side | None
+    findings: tuple[Finding, ...]
+    errors: tuple[HostError, ...]
+    fail_on: Level
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def hosts_failed(self) -> int:
+        return len({e.host for e in self.errors if e.collector is None})
+
+    @property
+    def exit_code(self) -> ExitStatus:
+        if any(f.blocking for f in self.findings):
+            return ExitStatus.DRIFT  # a gate fails on drift it can see, even while a host is down
+        if self.errors:
+            return ExitStatus.INCOMPLETE
+        return ExitStatus.OK
+
+    def summary(self) -> dict[str, Any]:
+        by_category: dict[str, int] = {}
+        for f in self.findings:
+            by_category[f.category] = by_category.get(f.category, 0) + 1
+        return {
+            "findings": len(self.findings),
+            "blocking": sum(f.blocking for f in self.findings),
+            "waived": sum(f.waived is not None and not f.waived.expired for f in self.findings),
+            "by_severity": {lvl.name: sum(f.severity == lvl for f in self.findings) for lvl in reversed(Level)},
+            "by_category": dict(sorted(by_category.items())),
+            "hosts_failed": self.hosts_failed,
+            "exit_code": int(self.exit_code),
+        }

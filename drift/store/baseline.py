@@ -1,0 +1,74 @@
+"""Approved baselines: one reviewable JSON file per environment in baselines/ENV.json.
+
+Sorted keys, two-space indent and one host per key, so a pull request diff shows exactly which
+fact changed on which host. Only timestamps differ between two saves of an unchanged environment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drift import __version__
+from drift.model import snapshot as snapshot_io
+from drift.core.errors import SnapshotFileError
+from drift.model.snapshot import Snapshot
+
+SCHEMA = "drift.baseline/1"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    env: str
+    saved_at: str
+    saved_by: str
+    inventory_sha256: str
+    snapshots: tuple[Snapshot, ...]
+    drift_version: str = __version__
+
+    def to_json(self) -> str:
+        return snapshot_io.dumps({
+            "schema": SCHEMA,
+            "env": self.env,
+            "saved_at": self.saved_at,
+            "saved_by": self.saved_by,
+            "inventory_sha256": self.inventory_sha256,
+            "drift_version": self.drift_version,
+            "hosts": {s.host: s.to_dict() for s in self.snapshots},
+        })
+
+
+def default_path(base: Path, env: str) -> Path:
+    return base / "baselines" / f"{env}.json"
+
+
+def load(path: Path) -> Baseline:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SnapshotFileError("no such baseline file", path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SnapshotFileError(f"cannot read baseline: {exc}", path) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotFileError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, exc.lineno) from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise SnapshotFileError(f"not a baseline: schema is {found!r}, expected {SCHEMA!r}", path)
+    hosts = doc.get("hosts")
+    if not isinstance(hosts, dict):
+        raise SnapshotFileError("not a baseline: 'hosts' is not an object", path)
+    snaps = tuple(snapshot_io.from_dict(h, f"{path} (host {name})") for name, h in sorted(hosts.items()))
+    return Baseline(env=_field(doc, "env", path), saved_at=_field(doc, "saved_at", path),
+                    saved_by=_field(doc, "saved_by", path), inventory_sha256=_field(doc, "inventory_sha256", path),
+                    snapshots=snaps, drift_version=str(doc.get("drift_version", "unknown")))
+
+
+def _field(doc: dict[str, Any], key: str, path: Path) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str):
+        raise SnapshotFileError(f"not a baseline: {key!r} is missing or not a string", path)
+    return value

@@ -1,0 +1,194 @@
+"""The store: every snapshot drift collects, in SQLite (stdlib sqlite3, WAL, one transaction a batch).
+
+Facts are stored content-addressed: each collector's facts are one JSON blob keyed by its
+sha256, so the nightly snapshot of an unchanged host adds a few small rows and no blob.
+The schema is versioned with PRAGMA user_version; MIGRATIONS bring an older file up to date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from drift.core.errors import InputError
+from drift.model.snapshot import CollectorResult, Snapshot
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: snapshots, per-collector results, content-addressed fact blobs.
+    """
+    CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        host TEXT NOT NULL, env TEXT NOT NULL, role TEXT NOT NULL, address TEXT NOT NULL,
+        collected_at TEXT NOT NULL, drift_version TEXT NOT NULL,
+        status TEXT NOT NULL, error TEXT, host_key TEXT
+    );
+    CREATE INDEX snapshots_by_host ON snapshots (env, host, collected_at);
+    CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE results (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+        name TEXT NOT NULL, category TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
+        blob TEXT REFERENCES blobs (sha256),
+        PRIMARY KEY (snapshot_id, name)
+    );
+    CREATE INDEX results_by_blob ON results (blob);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _canonical(doc: object) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> "Store":
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so writers queue on the
+            # lock (busy_timeout) instead of failing half-way through a batch.
+            conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            store = cls(conn, path)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"not a usable drift store: {exc}", path) from None
+        except OSError as exc:
+            raise InputError(f"cannot open the store: {exc.strerror}", path) from None
+        return store
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise InputError(f"store schema {version} is newer than this drift understands ({SCHEMA_VERSION})",
+                             self.path)
+        for number in range(version, SCHEMA_VERSION):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-read under the lock: another process may have migrated meanwhile.
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] != number:
+                    self.conn.execute("ROLLBACK")
+                    continue
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def record(self, snapshots: Iterable[Snapshot]) -> None:
+        """Record a batch in one transaction: all of it lands, or none."""
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for s in snapshots:
+                cur = c.execute(
+                    "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
+                    " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (s.host, s.env, s.role, s.address, s.collected_at, s.drift_version, s.status, s.error,
+                     _canonical(dict(s.host_key)) if s.host_key is not None else None))
+                for name, r in s.collectors.items():
+                    body = _canonical({"facts": dict(r.facts), "identity": sorted(r.identity)})
+                    sha = hashlib.sha256(body.encode()).hexdigest()
+                    c.execute("INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?, ?)", (sha, body))
+                    c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob)"
+                              " VALUES (?, ?, ?, ?, ?, ?)", (cur.lastrowid, name, r.category, r.status, r.error, sha))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def latest(self, env: str | None = None, host: str | None = None) -> list[Snapshot]:
+        """The newest snapshot of each host, sorted by host."""
+        where, args = _filters(env, host, None)
+        rows = self.conn.execute(
+            f"SELECT * FROM snapshots s {where} AND s.id = (SELECT id FROM snapshots t WHERE t.host = s.host "
+            "AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1) ORDER BY host, env", args).fetchall()
+        return [self._load(row) for row in rows]
+
+    def snapshots(self, env: str | None = None, host: str | None = None,
+                  since: datetime | None = None) -> Iterator[Snapshot]:
+        """Snapshots ordered by host, then time."""
+        where, args = _filters(env, host, since)
+        for row in self.conn.execute(f"SELECT * FROM snapshots s {where} ORDER BY host, collected_at, id", args):
+            yield self._load(row)
+
+    def previous(self, env: str | None, host: str, before: datetime) -> Snapshot | None:
+        """The newest snapshot of `host` taken before `before`: where a time window's changes start."""
+        where, args = _filters(env, host, None)
+        row = self.conn.execute(f"SELECT * FROM snapshots s {where} AND s.collected_at < ? "
+                                "ORDER BY collected_at DESC, id DESC LIMIT 1", [*args, _stamp(before)]).fetchone()
+        return self._load(row) if row else None
+
+    def hosts(self, env: str | None = None) -> list[str]:
+        where, args = _filters(env, None, None)
+        return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
+
+    def prune(self, keep_days: int, now: datetime) -> int:
+        """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
+        cutoff = _stamp(now - timedelta(days=keep_days))
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            doomed = [r[0] for r in c.execute(
+                "SELECT id FROM snapshots s WHERE collected_at < ? AND id != (SELECT id FROM snapshots t "
+                "WHERE t.host = s.host AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1)", (cutoff,))]
+            c.executemany("DELETE FROM results WHERE snapshot_id = ?", [(i,) for i in doomed])
+            c.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
+            c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)")
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return len(doomed)
+
+    def _load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
+        sid, host, env, role, address, collected_at, version, status, error, host_key = row
+        collectors = {}
+        for name, category, rstatus, rerror, body in self.conn.execute(
+                "SELECT r.name, r.category, r.status, r.error, b.body FROM results r "
+                "LEFT JOIN blobs b ON b.sha256 = r.blob WHERE r.snapshot_id = ? ORDER BY r.name", (sid,)):
+            doc = json.loads(body) if body else {"facts": {}, "identity": []}
+            collectors[name] = CollectorResult(name, category, rstatus, rerror, doc["facts"], tuple(doc["identity"]))
+        return Snapshot(host=host, env=env, role=role, address=address, collected_at=collected_at,
+                        drift_version=version, status=status, error=error,
+                        host_key=json.loads(host_key) if host_key else None, collectors=collectors)
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _filters(env: str | None, host: str | None, since: datetime | None) -> tuple[str, list[str]]:
+    clauses, args = ["1 = 1"], []
+    for column, value in (("env", env), ("host", host)):
+        if value is not None:
+            clauses.append(f"s.{column} = ?")
+            args.append(value)
+    if since is not None:
+        clauses.append("s.collected_at >= ?")
+        args.append(_stamp(since))
+    return "WHERE " + " AND ".join(clauses), args

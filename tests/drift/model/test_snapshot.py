@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+from drift.core.errors import SnapshotFileError
+from drift.model.snapshot import CollectorResult, Snapshot, load, loads
+
+
+def make(**kw):
+    base = dict(host="w1", env="prod", role="web", address="10.0.0.1", collected_at="2026-11-22T03:00:00Z",
+                drift_version="0.1.0", host_key={"type": "ssh-ed25519", "sha256": "SHA256:x"},
+                collectors={
+                    "dpkg": CollectorResult("dpkg", "packages", "ok", None,
+                                            {"packages/deb/b": {"version": "2"}, "packages/deb/a": {"version": "1"}}),
+                    "rpm": CollectorResult("rpm", "packages", "unsupported"),
+                    "nft": CollectorResult("nft", "firewall", "failed", "exited 1: Operation not permitted"),
+                })
+    base.update(kw)
+    return Snapshot(**base)
+
+
+def test_round_trip_and_deterministic_bytes():
+    snap = make()
+    text = snap.to_json()
+    assert loads(text) == snap
+    assert loads(text).to_json() == text
+    assert text.index('"packages/deb/a"') < text.index('"packages/deb/b"')
+
+
+def test_failed_collectors_are_unknown_not_empty():
+    snap = make()
+    assert "packages/deb/a" in snap.facts()
+    assert snap.errors() == [("nft", "exited 1: Operation not permitted")]
+    down = make(status="failed", error="connect timed out", collectors={})
+    assert down.errors() == [(None, "connect timed out")]
+
+
+@pytest.mark.parametrize("text, words, line", [
+    ("{\n  \"schema\": \"drift.snapshot/1\",\n  oops\n}", "invalid JSON", 3),
+    ("[]", "top level is not an object", None),
+    ('{"schema": "drift.report/1"}', "schema is", None),
+    ('{"schema": "drift.snapshot/1", "env": "x", "collected_at": "t"}', "missing field 'host'", None),
+    ('{"schema": "drift.snapshot/1", "host": "h", "env": "x", "collected_at": "t", '
+     '"collectors": {"a": {"category": "system", "status": "weird"}}}', "status is 'weird'", None),
+])
+def test_broken_files_name_the_problem(text, words, line):
+    with pytest.raises(SnapshotFileError) as err:
+        loads(text, "snap.json")
+    assert words in str(err.value) and err.value.line == line and str(err.value).startswith("snap.json")
+
+
+def test_load_reports_unreadable_and_binary_files(tmp_path):
+    with pytest.raises(SnapshotFileError, match="cannot read"):
+        load(tmp_path / "missing.json")
+    (tmp_path / "b.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(SnapshotFileError, match="not UTF-8"):
+        load(tmp_path / "b.json")
+    (tmp_path / "ok.json").write_text(json.dumps(make().to_dict()))
+    assert load(tmp_path / "ok.json").host == "w1"
