@@ -18,14 +18,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from drift.analysis import compare as engine
-from drift.collect.gather import Plan, collect
-from drift.analysis.differ import Env
-from drift.collect.local import LocalConnector
-from drift.analysis.policy import Policy
-from drift.model.snapshot import CollectorResult, Snapshot
-from drift.collect.targets import DEFAULT_COLLECT, local_host
 import collectors as registry
+from drift.analysis import compare as engine
+from drift.analysis.differ import Env
+from drift.analysis.policy import Policy
+from drift.collect.gather import Plan, collect
+from drift.collect.local import LocalConnector
+from drift.collect.targets import DEFAULT_COLLECT, local_host
+from drift.model.snapshot import CollectorResult, Snapshot
 
 HOSTS, PACKAGES = 100, 3000
 
@@ -53,8 +53,8 @@ def widen(base: Snapshot, env: str, index: int, drift: bool) -> Snapshot:
 
 def measure(folder: Path) -> None:
     """In a fresh process: load both directories, compare, render JSON; print seconds and peak RSS."""
-    from drift.reports import OutputFormat, render
     from drift.collect.targets import resolve
+    from drift.reports import OutputFormat, render
 
     start = time.perf_counter()
     left, right = (resolve(str(folder / side), None, folder) for side in ("staging", "prod"))

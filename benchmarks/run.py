@@ -17,8 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import collectors as registry
 from drift.collect.script import compose
@@ -93,11 +93,10 @@ def ansible(lab: Lab, exe: Path, n: int) -> None:
 def one_host(lab: Lab, runs: int) -> dict[str, float]:
     """Where one host's time goes, in-process, median of `runs`."""
     from drift.collect import inventory as inventory_io
-    from drift.collect.gather import interpret
+    from drift.collect.gather import Plan, collect_host, interpret
     from drift.collect.script import split
-    from drift.store.sqlite import Store
     from drift.collect.transport import SSHConnector
-    from drift.collect.gather import Plan, collect_host
+    from drift.store.sqlite import Store
 
     inv = inventory_io.load(lab.inventory)
     host = inv.environments["bench"][0]
@@ -127,7 +126,7 @@ def one_host(lab: Lab, runs: int) -> dict[str, float]:
         subprocess.run(["nsenter", "-t", _sshd_pid(spec.netns), "-m", "-u", "-n", "/bin/sh", "-s"],
                        input=script.text.encode(), capture_output=True, check=True)
         t7 = time.perf_counter()
-        for key, value in zip(parts, (t1 - t0, t2 - t1, t7 - t6, t3 - t2, t5 - t4)):
+        for key, value in zip(parts, (t1 - t0, t2 - t1, t7 - t6, t3 - t2, t5 - t4), strict=False):
             parts[key].append(value)
     return {k: statistics.median(v) for k, v in parts.items()}
 

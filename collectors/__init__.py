@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collectors import files, firewall, packages, services, system, topology
-from collectors.interface import CATEGORIES, Collector, CollectConfig
+from collectors.interface import CATEGORIES, CollectConfig, Collector
 
 # Order is the order sections run in the per-host script and the order `drift collectors` lists.
 REGISTRY: tuple[Collector, ...] = (
@@ -28,4 +28,4 @@ def known_names() -> set[str]:
     return set(CATEGORIES) | {c.name for c in REGISTRY}
 
 
-__all__ = ["REGISTRY", "Collector", "CollectConfig", "select", "known_names"]
+__all__ = ["REGISTRY", "CollectConfig", "Collector", "known_names", "select"]

@@ -45,7 +45,7 @@ def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
             policy = _COUNTERS.sub("", rest.split(None, 1)[0] if rest.split() else "-")
             facts[f"firewall/{tool}/{table}/{chain}"] = {"policy": None if policy == "-" else policy, "rules": []}
             continue
-        if line.startswith("-A ") or line.startswith("[") and " -A " in line:
+        if line.startswith("-A ") or (line.startswith("[") and " -A " in line):
             rule = _COUNTERS.sub("", line)
             parts = rule.split(None, 2)
             if len(parts) < 2:

@@ -9,10 +9,11 @@ empty result: the section's exit status is checked before `parse` is called.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Union
+from typing import Literal, Union
 
-Json = Union[None, bool, int, float, str, list["Json"], dict[str, "Json"]]
+Json = Union[None, bool, int, float, str, list["Json"], dict[str, "Json"]]  # noqa: UP007 (a runtime alias)
 Facts = dict[str, Json]
 
 class NotApplicable(Exception):
@@ -50,7 +51,7 @@ class Collector:
     # POSIX sh run on the host. Every path or value from the inventory must go through
     # shlex.quote. It must only read: no temp files, no state changes.
     command: Callable[[CollectConfig], str]
-    parse: Callable[[str, CollectConfig], "Facts | Parsed"]
+    parse: Callable[[str, CollectConfig], Facts | Parsed]
     # If none of these executables exists on the host, the collector is `unsupported`.
     requires: tuple[str, ...] = ()
     # Run through `sudo -n` when the inventory says sudo = true.

@@ -159,7 +159,7 @@ def _bind(raw: str, own: set[Address]) -> tuple[str, str]:
 
 
 def _bind_host(host: str, own: set[Address]) -> tuple[str, str]:
-    if host in ("*", "0.0.0.0", "::"):
+    if host in ("*", "0.0.0.0", "::"):  # noqa: S104 (reading ss output, not binding)
         return "*", "v6" if host in ("*", "::") else "v4"
     try:
         ip = ipaddress.ip_address(host)

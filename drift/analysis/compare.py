@@ -4,7 +4,7 @@ benchmark drive it without a CLI."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from drift.analysis import differ
 from drift.analysis import policy as policy_mod

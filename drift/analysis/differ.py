@@ -11,8 +11,9 @@ look absent; the report lists its error instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from drift.analysis import messages
 from drift.model.report import Finding, HostError, Kind
@@ -48,7 +49,8 @@ def _role_of(host: str, *envs: Env | None) -> str:
 
 
 def errors(*envs: Env) -> list[HostError]:
-    out = [HostError(s.host, collector, message) for e in envs for s in e.snapshots for collector, message in s.errors()]
+    out = [HostError(s.host, collector, message)
+           for e in envs for s in e.snapshots for collector, message in s.errors()]
     return sorted(set(out), key=lambda e: (e.host, e.collector or ""))
 
 

@@ -6,8 +6,9 @@ standing, so an outage never shows up as everything removed and then re-added.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from drift.analysis import messages
 from drift.model.snapshot import Snapshot

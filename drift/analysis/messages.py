@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from drift.analysis import versions
 from drift.model.report import Finding, Kind, Value
@@ -156,10 +157,11 @@ def _version_message(path: str, left: str, right: str, lc: dict[str, Any], rc: d
     old, new = str(lc["version"]), str(rc["version"])
     change = versions.describe(manager(path), old, new)
     name = subject(path)
+    article = "an" if change.how == "epoch" else "a"
     if change.direction == "upgrade":
-        return f"{name} is newer in {right} ({new}) than in {left} ({old}): a{'n' if change.how == 'epoch' else ''} {change.how} upgrade"
+        return f"{name} is newer in {right} ({new}) than in {left} ({old}): {article} {change.how} upgrade"
     if change.direction == "downgrade":
-        return f"{name} is newer in {left} ({old}) than in {right} ({new}): a{'n' if change.how == 'epoch' else ''} {change.how} downgrade in {right}"
+        return f"{name} is newer in {left} ({old}) than in {right} ({new}): {article} {change.how} downgrade in {right}"
     return f"{name} differs: {left} has {old}, {right} has {new}"
 
 

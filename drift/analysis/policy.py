@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from drift.core.errors import PolicyError
-from drift.model.report import Finding, Kind, Level, Waiver
 from drift.core.tomlsource import TomlSource
+from drift.model.report import Finding, Kind, Level, Waiver
 
 # Packages whose drift is a security question: crypto, auth, the C library, the kernel, trust stores.
 SECURITY_PACKAGES = (
@@ -138,13 +139,13 @@ def parse(table: Mapping[str, Any], source: TomlSource | None) -> Policy:
         raise fail("[policy] ignore: expected a list of fact-path globs", line("ignore"))
     rules, waivers = [], []
     for n, raw in enumerate(_tables(table.get("severity", []), "severity", fail, line)):
-        _known(raw, _RULE_KEYS, f"[[policy.severity]] #{n + 1}", fail, lambda k: line(k, "severity", n))
+        _known(raw, _RULE_KEYS, f"[[policy.severity]] #{n + 1}", fail, lambda k, n=n: line(k, "severity", n))
         rules.append(Rule(_str(raw, "match", f"[[policy.severity]] #{n + 1}", fail, line("match", "severity", n)),
                           _level(raw.get("severity"), f"[[policy.severity]] #{n + 1} severity",
                                  fail, line("severity", "severity", n))))
     for n, raw in enumerate(_tables(table.get("waivers", []), "waivers", fail, line)):
         label = f"[[policy.waivers]] #{n + 1}"
-        _known(raw, _WAIVER_KEYS, label, fail, lambda k: line(k, "waivers", n))
+        _known(raw, _WAIVER_KEYS, label, fail, lambda k, n=n: line(k, "waivers", n))
         expires = raw.get("expires")
         if isinstance(expires, str):
             try:

@@ -10,8 +10,9 @@ garbled one must cost us an "unknown", never the whole comparison.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 from debian.debian_support import Version as DebVersion
 from packaging.version import Version as PipVersion
@@ -107,7 +108,7 @@ def _rpm_split(evr: str) -> tuple[str, str, str]:
     # As rpm parses an EVR: the epoch is a digit run ended by ":" (empty means 0), the release is
     # whatever follows the last "-". Anything else stays in the version, to be read as separators.
     epoch, colon, rest = evr.partition(":")
-    if not colon or not (epoch == "" or epoch.isascii() and epoch.isdigit()):
+    if not colon or not (epoch == "" or (epoch.isascii() and epoch.isdigit())):
         epoch, rest = "0", evr
     version, dash, release = rest.rpartition("-")
     return (epoch or "0", version, release) if dash else (epoch or "0", rest, "")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from drift.collect import inventory as inventory_io
 from drift.cli.environment import Environment
-from drift.core.errors import InputError, InventoryError
+from drift.collect import inventory as inventory_io
 from drift.collect.inventory import Inventory
+from drift.core.errors import InputError, InventoryError
 from drift.reports import OutputFormat
 
 app = typer.Typer(
@@ -34,16 +34,16 @@ class Severity(str, enum.Enum):
     critical = "critical"
 
 
-InventoryOpt = Annotated[Optional[Path], typer.Option(
+InventoryOpt = Annotated[Path | None, typer.Option(
     "-i", "--inventory", help="Inventory file (default ./drift.toml, then $DRIFT_INVENTORY).")]
-FormatOpt = Annotated[Optional[OutputFormat], typer.Option("--format", help="Output format (default table).")]
-OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the report to FILE (atomically).")]
-FailOnOpt = Annotated[Optional[Severity], typer.Option(
+FormatOpt = Annotated[OutputFormat | None, typer.Option("--format", help="Output format (default table).")]
+OutputOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write the report to FILE (atomically).")]
+FailOnOpt = Annotated[Severity | None, typer.Option(
     "--fail-on", help="Lowest severity that fails the run (default: the inventory's policy, else high).")]
-CategoryOpt = Annotated[Optional[list[str]], typer.Option(
+CategoryOpt = Annotated[list[str] | None, typer.Option(
     "--category", help="Only this category or collector (repeatable).")]
-JobsOpt = Annotated[Optional[int], typer.Option("--jobs", min=1, help="Hosts collected at once.")]
-TimeoutOpt = Annotated[Optional[float], typer.Option(
+JobsOpt = Annotated[int | None, typer.Option("--jobs", min=1, help="Hosts collected at once.")]
+TimeoutOpt = Annotated[float | None, typer.Option(
     "--timeout", min=0.1, help="The most one host may take, connecting included; past it the host is failed.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")]

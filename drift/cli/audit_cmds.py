@@ -7,21 +7,32 @@ import json
 import re
 import textwrap
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from tabulate import tabulate
 
-from drift.store import baseline as baseline_io
 from drift.analysis import history as history_mod
-from drift.core.atomic import write_atomic
-from drift.cli.app import (CategoryOpt, Common, FormatOpt, InventoryOpt, JobsOpt, NoColorOpt, QuietOpt,
-                           TimeoutOpt, VerboseOpt, app, common)
+from drift.cli.app import (
+    CategoryOpt,
+    Common,
+    FormatOpt,
+    InventoryOpt,
+    JobsOpt,
+    NoColorOpt,
+    QuietOpt,
+    TimeoutOpt,
+    VerboseOpt,
+    app,
+    common,
+)
 from drift.cli.compare_cmds import who
 from drift.cli.live import collect_targets, record, resolve_targets
+from drift.core.atomic import write_atomic
 from drift.core.errors import ExitStatus, InputError
-from drift.reports import OutputFormat
 from drift.core.sanitize import clean
+from drift.reports import OutputFormat
+from drift.store import baseline as baseline_io
 
 baseline_app = typer.Typer(help="Approved baselines in baselines/ENV.json.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
@@ -39,7 +50,8 @@ def _env_only(c: Common, env: str) -> None:
 def save_cmd(
     ctx: typer.Context,
     env: Annotated[str, typer.Argument(help="The environment to approve.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Baseline file (default baselines/ENV.json).")] = None,
+    output: Annotated[Path | None,
+        typer.Option("-o", "--output", help="Baseline file (default baselines/ENV.json).")] = None,
     inventory: InventoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False,
 ) -> int:
@@ -68,7 +80,8 @@ def save_cmd(
 def show_cmd(
     ctx: typer.Context,
     env: Annotated[str, typer.Argument(help="The environment whose baseline to show.")],
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Baseline file (default baselines/ENV.json).")] = None,
+    baseline: Annotated[Path | None,
+        typer.Option("--baseline", help="Baseline file (default baselines/ENV.json).")] = None,
     inventory: InventoryOpt = None, format: FormatOpt = None,
 ) -> int:
     """Summarise a baseline: when, by whom, against which inventory, and its hosts."""
@@ -106,7 +119,8 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"--since {text!r}: expected a duration like 30m, 24h, 7d, 2w or a date like 2026-11-01") from None
+        raise InputError(f"--since {text!r}: expected a duration like 30m, 24h, 7d, 2w "
+                         "or a date like 2026-11-01") from None
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
@@ -115,7 +129,7 @@ def history_cmd(
     ctx: typer.Context,
     env: Annotated[str, typer.Argument(help="The environment whose history to show.")],
     since: Annotated[str, typer.Option("--since", help="How far back: 30m, 24h, 7d, 2w, or a date.")] = "7d",
-    host: Annotated[Optional[str], typer.Option("--host", help="Only this host.")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Only this host.")] = None,
     inventory: InventoryOpt = None, format: FormatOpt = None, category: CategoryOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:

@@ -6,20 +6,32 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from tabulate import tabulate
 
 import collectors as registry
-from drift.cli.app import (CategoryOpt, Common, FormatOpt, InventoryOpt, JobsOpt, NoColorOpt, OutputFormat,
-                           QuietOpt, TimeoutOpt, VerboseOpt, app, common)
+from drift.cli.app import (
+    CategoryOpt,
+    Common,
+    FormatOpt,
+    InventoryOpt,
+    JobsOpt,
+    NoColorOpt,
+    OutputFormat,
+    QuietOpt,
+    TimeoutOpt,
+    VerboseOpt,
+    app,
+    common,
+)
 from drift.cli.live import collect_targets, record, resolve_targets
-from drift.core.errors import DriftError, ExitStatus, InputError
 from drift.collect.inventory import Host
+from drift.collect.targets import DEFAULT_COLLECT
+from drift.core.errors import DriftError, ExitStatus, InputError
 from drift.core.sanitize import clean
 from drift.model.snapshot import Snapshot
-from drift.collect.targets import DEFAULT_COLLECT
 
 
 def _listing_format(c: Common) -> OutputFormat:
@@ -32,7 +44,8 @@ def _listing_format(c: Common) -> OutputFormat:
 def snapshot_cmd(
     ctx: typer.Context,
     targets: Annotated[list[str], typer.Argument(help="Environments, ENV:ROLE, hosts, `local`.")],
-    out_dir: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write one snapshot JSON per host here.")] = None,
+    out_dir: Annotated[Path | None,
+        typer.Option("-o", "--output", help="Write one snapshot JSON per host here.")] = None,
     inventory: InventoryOpt = None, format: FormatOpt = None, category: CategoryOpt = None,
     jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
@@ -84,7 +97,8 @@ def _summary(s: Snapshot, file: Path | None) -> dict[str, object]:
 @app.command("inventory")
 def inventory_cmd(
     ctx: typer.Context,
-    check: Annotated[bool, typer.Option("--check", help="Connect to each host: reachability and host-key status.")] = False,
+    check: Annotated[bool,
+        typer.Option("--check", help="Connect to each host: reachability and host-key status.")] = False,
     inventory: InventoryOpt = None, format: FormatOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
@@ -102,7 +116,7 @@ def inventory_cmd(
         connector = c.env.ssh_connector()
         with ThreadPoolExecutor(max_workers=max(1, min(c.jobs or inv.ssh.jobs, len(hosts) or 1))) as pool:
             checks = list(pool.map(lambda h: _check(h, connector, c.timeout), hosts))
-        for row, result in zip(rows, checks):
+        for row, result in zip(rows, checks, strict=False):
             row.update(result)
         if any(not r["reachable"] for r in checks):
             status = ExitStatus.INCOMPLETE

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional, Sequence
+from typing import Annotated
 
 import typer
 
 import collectors as registry
-from drift.store import baseline as baseline_io
 from drift.analysis import compare as engine
 from drift.analysis import policy as policy_mod
-from drift.cli.app import (CategoryOpt, Common, FailOnOpt, FormatOpt, InventoryOpt, JobsOpt, NoColorOpt,
-                           OutputOpt, QuietOpt, TimeoutOpt, VerboseOpt, app, common)
-from drift.cli.live import collect_targets, record, resolve_targets
 from drift.analysis.differ import Env
-from drift.core.errors import InputError
+from drift.cli.app import (
+    CategoryOpt,
+    Common,
+    FailOnOpt,
+    FormatOpt,
+    InventoryOpt,
+    JobsOpt,
+    NoColorOpt,
+    OutputOpt,
+    QuietOpt,
+    TimeoutOpt,
+    VerboseOpt,
+    app,
+    common,
+)
+from drift.cli.live import collect_targets, record, resolve_targets
 from drift.collect.inventory import Inventory
-from drift.model.report import Level, Report
-from drift.reports import OutputFormat, render
-from drift.model.snapshot import Snapshot
 from drift.collect.targets import Target
+from drift.core.errors import InputError
+from drift.model.report import Level, Report
+from drift.model.snapshot import Snapshot
+from drift.reports import OutputFormat, render
+from drift.store import baseline as baseline_io
 
 
 def _prepare(c: Common) -> tuple[Inventory | None, policy_mod.Policy]:
@@ -93,7 +107,7 @@ def compare_cmd(
 def audit_cmd(
     ctx: typer.Context,
     env: Annotated[str, typer.Argument(help="The environment to audit.")],
-    baseline: Annotated[Optional[Path], typer.Option(
+    baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="Approved baseline (default baselines/ENV.json when it exists).")] = None,
     inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None,
     fail_on: FailOnOpt = None, category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,

@@ -9,10 +9,10 @@ import collectors as registry
 from drift.cli.app import Common
 from drift.cli.progress import Progress
 from drift.collect.gather import Plan, collect
-from drift.core.errors import InputError
 from drift.collect.inventory import Host, Inventory
-from drift.model.snapshot import Snapshot
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
+from drift.core.errors import InputError
+from drift.model.snapshot import Snapshot
 
 
 def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> list[Target]:

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
-from drift.core.errors import CollectError, DriftError
 from drift.collect.inventory import Host
 from drift.collect.runner import Connector
-from drift.core.sanitize import clean
 from drift.collect.script import Section, compose, split
+from drift.core.errors import CollectError, DriftError
+from drift.core.sanitize import clean
 from drift.model.snapshot import CollectorResult, Snapshot
 
 Progress = Callable[[Snapshot], None]

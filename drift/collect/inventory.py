@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from collectors import known_names
 from collectors.interface import CollectConfig
@@ -114,7 +115,7 @@ class _Parser:
         collect = self.table(doc, "collect")
         self.unknown(collect, _COLLECT_KEYS, "collect")
         names = self.strings(collect, "collectors", "collect")
-        for i, name in enumerate(names):
+        for _i, name in enumerate(names):
             if name not in known_names():
                 raise self.fail(
                     f"unknown collector {name!r} in collect.collectors (known: {', '.join(sorted(known_names()))})",

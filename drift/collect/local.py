@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import time
 
-from drift.core.errors import HostTimeout, TransportError
 from drift.collect.inventory import Host
 from drift.collect.runner import ExecResult, HostKey, Session
+from drift.core.errors import HostTimeout, TransportError
 
 
 class LocalSession:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collectors.interface import CollectConfig
-from drift.model import snapshot as snapshot_io
-from drift.core.errors import InputError, SnapshotFileError
 from drift.collect.inventory import Host, Inventory
+from drift.core.errors import InputError, SnapshotFileError
+from drift.model import snapshot as snapshot_io
 from drift.model.snapshot import Snapshot
 
 # What `local` and inventory-less runs record when there is no [collect] table to say.
@@ -69,7 +69,7 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
     known = ""
     if inventory is not None:
         known = f" (environments: {', '.join(sorted(inventory.environments))})"
-    where = f"; no inventory was found" if inventory is None else ""
+    where = "; no inventory was found" if inventory is None else ""
     raise InputError(f"unknown target {spec!r}: not an environment, ENV:ROLE, host, `local`, "
                      f"or a snapshot file or directory{known}{where}")
 
@@ -80,7 +80,7 @@ def _directory(path: Path) -> Target:
         raise SnapshotFileError("no snapshot files (*.json) in this directory", path)
     snaps = tuple(snapshot_io.load(p) for p in files)
     hosts: dict[str, Path] = {}
-    for snap, file in zip(snaps, files):
+    for snap, file in zip(snaps, files, strict=False):
         if snap.host in hosts:
             raise SnapshotFileError(f"host {snap.host!r} appears twice (also in {hosts[snap.host].name})", file)
         hosts[snap.host] = file

@@ -10,6 +10,7 @@ connection at its deadline, so connect, banner, auth and the command are all bou
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import logging
 import socket
@@ -20,10 +21,10 @@ from pathlib import Path
 import fabric
 import paramiko
 
-from drift.core.errors import AuthError, HostKeyError, HostTimeout, TransportError
 from drift.collect.inventory import Host
 from drift.collect.known_hosts import KnownHosts
 from drift.collect.runner import OUTPUT_CAP, ExecResult, HostKey
+from drift.core.errors import AuthError, HostKeyError, HostTimeout, TransportError
 
 _CHUNK = 1 << 16
 
@@ -83,7 +84,7 @@ class SSHSession:
                     err += chan.recv_stderr(_CHUNK)
                 try:
                     data = chan.recv(_CHUNK)
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 if not data:
                     break
@@ -163,7 +164,7 @@ class SSHConnector:
                 continue
             try:
                 key = paramiko.PKey.from_type_string(entry.key_type, base64.b64decode(entry.key_b64))
-            except Exception:  # an unreadable line in known_hosts must not stop the run
+            except Exception:  # noqa: S112 (an unreadable line in known_hosts must not stop the run)
                 continue
             store.add(token, entry.key_type, key)
 
@@ -173,7 +174,7 @@ class SSHConnector:
             sock = socket.create_connection((address, port), timeout=timeout)
         except socket.gaierror:
             raise TransportError(f"cannot resolve {address!r}") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise HostTimeout(f"connect to {address}:{port} timed out after {timeout:.0f} s") from None
         except ConnectionRefusedError:
             raise TransportError(f"connection to {address}:{port} refused") from None
@@ -200,10 +201,8 @@ def _nodelay(conn: fabric.Connection) -> None:
 
 def _kill(conn: fabric.Connection, sockets: list[socket.socket]) -> None:
     for sock in sockets:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
     for hop in _hops(conn):
         transport = hop.client.get_transport()
         if transport is not None:

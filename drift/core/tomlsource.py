@@ -36,7 +36,7 @@ class TomlSource:
             raise error(f"invalid TOML: {msg}", path, line) from None
 
     @classmethod
-    def read(cls, path: Path, error: type[InputError] = InputError) -> "TomlSource":
+    def read(cls, path: Path, error: type[InputError] = InputError) -> TomlSource:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:

@@ -25,7 +25,7 @@ class Level(enum.IntEnum):
     critical = 4
 
     @classmethod
-    def named(cls, name: str) -> "Level":
+    def named(cls, name: str) -> Level:
         return cls[name]
 
 
@@ -70,7 +70,7 @@ class Finding:
         key = "\0".join((self.kind.value, self.role, self.path, self.subject))
         return hashlib.sha256(key.encode()).hexdigest()[:8]
 
-    def with_policy(self, severity: Level, blocking: bool, waived: Waiver | None) -> "Finding":
+    def with_policy(self, severity: Level, blocking: bool, waived: Waiver | None) -> Finding:
         return replace(self, severity=severity, blocking=blocking, waived=waived)
 
     def sort_key(self) -> tuple[int, str, str, str, str]:

@@ -21,9 +21,10 @@ A collector with status `failed` means its facts are unknown, which the differ m
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from collectors.interface import Facts, Json
 from drift.core.errors import SnapshotFileError

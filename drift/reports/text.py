@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from drift.model.report import CATEGORIES, Finding, Level, Report
 from drift.core.sanitize import clean
+from drift.model.report import CATEGORIES, Finding, Level, Report
 
 
 def title(report: Report) -> str:

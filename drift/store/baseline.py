@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from drift import __version__
-from drift.model import snapshot as snapshot_io
 from drift.core.errors import SnapshotFileError
+from drift.model import snapshot as snapshot_io
 from drift.model.snapshot import Snapshot
 
 SCHEMA = "drift.baseline/1"

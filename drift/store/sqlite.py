@@ -51,7 +51,7 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path) -> "Store":
+    def open(cls, path: Path) -> Store:
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ class Store:
             raise InputError(f"cannot open the store: {exc.strerror}", path) from None
         return store
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -29,7 +29,7 @@ def golden(collector: Collector) -> tuple[str, CollectConfig]:
     return _golden(collector.name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _golden(name: str) -> tuple[str, CollectConfig]:
     """The richest success fixture of a collector: (raw output, config)."""
     best: dict[str, Any] | None = None
@@ -216,7 +216,7 @@ def test_fuzz_nft_statements(exprs: list[Any], elems: Any, kind: str) -> None:
 def test_fuzz_ip_json(name: str, parts: tuple[Any, Any, Any], ss: str) -> None:
     collector = next(c for c in REGISTRY if c.name == name)
     texts = [json.dumps(p) for p in parts]
-    texts = {"interfaces": texts[:1], "routes": texts, "listen": texts[:1] + [ss]}[name]
+    texts = {"interfaces": texts[:1], "routes": texts, "listen": [*texts[:1], ss]}[name]
     outcome(collector, "\n@@next\n".join(texts), CollectConfig())
 
 

@@ -7,6 +7,7 @@ kills only processes inside drlab-* namespaces: processes it started.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -245,10 +246,8 @@ def down() -> None:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             pids = [int(p) for p in sh("ip", "netns", "pids", ns, check=False).split()]
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
             if pids and sig == signal.SIGTERM:
                 time.sleep(0.2)
         sh("ip", "netns", "del", ns, check=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from pathlib import Path
 
 import pytest
 
@@ -57,7 +56,7 @@ def test_each_snapshot_matches_what_the_lab_put_on_the_host(lab, drift, tmp_path
 
 
 def test_a_dead_host_exits_3_and_the_others_are_still_collected(lab, drift, tmp_path):
-    code, report, _ = drift.json("snapshot", "staging", "broken-down", "-i", str(lab.inventory), "-o", str(tmp_path))
+    code, _report, _ = drift.json("snapshot", "staging", "broken-down", "-i", str(lab.inventory), "-o", str(tmp_path))
     assert code == 3
     assert sorted(p.stem for p in tmp_path.glob("*.json")) == ["broken-down", "stg-db-1", "stg-web-1", "stg-web-2"]
     dead = snapshot.load(tmp_path / "broken-down.json")

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from drift.analysis import compare as engine
 from drift.analysis.differ import Env
-from drift.model.report import Kind
 from drift.analysis.policy import Policy
+from drift.model.report import Kind
 from tests.drift.factory import snap
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.timezone.utc)

@@ -8,8 +8,8 @@ import pytest
 
 from drift.analysis import policy
 from drift.core.errors import PolicyError
-from drift.model.report import Finding, Kind, Level
 from drift.core.tomlsource import TomlSource
+from drift.model.report import Finding, Kind, Level
 
 TODAY = dt.date(2026, 11, 22)
 

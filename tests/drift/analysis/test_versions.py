@@ -3,6 +3,8 @@
 Every ordered pair is checked both ways, compare(a, b) == -compare(b, a).
 """
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,10 +154,8 @@ APK = table("apk", """
 """)
 
 # PEP 440, "Summary of permitted suffixes and relative ordering" and the epoch example, in order.
-PEP440 = ("1.dev0 1.0.dev456 1.0a1 1.0a2.dev456 1.0a12.dev456 1.0a12 1.0b1.dev456 1.0b2 "
-          "1.0b2.post345.dev456 1.0b2.post345 1.0rc1.dev456 1.0rc1 1.0 1.0+abc.5 1.0+abc.7 1.0+5 "
-          "1.0.post456.dev34 1.0.post456 1.0.15 1.1.dev1").split()
-PIP = [("pip", a, b, -1) for a, b in zip(PEP440, PEP440[1:])] + table("pip", """
+PEP440 = ["1.dev0", "1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12", "1.0b1.dev456", "1.0b2", "1.0b2.post345.dev456", "1.0b2.post345", "1.0rc1.dev456", "1.0rc1", "1.0", "1.0+abc.5", "1.0+abc.7", "1.0+5", "1.0.post456.dev34", "1.0.post456", "1.0.15", "1.1.dev1"]
+PIP = [("pip", a, b, -1) for a, b in itertools.pairwise(PEP440)] + table("pip", """
 2013.10 < 2014.04
 2014.04 < 1!1.0
 1!1.0 < 1!2.0

@@ -28,7 +28,7 @@ def test_compare_snapshot_directories_exit_codes(cli, tmp_path):
     assert code == 1
     assert json.loads(out)["findings"][0]["message"].startswith("libssl3 is newer in prod (1.0-2) than in staging (1.0-1)")
     assert cli("compare", stg, newer, "--fail-on", "critical")[0] == 0
-    code, out, err = cli("compare", stg, down, "--format", "json")
+    code, out, _err = cli("compare", stg, down, "--format", "json")
     assert code == 3 and json.loads(out)["errors"][0]["host"] == "pro-web-2"
 
 

@@ -6,9 +6,9 @@ import time
 
 from collectors.interface import CollectConfig, Collector
 from drift.collect.gather import Plan, collect
-from drift.core.errors import CollectError, HostTimeout, TransportError
 from drift.collect.inventory import Host
 from drift.collect.runner import ExecResult, HostKey
+from drift.core.errors import CollectError, HostTimeout, TransportError
 
 
 class ShellSession:

@@ -2,8 +2,8 @@ import textwrap
 
 import pytest
 
-from drift.core.errors import InventoryError
 from drift.collect.inventory import load
+from drift.core.errors import InventoryError
 
 GOOD = """\
 [ssh]

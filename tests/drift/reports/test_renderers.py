@@ -12,8 +12,8 @@ import pytest
 
 from drift.analysis import compare as engine
 from drift.analysis.differ import Env
-from drift.model.report import Level
 from drift.analysis.policy import Policy, WaiverRule
+from drift.model.report import Level
 from drift.reports import OutputFormat, render
 from tests.drift.factory import snap
 

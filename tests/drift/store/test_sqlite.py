@@ -94,13 +94,13 @@ def test_a_writer_killed_mid_write_leaves_a_readable_store(tmp_path):
     with Store.open(path) as store:
         store.record([snap("before", packages=10)])
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {os.getcwd()!r})\n"
         "from tests.drift.store.test_sqlite import snap\n"
         "from drift.store.sqlite import Store\n"
-        "s = Store.open(%r)\n"
+        f"s = Store.open({str(path)!r})\n"
         "print('ready', flush=True)\n"
-        "while True: s.record([snap('loop-%%d' %% i, packages=20000) for i in range(3)])\n"
-    ) % (os.getcwd(), str(path))
+        "while True: s.record([snap('loop-%d' % i, packages=20000) for i in range(3)])\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     assert proc.stdout.readline().strip() == b"ready"
     time.sleep(0.8)
