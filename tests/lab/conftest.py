@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -13,6 +14,8 @@ import pytest
 from drift.cli.environment import Environment
 from tests.lab.lab import Lab, down, unavailable
 
+LOCK = "/tmp/drift-lab.lock"  # `flock /tmp/drift-lab.lock CMD` takes the same lock by hand
+
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory):
@@ -21,12 +24,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
         if os.environ.get("DRIFT_LAB") == "required":
             pytest.fail(f"DRIFT_LAB=required, but {reason}")
         pytest.skip(reason)
-    built = Lab(tmp_path_factory.mktemp("lab"))
-    try:
-        built.up()
-        yield built
-    finally:
-        down()
+    # One lab per machine: several checkouts (worktrees, helpers, CI) may run the suite at once, and
+    # the lab's names, bridge and addresses are fixed. The lock serialises them instead of letting
+    # one run's `down` tear out another's hosts.
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = Lab(tmp_path_factory.mktemp("lab"))
+        try:
+            built.up()
+            yield built
+        finally:
+            down()
 
 
 class DriftRun:
