@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from drift.analysis import changes, history
+from drift.analysis.policy import Policy, Rule
+from drift.model.report import Level
+from tests.drift.analysis import incident_fixtures as fx
+
+
+def timeline(since: str = fx.at(2), until: str = fx.at(7), pol: Policy | None = None, **kw: object):
+    found = {h: history.changes(fx.history(h)) for h in fx.HOSTS}
+    observed = [h for h in fx.HOSTS if any(since <= s.collected_at <= until for s in fx.history(h))]
+    return changes.build("prod", found, fx.HOSTS, observed, pol or Policy(), since, until, fx.at(7), **kw)
+
+
+def by_subject(t):
+    return {e.subject: e for e in t.events}
+
+
+def test_each_change_is_one_event_ranked_severity_recency_then_partial_first():
+    t = timeline()
+    assert [(e.subject, e.kind) for e in t.events] == [
+        ("/etc/app.conf", "reverted"),  # high, last seen 05:00
+        ("iptables filter INPUT", "changed"),  # high, 04:00
+        ("libssl3", "changed"),  # high, 03:00, reached 3 of 4: the half-deploy ranks first
+        ("openssl", "changed"),  # high, 03:00, 4 of 4
+        ("10 packages", "bulk"),  # medium
+    ]
+
+
+def test_a_partial_rollout_names_its_hosts_and_interval():
+    e = by_subject(timeline())["libssl3"]
+    assert e.host_names == ("web-1", "web-2", "web-3") and e.of == 4 and e.partial
+    assert e.reach() == "3 of 4 web"
+    assert (e.after, e.before, e.first_seen, e.last_seen) == (fx.at(2), fx.at(3), fx.at(3), fx.at(3))
+    assert (e.old, e.new, e.severity) == ("1.0", "1.1", Level.high)
+    assert not by_subject(timeline())["openssl"].partial
+
+
+def test_a_bulk_upgrade_is_one_collapsible_event_with_a_count():
+    e = by_subject(timeline())["10 packages"]
+    assert e.count == 10 and len(e.members) == 10 and e.host_names == ("db-1",)
+    assert {m.subject for m in e.members} == {f"lib{i}" for i in range(10)}
+    assert e.summary.startswith("10 changed: ")
+    assert (e.after, e.before) == (fx.at(3), fx.at(4))
+
+
+def test_an_edit_and_its_revert_are_one_event_spanning_both():
+    e = by_subject(timeline())["/etc/app.conf"]
+    assert e.kind == "reverted" and e.host_names == ("web-1",)
+    assert (e.after, e.before) == (fx.at(2), fx.at(5))
+    assert e.old == e.new == "a" * 12 and e.via == "b" * 12
+    assert "-> bbbbbbbbbbbb ->" in e.summary
+
+
+def test_a_firewall_rule_on_every_web_host_is_one_event_with_the_rule():
+    e = by_subject(timeline())["iptables filter INPUT"]
+    assert e.host_names == ("web-1", "web-2", "web-3", "web-4") and not e.partial
+    assert e.summary == f"+ {fx.NEW_RULE}"
+
+
+def test_a_host_with_no_snapshot_in_the_window_is_unobserved_never_unchanged():
+    t = timeline()
+    assert t.unobserved == ("db-2",)
+    bulk = by_subject(t)["10 packages"]
+    assert bulk.unobserved == ("db-2",) and bulk.reach() == "1 of 2 db (1 unobserved)" and not bulk.partial
+
+
+def test_the_window_bounds_which_changes_count():
+    t = timeline(since=fx.at(4), until=fx.at(4))
+    assert sorted(e.subject for e in t.events) == ["10 packages", "iptables filter INPUT"]
+    # before 05:00 the edit was not yet reverted: it shows as the edit it was
+    t = timeline(since=fx.at(3), until=fx.at(3))
+    assert {e.subject: e.kind for e in t.events}["/etc/app.conf"] == "changed"
+
+
+def test_the_same_change_far_apart_in_time_is_two_events():
+    t = timeline(span=dt.timedelta(minutes=30))
+    assert len([e for e in t.events if e.subject == "libssl3"]) == 1  # all three seen at 03:00
+    found = {h: history.changes(fx.history(h)) for h in ("web-1", "web-2")}
+    late = [c for c in found["web-2"]]
+    late = [history.Change(**{**c.__dict__, "after": fx.at(8), "before": fx.at(9)}) for c in late]
+    t = changes.build("prod", {"web-1": found["web-1"], "web-2": late}, {"web-1": "web", "web-2": "web"},
+                      ["web-1", "web-2"], Policy(), fx.at(0), fx.at(10), fx.at(10), dt.timedelta(hours=1))
+    assert [e.host_names for e in t.events if e.subject == "libssl3"] == [("web-2",), ("web-1",)]
+
+
+def test_policy_rules_set_severity_and_ignores_drop_events():
+    pol = Policy(ignore=("files/*",), severity=(Rule("firewall/*", Level.critical),))
+    t = timeline(pol=pol)
+    assert t.events[0].subject == "iptables filter INPUT" and t.events[0].severity is Level.critical
+    assert "/etc/app.conf" not in by_subject(t)
+
+
+def test_below_the_bulk_threshold_changes_stay_separate():
+    t = timeline(bulk=11)
+    assert len([e for e in t.events if e.subject.startswith("lib") and e.subject != "libssl3"]) == 10
