@@ -34,6 +34,8 @@ from drift.cli.audit_cmds import parse_since
 from drift.cli.live import _default_store
 from drift.collect.inventory import Inventory
 from drift.core.errors import ExitStatus, InputError
+from drift.model.incident import Since
+from drift.model.report import Report
 from drift.model.snapshot import Snapshot
 from drift.reports import OutputFormat
 from drift.reports import changes as changes_report
@@ -221,3 +223,38 @@ def _baseline_of(c: Common, inv: Inventory | None, env: str, host: str,
 
 explain_cmd = app.command("explain")(_explain)
 why_cmd = app.command("why", help="Alias of `drift explain`.")(_explain)
+
+
+TOP_ON_A_TERMINAL = 5
+
+
+def top_default(c: Common) -> int:
+    """The incident summary is for a person at a terminal; a pipe or a file gets the plain table."""
+    if c.fmt is not OutputFormat.table or c.output is not None:
+        return 0
+    out = c.env.stdout
+    return TOP_ON_A_TERMINAL if hasattr(out, "isatty") and out.isatty() else 0
+
+
+def top_since(c: Common, inv: Inventory | None, report: Report, n: int) -> dict[str, Since]:
+    """For the top findings, when their hosts took their current values, as far as the store saw."""
+    if not n or c.fmt is not OutputFormat.table:
+        return {}
+    path = inv.store_path if inv is not None else _default_store(c)
+    if not path.exists():
+        return {}
+    from drift.analysis.explain import held_since
+    from drift.reports import top as top_report
+
+    out: dict[str, Since] = {}
+    with Store.open(path) as store:
+        cache: dict[str, list[Snapshot]] = {}
+        for f in top_report.pick(report, n):
+            hosts = sorted({v.host for v in f.values})
+            for h in hosts:
+                if h not in cache:
+                    cache[h] = list(store.snapshots(None, h))
+            when = held_since(f.path, [cache[h] for h in hosts])
+            if when is not None:
+                out[f.id] = when
+    return out

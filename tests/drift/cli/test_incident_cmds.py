@@ -106,3 +106,36 @@ def test_explain_needs_a_known_host(run):
     assert code == 2 and "no snapshot of 'web-9'" in err
     code, _, err = run("explain", "web-4")  # live needs an inventory
     assert code == 2 and "inventory" in err
+
+
+def test_top_puts_the_most_important_findings_first_with_since_when(run):
+    for name, hour in (("then", 2), ("now", 6)):
+        folder = run.dir / name
+        folder.mkdir()
+        for h in ("web-1", "web-2", "web-3", "web-4"):
+            snap = next(s for s in fx.history(h) if s.collected_at == fx.at(hour))
+            (folder / f"{h}.json").write_text(snap.to_json())
+    code, out, _ = run("compare", "then", "now", "--top", "3")
+    head = out.split("\n\n")[0].splitlines()
+    assert head[0] == "top 3 of 4 findings:"
+    assert len(head) == 4 and all(len(line) <= 160 for line in head)
+    libssl = next(line for line in head if "web-4 has libssl3" in line)
+    assert "— on web-4; since 2026-11-20 02:00:00 – 03:00:00" in libssl  # the odd one out, and when
+    assert out.count("top 3") == 1 and "drift compare" in out  # then the full table
+    code, plain, _ = run("compare", "then", "now")  # not a terminal: no summary by default
+    assert "top " not in plain.split("\n")[0]
+    code, js, _ = run("compare", "then", "now", "--top", "3", "--format", "json")
+    assert json.loads(js)["schema"] == "drift.report/1"
+
+
+def test_top_names_the_since_only_where_the_store_knows(tmp_path):
+    from drift.model.report import Finding, Kind, Level, Report, Side, Value
+    from drift.reports import top
+
+    f = Finding("packages", "packages/deb/x", "x", Kind.outlier, "web", "web-2 has x 2; its 2 web peers have 1",
+                (Value("prod", "web-1", "1"), Value("prod", "web-2", "2"), Value("prod", "web-3", "1")),
+                Level.high, True)
+    report = Report("audit", fx.at(7), Side("prod", ("web-1", "web-2", "web-3")), None, (f,), (), Level.high)
+    assert top.render(report, 5) == "top 1 of 1 finding:\n 1. high* packages: web-2 has x 2; its 2 web peers " \
+                                    "have 1 — on web-2\n\n"
+    assert top.render(report, 0) == ""
