@@ -258,3 +258,4 @@ def top_since(c: Common, inv: Inventory | None, report: Report, n: int) -> dict[
             if when is not None:
                 out[f.id] = when
     return out
+
