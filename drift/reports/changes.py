@@ -60,8 +60,7 @@ def render_table(t: Timeline) -> str:
     rows = []
     for e in t.events:
         what = f"{e.subject}: {e.summary}" if e.kind != "bulk" else f"{e.subject} ({e.summary})"
-        rows.append([_mark(e), between(e.after, e.before), "\n".join(textwrap.wrap(clean(hosts(e)), 28)),
-                     e.category, "\n".join(textwrap.wrap(clean(what), 48)[:4])])
+        rows.append([_mark(e), between(e.after, e.before), _wrap(hosts(e), 28, 99), e.category, _wrap(what, 48, 4)])
     if rows:
         out.append(tabulate(rows, headers=["severity", "between (UTC)", "hosts", "category", "what"]))
     else:
@@ -70,6 +69,10 @@ def render_table(t: Timeline) -> str:
     out += [f"note: {clean(n)}" for n in t.notes]
     out += textwrap.wrap(clean(headline(t)), 100, subsequent_indent="  ")
     return "\n".join(out) + "\n"
+
+
+def _wrap(text: str, width: int, lines: int) -> str:
+    return "\n".join(textwrap.wrap(clean(text), width, break_on_hyphens=False)[:lines])
 
 
 def _event(e: Event) -> dict[str, Any]:

@@ -48,7 +48,8 @@ def render_text(x: Explanation) -> str:
     if not x.divergences:
         out.append(f"{x.host} agrees with its baseline and its peers on every known fact")
     for d in x.divergences:
-        out += textwrap.wrap(clean(f"{d.severity.name:<8} {line(x, d)}"), 110, subsequent_indent=" " * 9)
+        out += textwrap.wrap(clean(f"{d.severity.name:<8} {line(x, d)}"), 110, subsequent_indent=" " * 9,
+                             break_on_hyphens=False)
     out.append("")
     alone = [d for d in x.divergences if d.alone]
     if x.baseline is None or not x.peers:
