@@ -31,7 +31,7 @@ from drift.cli.app import (
     common,
 )
 from drift.cli.audit_cmds import parse_since
-from drift.cli.live import _default_store
+from drift.cli.live import _default_store, open_store, store_url
 from drift.collect.inventory import Inventory
 from drift.core.errors import ExitStatus, InputError
 from drift.model.incident import Since
@@ -65,11 +65,12 @@ def duration(text: str, option: str) -> dt.timedelta:
     return dt.timedelta(**{unit: int(m.group(1))})
 
 
-def store_path(c: Common, inv: Inventory | None) -> Path:
+def existing_store(c: Common, inv: Inventory | None) -> Store:
+    """The store to read: it must exist already (a shared PostgreSQL store always does)."""
     path = inv.store_path if inv is not None else _default_store(c)
-    if not path.exists():
+    if not store_url(c, inv) and not path.exists():
         raise InputError("no store yet: run `drift snapshot ENV` (or `drift watch ENV`) first", path)
-    return path
+    return open_store(c, inv)
 
 
 def load_policy(c: Common, inv: Inventory | None) -> policy_mod.Policy:
@@ -111,7 +112,7 @@ def changes_cmd(
     roles = {h.name: h.role for h in inv.hosts() if h.env == env} if inv is not None else {}
     found: dict[str, list[history_mod.Change]] = {}
     observed: list[str] = []
-    with Store.open(store_path(c, inv)) as store:
+    with existing_store(c, inv) as store:
         for snap in store.latest(env):
             roles.setdefault(snap.host, snap.role)
         if not roles:
@@ -175,7 +176,7 @@ def _explain(
 
         snaps = collect_targets(c, inv, resolve_targets(c, inv, [f"{spec.env}:{spec.role}"]))
         record(c, inv, snaps)
-    with Store.open(store_path(c, inv)) as store:
+    with existing_store(c, inv) as store:
         if source is Source.store:
             mine = store.latest(spec.env if spec else None, host)
             if not mine:
@@ -241,13 +242,13 @@ def top_since(c: Common, inv: Inventory | None, report: Report, n: int) -> dict[
     if not n or c.fmt is not OutputFormat.table:
         return {}
     path = inv.store_path if inv is not None else _default_store(c)
-    if not path.exists():
+    if not store_url(c, inv) and not path.exists():
         return {}
     from drift.analysis.explain import held_since
     from drift.reports import top as top_report
 
     out: dict[str, Since] = {}
-    with Store.open(path) as store:
+    with open_store(c, inv) as store:
         cache: dict[str, list[Snapshot]] = {}
         for f in top_report.pick(report, n):
             hosts = sorted({v.host for v in f.values})

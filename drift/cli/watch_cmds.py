@@ -21,10 +21,9 @@ from drift.cli.app import (
     common,
 )
 from drift.cli.incident_cmds import duration
-from drift.cli.live import _default_store, collect_targets, record, resolve_targets
+from drift.cli.live import _default_store, collect_targets, open_store, record, resolve_targets, store_url
 from drift.core.errors import ExitStatus, InputError
 from drift.model.snapshot import Snapshot
-from drift.store.sqlite import Store
 
 
 @app.command("watch")
@@ -49,8 +48,8 @@ def watch_cmd(
     start = c.env.now()
     last: dict[str, Snapshot] = {}
     path = inv.store_path if inv is not None else _default_store(c)
-    if path.exists():
-        with Store.open(path) as store:
+    if store_url(c, inv) or path.exists():
+        with open_store(c, inv) as store:
             last = {s.host: s for s in store.latest()}
     done, incomplete = 0, False
     try:

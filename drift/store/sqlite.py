@@ -187,7 +187,6 @@ class Store:
                         drift_version=version, status=status, error=error,
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
 
-
     def _blob(self, sha: str | None) -> dict[str, Any]:
         """A fact blob, parsed once: a host's history mostly repeats the same few blobs, and the
         analysis treats facts as read-only, so snapshots may share one parsed copy."""

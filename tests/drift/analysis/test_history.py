@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import replace
 
@@ -60,7 +61,7 @@ def test_changes_are_the_differences_between_consecutive_snapshots(states):
     snaps = [replace(s, collectors={c: s.collectors.get(c, CollectorResult(c, c, "ok", None, {}))
                                     for c in ("packages", "files")}) for s in snaps]
     want = []
-    for before, after in zip(states, states[1:], strict=False):
+    for before, after in itertools.pairwise(states):
         for p in sorted(before.keys() | after.keys()):
             if before.get(p) != after.get(p):
                 want.append((p, before.get(p), after.get(p)))
