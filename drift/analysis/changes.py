@@ -46,7 +46,7 @@ class _Step:
 
 def build(env: str, changes: Mapping[str, Sequence[Change]], roles: Mapping[str, str], observed: Iterable[str],
           pol: policy_mod.Policy, since: str, until: str, now: str, span: dt.timedelta = SPAN,
-          bulk: int = BULK) -> Timeline:
+          bulk: int = BULK, notes: Sequence[str] = ()) -> Timeline:
     """`changes`: each host's changes (oldest first); `roles`: every host of the environment and its
     role; `observed`: the hosts with a usable snapshot in the window."""
     seen = set(observed)
@@ -72,7 +72,8 @@ def build(env: str, changes: Mapping[str, Sequence[Change]], roles: Mapping[str,
         events.append(event)
     events = rank(_collapse(events, bulk))
     hosts = tuple(sorted(roles))
-    return Timeline(env, since, until, now, tuple(events), hosts, tuple(h for h in hosts if h not in seen))
+    return Timeline(env, since, until, now, tuple(events), hosts, tuple(h for h in hosts if h not in seen),
+                    tuple(notes))
 
 
 def rank(events: Iterable[Event]) -> list[Event]:

@@ -123,14 +123,19 @@ def changes_cmd(
             if host not in roles:
                 raise InputError(f"--host {host!r} is not a host of {env}")
             roles = {host: roles[host]}
+        late: list[str] = []
         for name in sorted(roles):
-            first = store.previous(env, name, start)
-            window = [s for s in store.snapshots(env, name, start) if s.collected_at <= hi]
-            if any(not s.failed for s in window):
+            first = _last_good(store, env, name, start)
+            window = [s for s in store.snapshots(env, name, start) if s.collected_at <= hi and not s.failed]
+            if window:
                 observed.append(name)
+                if first is None:
+                    late.append(f"{name} ({changes_report.when(window[0].collected_at)})")
             found[name] = [x for x in history_mod.changes(([first] if first else []) + window)
                            if not cats or x.category in cats]
-    timeline = changes_mod.build(env, found, roles, observed, pol, lo, hi, stamp(now), gap)
+    notes = [f"the store has no snapshot before the window of {', '.join(late)}: what changed there before "
+             "its first snapshot is unknown"] if late else []
+    timeline = changes_mod.build(env, found, roles, observed, pol, lo, hi, stamp(now), gap, notes=notes)
     renderers = {OutputFormat.table: changes_report.render_table, OutputFormat.json: changes_report.render_json,
                  OutputFormat.markdown: changes_report.render_markdown, OutputFormat.html: changes_report.render_html}
     c.emit(renderers[c.fmt](timeline))
@@ -139,6 +144,16 @@ def changes_cmd(
               f"unknown: {', '.join(timeline.unobserved)}")
         return ExitStatus.INCOMPLETE
     return ExitStatus.OK
+
+
+def _last_good(store: Store, env: str, host: str, before: dt.datetime) -> Snapshot | None:
+    """The host's last snapshot before the window that says anything: a failed one is no evidence."""
+    for _ in range(100):
+        snap = store.previous(env, host, before)
+        if snap is None or not snap.failed:
+            return snap
+        before = dt.datetime.fromisoformat(snap.collected_at.replace("Z", "+00:00"))
+    return None
 
 
 class Source(str, enum.Enum):

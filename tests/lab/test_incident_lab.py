@@ -82,6 +82,13 @@ def test_changes_and_explain_after_a_partial_rollout_a_rule_and_a_reverted_edit(
         code, table, _ = drift("changes", "prod", "--since", "1h", "-i", inv)
         assert "2 of 3 web: prd-web-1" in table and "high partial" in table
 
+        # The audit's incident summary says where and since when the store saw it happen.
+        code, out, _ = drift("audit", "prod", "--top", "5", "-i", inv)
+        top = out.split("\n\n")[0].splitlines()
+        assert code == 1 and top[0].startswith("top 5 of ")
+        (odd,) = [line for line in top if "prd-web-3 has libssl3" in line]
+        assert "— on prd-web-3; since " in odd and seen[2][11:19] in odd  # when the peers moved on
+
         # The approved release is the new one: prd-web-3 is where the rollout did not land.
         baseline = drift.workdir / "baselines" / "prod.json"
         doc = json.loads(baseline.read_text())

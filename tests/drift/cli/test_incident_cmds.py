@@ -139,3 +139,19 @@ def test_top_names_the_since_only_where_the_store_knows(tmp_path):
     assert top.render(report, 5) == "top 1 of 1 finding:\n 1. high* packages: web-2 has x 2; its 2 web peers " \
                                     "have 1 — on web-2\n\n"
     assert top.render(report, 0) == ""
+
+
+def test_a_failed_snapshot_before_the_window_is_no_evidence(run, tmp_path):
+    from tests.drift.factory import snap
+
+    with Store.open(tmp_path / "s.db") as store:
+        store.record([replace(snap("web-4", "prod", "web", {}, down=True), collected_at="2026-11-20T02:30:00Z")])
+    code, out, _ = run("changes", "prod", "--since", "2026-11-20T02:45Z", "--format", "json")
+    openssl = next(e for e in json.loads(out)["events"] if e["subject"] == "openssl")
+    assert {h["host"]: h["after"] for h in openssl["hosts"]}["web-4"] == fx.at(2)  # not the failed 02:30
+
+
+def test_hosts_first_seen_inside_the_window_are_noted(run):
+    code, out, _ = run("changes", "prod", "--since", "2026-11-20T01:30Z", "--format", "json")
+    (note,) = json.loads(out)["notes"]
+    assert note.startswith("the store has no snapshot before the window of db-1 (2026-11-20 02:00:00), web-1")
