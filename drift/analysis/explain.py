@@ -62,7 +62,7 @@ def explain(host: Snapshot, peers: Sequence[Snapshot], intended: Snapshot | None
     out.sort(key=lambda d: (not d.alone, -d.severity, d.category, d.subject))
     unknown = [f"{s.host}{' ' + n if n else ''}: {m}" for s in everyone for n, m in s.errors()]
     return Explanation(host.host, host.env, host.role, source, host.collected_at, baseline,
-                       tuple(sorted(p.host for p in peers)), tuple(out), tuple(unknown))
+                       tuple(sorted(p.host for p in peers)), tuple(out), tuple(unknown), actual_known=not host.failed)
 
 
 def _value(snap: Snapshot | None, collector: str, path: str) -> Any:

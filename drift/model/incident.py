@@ -139,3 +139,4 @@ class Explanation:
     divergences: tuple[Divergence, ...]
     unknown: tuple[str, ...] = ()  # what could not be established (failed collectors, hosts)
     notes: tuple[str, ...] = ()
+    actual_known: bool = True  # False: the host itself could not be collected

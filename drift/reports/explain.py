@@ -45,7 +45,9 @@ def render_text(x: Explanation) -> str:
            f"intended: {x.baseline or none}",
            f"peers: {len(x.peers)} other {x.role} host{'s' if len(x.peers) != 1 else ''} in {x.env}"
            + (f" ({' '.join(x.peers)})" if x.peers and len(x.peers) <= 8 else ""), ""]
-    if not x.divergences:
+    if not x.actual_known:
+        out.append(f"{x.host} could not be collected: its actual state is unknown (see below)")
+    elif not x.divergences:
         out.append(f"{x.host} agrees with its baseline and its peers on every known fact")
     for d in x.divergences:
         out += textwrap.wrap(clean(f"{d.severity.name:<8} {line(x, d)}"), 110, subsequent_indent=" " * 9,
@@ -73,7 +75,8 @@ def _since(s: Since | None) -> dict[str, Any] | None:
 def render_json(x: Explanation) -> str:
     return json.dumps({
         "schema": EXPLAIN_SCHEMA, "host": x.host, "env": x.env, "role": x.role, "actual_source": x.actual_source,
-        "actual_at": x.actual_at, "baseline": x.baseline, "peers": list(x.peers), "unknown": list(x.unknown),
+        "actual_at": x.actual_at, "actual_known": x.actual_known, "baseline": x.baseline, "peers": list(x.peers),
+        "unknown": list(x.unknown),
         "notes": list(x.notes),
         "divergences": [{
             "category": d.category, "path": d.path, "subject": d.subject, "severity": d.severity.name,

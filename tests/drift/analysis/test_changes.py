@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from drift.analysis import changes, history
 from drift.analysis.policy import Policy, Rule
 from drift.model.report import Level
@@ -96,3 +99,29 @@ def test_policy_rules_set_severity_and_ignores_drop_events():
 def test_below_the_bulk_threshold_changes_stay_separate():
     t = timeline(bulk=11)
     assert len([e for e in t.events if e.subject.startswith("lib") and e.subject != "libssl3"]) == 10
+
+
+CHANGES = st.lists(st.tuples(st.sampled_from(["web-1", "web-2", "web-3", "db-1"]),
+                             st.sampled_from(["packages/deb/a", "packages/deb/libssl3", "files/etc/x",
+                                              "firewall/iptables/filter/INPUT"] + [f"packages/deb/p{i}" for i in range(6)]),
+                             st.sampled_from(["1", "2"]), st.integers(0, 23)), max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(CHANGES)
+def test_every_change_lands_in_exactly_one_event_and_the_order_holds(raw):
+    found: dict[str, list[history.Change]] = {}
+    for host, path, new, hour in raw:
+        old = "2" if new == "1" else "1"
+        c = history.Change(host, "prod", path.split("/")[0], path, path.rsplit("/", 1)[1], "changed", old, new,
+                           fx.at(hour), f"2026-11-20T{hour:02d}:30:00Z", f"{old} -> {new}")
+        found.setdefault(host, []).append(c)
+    roles = {"web-1": "web", "web-2": "web", "web-3": "web", "db-1": "db"}
+    t = changes.build("prod", found, roles, list(roles), Policy(), fx.at(0), "2026-11-21T00:00:00Z", fx.at(23))
+    counted = sum(2 if e.kind == "reverted" else 1 for ev in t.events for e in (ev.members or (ev,))
+                  for _ in e.hosts)
+    assert counted == len(raw)
+    keys = [(-e.severity, e.last_seen) for e in t.events]
+    assert [k[0] for k in keys] == sorted(k[0] for k in keys)
+    for e in t.events:
+        assert len(e.hosts) <= e.of and len(set(e.host_names)) == len(e.hosts) and e.after <= e.before

@@ -70,3 +70,13 @@ def test_a_failed_collector_is_unknown_not_absent():
 def test_held_since_is_the_latest_change_among_the_hosts():
     assert explain.held_since("packages/deb/libssl3", [fx.history(h) for h in WEB]) == Since(fx.at(2), fx.at(3))
     assert explain.held_since("system/os/id", [fx.history("web-1")]) is None
+
+
+def test_a_host_that_could_not_be_collected_is_unknown_not_in_agreement():
+    from drift.reports.explain import render_text
+
+    down = replace(fx.history("web-4")[-1], status="failed", error="connect timed out", collectors={})
+    x = explain.explain(down, [fx.history("web-1")[-1]], None, Policy(), {}, "live", None)
+    assert not x.actual_known and x.unknown == ("web-4: connect timed out",)
+    text = render_text(x)
+    assert "web-4 could not be collected: its actual state is unknown" in text and "agrees" not in text
