@@ -12,7 +12,7 @@ Ranked for an incident: severity, then recency, then partial rollouts first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from drift.analysis import messages
@@ -46,10 +46,12 @@ class _Step:
 
 def build(env: str, changes: Mapping[str, Sequence[Change]], roles: Mapping[str, str], observed: Iterable[str],
           pol: policy_mod.Policy, since: str, until: str, now: str, span: dt.timedelta = SPAN,
-          bulk: int = BULK, notes: Sequence[str] = ()) -> Timeline:
+          bulk: int = BULK, notes: Sequence[str] = (), snapshots: Sequence[tuple[str, str]] = ()) -> Timeline:
     """`changes`: each host's changes (oldest first); `roles`: every host of the environment and its
-    role; `observed`: the hosts with a usable snapshot in the window."""
+    role; `observed`: the hosts with a usable snapshot in the window; `snapshots`: (host, collected_at)
+    of those snapshots, which tell the collection rounds apart (recency is by round, see rounds())."""
     seen = set(observed)
+    recency = _recency(rounds(snapshots))
     steps = [s for host, found in changes.items()
              for s in _pair_reverts(host, [c for c in found if since <= c.before <= until])]
     events: list[Event] = []
@@ -70,19 +72,43 @@ def build(env: str, changes: Mapping[str, Sequence[Change]], roles: Mapping[str,
             # One host on another build is how a fleet half-deploys: as the differ rates outliers.
             event = replace(event, severity=max(level, Level.high))
         events.append(event)
-    events = rank(_collapse(events, bulk))
+    events = rank(_collapse(events, bulk, recency), recency)
     hosts = tuple(sorted(roles))
     return Timeline(env, since, until, now, tuple(events), hosts, tuple(h for h in hosts if h not in seen),
                     tuple(notes))
 
 
-def rank(events: Iterable[Event]) -> list[Event]:
+Recency = Callable[[Event], tuple[int, str]]
+
+
+def rank(events: Iterable[Event], recency: Recency | None = None) -> list[Event]:
     """Most severe first, then the most recent, then partial rollouts before complete ones."""
     out = sorted(events, key=lambda e: (e.category, e.subject, e.host_names))
     out.sort(key=lambda e: not e.partial)
-    out.sort(key=lambda e: e.last_seen, reverse=True)
+    out.sort(key=recency or (lambda e: (0, e.last_seen)), reverse=True)
     out.sort(key=lambda e: e.severity, reverse=True)
     return out
+
+
+def rounds(snapshots: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Number the collection rounds: one `drift snapshot ENV` stamps its hosts a few seconds apart,
+    and nothing seen in the same round is known to be more recent than anything else in it. A
+    round ends where a host shows up again."""
+    out: dict[tuple[str, str], int] = {}
+    current: set[str] = set()
+    n = 0
+    for host, stamp in sorted(set(snapshots), key=lambda hs: (hs[1], hs[0])):
+        if host in current:
+            n, current = n + 1, set()
+        current.add(host)
+        out[(host, stamp)] = n
+    return out
+
+
+def _recency(numbered: Mapping[tuple[str, str], int]) -> Recency | None:
+    if not numbered:
+        return None
+    return lambda e: (max(numbered.get((o.host, o.before), -1) for o in e.hosts), "")
 
 
 def _pair_reverts(host: str, found: Sequence[Change]) -> list[_Step]:
@@ -133,7 +159,7 @@ def _parse(stamp: str) -> dt.datetime:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def _collapse(events: list[Event], bulk: int) -> list[Event]:
+def _collapse(events: list[Event], bulk: int, recency: Recency | None) -> list[Event]:
     groups: dict[tuple[object, ...], list[Event]] = {}
     for e in events:
         key = (e.category, e.hosts) if e.kind != "reverted" else (id(e),)
@@ -143,7 +169,7 @@ def _collapse(events: list[Event], bulk: int) -> list[Event]:
         if len(members) < bulk:
             out.extend(members)
             continue
-        members = rank(members)
+        members = rank(members, recency)
         top = members[0]
         kinds: dict[str, int] = {}
         for m in members:

@@ -124,9 +124,11 @@ def changes_cmd(
                 raise InputError(f"--host {host!r} is not a host of {env}")
             roles = {host: roles[host]}
         late: list[str] = []
+        stamps: list[tuple[str, str]] = []
         for name in sorted(roles):
             first = _last_good(store, env, name, start)
             window = [s for s in store.snapshots(env, name, start) if s.collected_at <= hi and not s.failed]
+            stamps += [(name, s.collected_at) for s in window]
             if window:
                 observed.append(name)
                 if first is None:
@@ -135,7 +137,8 @@ def changes_cmd(
                            if not cats or x.category in cats]
     notes = [f"the store has no snapshot before the window of {', '.join(late)}: what changed there before "
              "its first snapshot is unknown"] if late else []
-    timeline = changes_mod.build(env, found, roles, observed, pol, lo, hi, stamp(now), gap, notes=notes)
+    timeline = changes_mod.build(env, found, roles, observed, pol, lo, hi, stamp(now), gap, notes=notes,
+                                 snapshots=stamps)
     renderers = {OutputFormat.table: changes_report.render_table, OutputFormat.json: changes_report.render_json,
                  OutputFormat.markdown: changes_report.render_markdown, OutputFormat.html: changes_report.render_html}
     c.emit(renderers[c.fmt](timeline))

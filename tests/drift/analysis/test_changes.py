@@ -125,3 +125,21 @@ def test_every_change_lands_in_exactly_one_event_and_the_order_holds(raw):
     assert [k[0] for k in keys] == sorted(k[0] for k in keys)
     for e in t.events:
         assert len(e.hosts) <= e.of and len(set(e.host_names)) == len(e.hosts) and e.after <= e.before
+
+
+def test_recency_is_by_collection_round_so_a_partial_rollout_leads_its_round():
+    # one `drift snapshot` stamps its hosts seconds apart: web-3 last, at 03:00:09
+    def c(host: str, path: str, sec: int) -> history.Change:
+        return history.Change(host, "prod", "packages", path, path.rsplit("/", 1)[1], "changed", "1", "2",
+                              fx.at(2), f"2026-11-20T03:00:0{sec}Z", "1 -> 2")
+    found = {"web-1": [c("web-1", "packages/deb/libssl3", 1), c("web-1", "packages/deb/openssl", 1)],
+             "web-2": [c("web-2", "packages/deb/libssl3", 5), c("web-2", "packages/deb/openssl", 5)],
+             "web-3": [c("web-3", "packages/deb/openssl", 9)]}
+    roles = {"web-1": "web", "web-2": "web", "web-3": "web"}
+    stamps = [(h, f"2026-11-20T0{hh}:00:0{sec}Z") for hh in (2, 3) for h, sec in (("web-1", 1), ("web-2", 5),
+                                                                                  ("web-3", 9))]
+    assert changes.rounds(stamps)[("web-3", "2026-11-20T03:00:09Z")] == 1
+    args = ("prod", found, roles, list(roles), Policy(), fx.at(0), fx.at(9), fx.at(9))
+    assert [e.subject for e in changes.build(*args, snapshots=stamps).events] == ["libssl3", "openssl"]
+    # without the rounds, the stamp alone would put the complete rollout first
+    assert [e.subject for e in changes.build(*args).events] == ["openssl", "libssl3"]
