@@ -8,9 +8,10 @@ count among the peers nor show as absent on the host.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from drift.analysis import history, messages
+from drift.analysis import messages
 from drift.analysis import policy as policy_mod
 from drift.model.incident import Divergence, Explanation, Since
 from drift.model.snapshot import Snapshot
@@ -19,17 +20,14 @@ _UNKNOWN = object()
 
 
 def explain(host: Snapshot, peers: Sequence[Snapshot], intended: Snapshot | None, pol: policy_mod.Policy,
-            histories: Mapping[str, Sequence[Snapshot]], source: str, baseline: str | None) -> Explanation:
-    """`histories`: each host's stored snapshots, oldest first (the host's own and its peers')."""
+            source: str, baseline: str | None) -> Explanation:
+    """The divergences; since when each has held comes from the store, after (with_history)."""
     everyone = [host, *peers, *([intended] if intended else [])]
     identity = frozenset().union(*(s.identity_paths() for s in everyone))
     owner: dict[str, str] = {}
     for s in everyone:
         for name, r in s.collectors.items():
             owner.update((p, name) for p in r.facts)
-    own_changes = _last_changes(histories.get(host.host, ()))
-    peer_changes = {p.host: _last_changes(histories.get(p.host, ())) for p in peers}
-    oldest = histories[host.host][0].collected_at if histories.get(host.host) else None
     out: list[Divergence] = []
     for path in sorted(owner.keys() - identity):
         level = policy_mod.level_of(path, pol)
@@ -47,18 +45,15 @@ def explain(host: Snapshot, peers: Sequence[Snapshot], intended: Snapshot | None
         split_peers = consensus is None and len(ranked) > 1
         if len({messages.canonical(v) for v in sides}) < 2 and not split_peers:
             continue  # agrees with its baseline and with most peers; an odd peer is that peer's story
-        last = own_changes.get(path)
-        since = Since(last.after, last.before) if last else (Since(None, oldest) if oldest else None)
-        moved = None
-        if consensus is not None and messages.canonical(consensus[0]) != messages.canonical(actual):
-            moved = _moved(path, messages.display(path, consensus[0]), consensus[1], peer_changes)
         split = "; ".join(f"{messages.short(path, v)} on {' '.join(sorted(hs))}" for v, hs in ranked) \
             if len(ranked) > 1 else ""
         out.append(Divergence(
             messages.category(path), path, messages.subject(path), level, messages.short(path, actual),
             messages.short(path, want) if want is not _UNKNOWN else None,
             messages.short(path, consensus[0]) if consensus else None,
-            len(consensus[1]) if consensus else 0, len(known), split, since, moved))
+            len(consensus[1]) if consensus else 0, len(known), split,
+            peer_hosts=tuple(sorted(consensus[1])) if consensus else (),
+            peers_value=consensus[0] if consensus else None))
     out.sort(key=lambda d: (not d.alone, -d.severity, d.category, d.subject))
     unknown = [f"{s.host}{' ' + n if n else ''}: {m}" for s in everyone for n, m in s.errors()]
     return Explanation(host.host, host.env, host.role, source, host.collected_at, baseline,
@@ -74,29 +69,49 @@ def _value(snap: Snapshot | None, collector: str, path: str) -> Any:
     return r.facts.get(path) if r.status == "ok" else None
 
 
-def _last_changes(snaps: Sequence[Snapshot]) -> dict[str, history.Change]:
-    """Each fact's most recent change in this host's history."""
-    out: dict[str, history.Change] = {}
-    for c in history.changes(snaps):
-        out[c.path] = c  # oldest first, so the last one wins
-    return out
+Run = tuple[str, str, str, str | None]  # collected_at, collector, status, blob: Store.runs()
 
 
-def _moved(path: str, shown: Any, holders: Iterable[str], peer_changes: Mapping[str, Mapping[str, history.Change]],
-           ) -> Since | None:
+def last_change(path: str, runs: Sequence[Run], blobs: Mapping[str, Mapping[str, Any]]) -> tuple[Since, Any] | None:
+    """The most recent change of `path` in one host's runs (oldest first), and the value it took.
+    A failed collector is no evidence either way: the interval starts where it last answered."""
+    best: tuple[Since, Any] | None = None
+    last: dict[str, tuple[str, Any]] = {}  # collector -> (stamp, value) when it last answered
+    for stamp, name, status, blob in runs:
+        if status not in ("ok", "unsupported"):
+            continue
+        value = blobs.get(blob or "", {}).get(path) if status == "ok" else None
+        before = last.get(name)
+        if before is not None and before[1] != value and (best is None or stamp >= best[0].before):
+            best = (Since(before[0], stamp), value)
+        last[name] = (stamp, value)
+    return best
+
+
+def held(path: str, runs: Sequence[Run], blobs: Mapping[str, Mapping[str, Any]]) -> Since | None:
+    """Since when one host has held its value of `path`: its last change, else since its oldest run."""
+    change = last_change(path, runs, blobs)
+    if change is not None:
+        return change[0]
+    return Since(None, runs[0][0]) if runs else None
+
+
+def moved(path: str, value: Any, peer_runs: Iterable[Sequence[Run]],
+          blobs: Mapping[str, Mapping[str, Any]]) -> Since | None:
     """When the peers took the value they now share, as far as the store saw it happen."""
-    seen = [c for h in holders if (c := peer_changes.get(h, {}).get(path)) is not None and c.new == shown]
+    seen = [c[0] for runs in peer_runs if (c := last_change(path, runs, blobs)) is not None and c[1] == value]
     if not seen:
         return None
-    return Since(min(c.after for c in seen), max(c.before for c in seen))
+    return Since(min(s.after or s.before for s in seen), max(s.before for s in seen))
 
 
-def held_since(path: str, histories: Iterable[Sequence[Snapshot]]) -> Since | None:
-    """Since when a set of hosts has held its current values of `path`: its latest change on any of
-    them. None when the store saw no change (or has no history of them)."""
-    latest: history.Change | None = None
-    for snaps in histories:
-        c = _last_changes(snaps).get(path)
-        if c is not None and (latest is None or c.before > latest.before):
-            latest = c
-    return Since(latest.after, latest.before) if latest else None
+def latest(changes: Iterable[tuple[Since, Any] | None]) -> Since | None:
+    """Since when a set of hosts has held its current values: the latest change among them."""
+    found = [c[0] for c in changes if c is not None]
+    return max(found, key=lambda s: s.before) if found else None
+
+
+def with_history(x: Explanation, since: Mapping[str, Since | None], peers_moved: Mapping[str, Since | None]
+                 ) -> Explanation:
+    return replace(x, divergences=tuple(replace(d, since=since.get(d.path), peers_moved=peers_moved.get(d.path))
+                                        for d in x.divergences))

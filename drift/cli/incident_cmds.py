@@ -8,7 +8,7 @@ import enum
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -194,23 +194,32 @@ def _explain(
 
         snaps = collect_targets(c, inv, resolve_targets(c, inv, [f"{spec.env}:{spec.role}"]))
         record(c, inv, snaps)
+    from drift.analysis import explain as explain_mod
+    from drift.reports import explain as explain_report
+
     with existing_store(c, inv) as store:
         if source is Source.store:
             mine = store.latest(spec.env if spec else None, host)
             if not mine:
                 raise InputError(f"no snapshot of {host!r} in the store: run `drift snapshot {host}` first")
             snaps = [s for s in store.latest(mine[0].env) if s.role == mine[0].role]
-        histories = {s.host: list(store.snapshots(s.env, s.host)) for s in snaps}
-    me = next(s for s in snaps if s.host == host)
-    approved = _baseline_of(c, inv, me.env, me.host, baseline)
-    from drift.analysis import explain as explain_mod
-    from drift.reports import explain as explain_report
-
-    at = changes_report.when(me.collected_at)
-    what = (f"live, collected {at} UTC" if source is Source.live
-            else f"the store's newest snapshot, {at} UTC (--source live to collect now)")
-    result = explain_mod.explain(_only(me, cats), [_only(s, cats) for s in snaps if s.host != host],
-                                 _only(approved[0], cats) if approved[0] else None, pol, histories, what, approved[1])
+        me = next(s for s in snaps if s.host == host)
+        approved = _baseline_of(c, inv, me.env, me.host, baseline)
+        at = changes_report.when(me.collected_at)
+        what = (f"live, collected {at} UTC" if source is Source.live
+                else f"the store's newest snapshot, {at} UTC (--source live to collect now)")
+        result = explain_mod.explain(_only(me, cats), [_only(s, cats) for s in snaps if s.host != host],
+                                     _only(approved[0], cats) if approved[0] else None, pol, what, approved[1])
+        past = History(store, me.env)
+        since, moved = {}, {}
+        for d in result.divergences:
+            runs = past.runs(host, d.category)
+            since[d.path] = explain_mod.held(d.path, runs, past.blobs(runs))
+            if d.peers is not None and d.peers != d.actual:
+                peer_runs = [past.runs(p, d.category) for p in d.peer_hosts]
+                moved[d.path] = explain_mod.moved(d.path, d.peers_value, peer_runs,
+                                                  past.blobs([r for rs in peer_runs for r in rs]))
+        result = explain_mod.with_history(result, since, moved)
     c.emit(explain_report.render_json(result) if c.fmt is OutputFormat.json else explain_report.render_text(result))
     return ExitStatus.INCOMPLETE if result.unknown else ExitStatus.OK
 
@@ -262,19 +271,36 @@ def top_since(c: Common, inv: Inventory | None, report: Report, n: int) -> dict[
     path = inv.store_path if inv is not None else _default_store(c)
     if not store_url(c, inv) and not path.exists():
         return {}
-    from drift.analysis.explain import held_since
+    from drift.analysis import explain as explain_mod
     from drift.reports import top as top_report
 
     out: dict[str, Since] = {}
     with open_store(c, inv) as store:
-        cache: dict[str, list[Snapshot]] = {}
+        past = History(store, None)
         for f in top_report.pick(report, n):
-            hosts = sorted({v.host for v in f.values})
-            for h in hosts:
-                if h not in cache:
-                    cache[h] = list(store.snapshots(None, h))
-            when = held_since(f.path, [cache[h] for h in hosts])
+            found = []
+            for h in sorted({v.host for v in f.values}):
+                runs = past.runs(h, f.category)
+                found.append(explain_mod.last_change(f.path, runs, past.blobs(runs)))
+            when = explain_mod.latest(found)
             if when is not None:
                 out[f.id] = when
     return out
 
+
+class History:
+    """One fact's past from the store, read lean: each host's runs once, each blob parsed once."""
+
+    def __init__(self, store: Store, env: str | None):
+        self.store, self.env = store, env
+        self._runs: dict[tuple[str, str], list[tuple[str, str, str, str | None]]] = {}
+
+    def runs(self, host: str, category: str) -> list[tuple[str, str, str, str | None]]:
+        key = (host, category)
+        if key not in self._runs:
+            self._runs[key] = self.store.runs(self.env, host, category)
+        return self._runs[key]
+
+    def blobs(self, runs: list[tuple[str, str, str, str | None]]) -> dict[str, dict[str, Any]]:
+        shas = {blob for _, _, status, blob in runs if status == "ok" and blob}
+        return {sha: self.store.facts_of(sha) for sha in shas}

@@ -8,6 +8,7 @@ as strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from drift.model.report import Level
 
@@ -119,6 +120,8 @@ class Divergence:
     peers_split: str = ""  # when the peers disagree among themselves: 'v1 on a b; v2 on c'
     since: Since | None = None
     peers_moved: Since | None = None  # when the peers took their value, if the store saw it
+    peer_hosts: tuple[str, ...] = ()  # the peers holding the consensus
+    peers_value: Any = None  # the consensus as collected (peers is how it reads)
 
     @property
     def alone(self) -> bool:

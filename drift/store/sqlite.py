@@ -157,6 +157,19 @@ class Store:
         where, args = _filters(env, None, None)
         return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
 
+    def runs(self, env: str | None, host: str, category: str) -> list[tuple[str, str, str, str | None]]:
+        """(collected_at, collector, status, blob) of one host's collectors of one category, oldest
+        first, without loading facts: following one fact through months of history then parses only
+        the few blobs that differ (facts_of)."""
+        where, args = _filters(env, host, None)
+        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(
+            f"SELECT s.collected_at, r.name, r.status, r.blob FROM snapshots s JOIN results r ON r.snapshot_id = s.id "
+            f"{where} AND s.status = 'ok' AND r.category = ? ORDER BY s.collected_at, s.id", [*args, category])]
+
+    def facts_of(self, blob: str | None) -> dict[str, Any]:
+        facts: dict[str, Any] = self._blob(blob)["facts"]
+        return facts
+
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
         cutoff = _stamp(now - timedelta(days=keep_days))
