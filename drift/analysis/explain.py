@@ -14,6 +14,7 @@ from typing import Any
 from drift.analysis import messages
 from drift.analysis import policy as policy_mod
 from drift.model.incident import Divergence, Explanation, Since
+from drift.model.report import Level
 from drift.model.snapshot import Snapshot
 
 _UNKNOWN = object()
@@ -47,6 +48,8 @@ def explain(host: Snapshot, peers: Sequence[Snapshot], intended: Snapshot | None
             continue  # agrees with its baseline and with most peers; an odd peer is that peer's story
         split = "; ".join(f"{messages.short(path, v)} on {' '.join(sorted(hs))}" for v, hs in ranked) \
             if len(ranked) > 1 else ""
+        if messages.category(path) == "packages" and consensus is not None and consensus[0] != actual:
+            level = max(level, Level.high)  # one host on another build than its peers, as compare rates it
         out.append(Divergence(
             messages.category(path), path, messages.subject(path), level, messages.short(path, actual),
             messages.short(path, want) if want is not _UNKNOWN else None,
