@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tests.lab import fleet
 from tests.lab.fleet import ACCESS, BASTION, DIES, INNER, LOGIN_USERS, RPM_HOST, SLOW, SUDO_NOPASSWD, HostSpec
 
 if TYPE_CHECKING:
@@ -104,12 +105,17 @@ def binds(lab: Lab, h: HostSpec) -> list[tuple[Path, str]]:
     return out
 
 
-def firewall(h: HostSpec) -> list[list[str]]:
-    """iptables argument lists to apply after the fleet's own rules."""
-    if h == INNER:  # SSH only from the bastion: a run that reaches this host went through it
-        return [["-I", "INPUT", "1", "-p", "tcp", "--dport", "22", "!", "-s", BASTION.address,
-                 "-j", "REJECT", "--reject-with", "tcp-reset"]]
-    return []
+def finish(lab: Lab) -> None:
+    """After every banner answered: the bastion joins the other hosts' subnets (on one bridge, so it
+    reaches them without routing through this machine), and the inner host then answers it alone."""
+    from tests.lab.lab import in_ns
+
+    if BASTION in lab.hosts:
+        for subnet in sorted({fleet.SUBNETS[h.env] for h in lab.hosts} - {fleet.SUBNETS[BASTION.env]}):
+            in_ns(BASTION, "ip", "addr", "add", f"10.213.{subnet}.{BASTION.index}/24", "dev", "eth0")
+    if INNER in lab.hosts:  # SSH only from the bastion: a run that reaches this host went through it
+        in_ns(INNER, "iptables", "-I", "INPUT", "1", "-p", "tcp", "--dport", "22", "!", "-s", BASTION.address,
+              "-j", "REJECT", "--reject-with", "tcp-reset")
 
 
 def interpreter() -> str:

@@ -125,9 +125,7 @@ class Lab:
             elif h.kind == "silent":
                 self._spawn(h, "listener", ["ip", "netns", "exec", h.netns, sys.executable, "-c", LISTENER, "22"])
         self._await_banners()
-        for h in self.hosts:  # after the banners: some hosts then answer only their bastion
-            for rule in access.firewall(h):
-                in_ns(h, "iptables", *rule)
+        access.finish(self)
         self.known_hosts.write_text("".join(
             f"{h.address} {self.host_key(h)}\n" for h in self.hosts if h.kind == "ssh"))
         self.inventory.write_text(self.toml())
