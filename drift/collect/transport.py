@@ -105,6 +105,11 @@ class SSHSession:
             while chan.recv_stderr_ready():
                 err += chan.recv_stderr(_CHUNK)
             status = chan.recv_exit_status()
+            if status == -1:  # Paramiko's "never received": the connection ended under the script
+                if time.monotonic() >= deadline:
+                    raise HostTimeout("collection did not finish before the host's deadline")
+                raise TransportError(f"the connection closed mid-transfer after {len(out)} bytes, before the "
+                                     "script's exit status (the host or its sshd went away); nothing kept")
             return ExecResult(bytes(out), bytes(err), status)
         except (paramiko.SSHException, EOFError, OSError) as exc:
             if time.monotonic() >= deadline:
