@@ -212,7 +212,10 @@ class SSHConnector:
         if ours:
             kwargs["key_filename"] = ours
         config = self.config(s.config)
-        gateway = _jump_chain(s.proxy_jump, config, kwargs) if s.proxy_jump else None
+        # The ssh config's ProxyJump too is built here: Fabric dials a multi-hop chain from its
+        # last hop, where OpenSSH (and so the operator's ssh config) means the first.
+        jump = s.proxy_jump or config.base_ssh_config.lookup(host.address).get("proxyjump")
+        gateway = _jump_chain(jump, config, kwargs) if jump else None
         conn = fabric.Connection(host.address, user=s.user, port=s.port, config=config, connect_kwargs=kwargs,
                                  gateway=gateway)
         known = self.known_hosts(s.known_hosts)

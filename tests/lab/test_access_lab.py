@@ -234,3 +234,19 @@ def test_the_rpm_collector_reads_what_rpm_qa_lists_on_the_host(lab, drift, tmp_p
     assert fixture["command"] == packages.RPM_COMMAND
     live = on_host(lab, rpm_host, fixture["command"])
     assert sorted(live.splitlines()) == sorted(fixture["output"].splitlines())
+
+
+@pytest.mark.parametrize("where", ["inventory", "ssh config"])
+def test_two_jump_hosts_are_visited_in_openssh_order(lab, drift, tmp_path, where):
+    # The inner host answers only the bastion: the chain works only if the bastion is dialled first.
+    chain = f"deploy@{BASTION.address},deploy@{INNER.address}"
+    hosts = [(RPM_HOST.name, RPM_HOST)]
+    if where == "inventory":
+        inv = inventory(lab, tmp_path / "drift.toml", hosts, proxy_jump=chain)
+    else:
+        config = tmp_path / "ssh_config"
+        config.write_text(f"Host {RPM_HOST.address}\n  ProxyJump {chain}\n")
+        inv = inventory(lab, tmp_path / "drift.toml", hosts, config=str(config))
+    code, snaps, err = collected(drift, inv, tmp_path / "out", "--category", "system")
+    assert code == 0, err
+    assert snaps[RPM_HOST.name].facts()["system/hostname"] == RPM_HOST.name
