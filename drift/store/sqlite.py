@@ -196,10 +196,10 @@ class Store:
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
 
 
-def _space(path: Path) -> str:
+def _space(path: Path | str) -> str:
     """SQLite says "disk I/O error" when it cannot grow its shared-memory file: name the cause."""
     try:
-        free = shutil.disk_usage(path.parent).free
+        free = shutil.disk_usage(Path(path).parent).free
     except OSError:
         return ""
     return f" (no space left on the file system holding it: {free} bytes free)" if free < (1 << 20) else ""
