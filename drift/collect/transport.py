@@ -215,6 +215,8 @@ class SSHConnector:
         # The ssh config's ProxyJump too is built here: Fabric dials a multi-hop chain from its
         # last hop, where OpenSSH (and so the operator's ssh config) means the first.
         jump = s.proxy_jump or config.base_ssh_config.lookup(host.address).get("proxyjump")
+        if jump and not s.proxy_jump and host.address in {_hop_host(h) for h in jump.split(",")}:
+            jump = None  # a wildcard Host block that names the jump host itself: reach it directly
         gateway = _jump_chain(jump, config, kwargs) if jump else None
         conn = fabric.Connection(host.address, user=s.user, port=s.port, config=config, connect_kwargs=kwargs,
                                  gateway=gateway)
@@ -298,6 +300,11 @@ def _jump_chain(spec: str, config: fabric.Config, kwargs: dict[str, object]) -> 
                                     gateway=gateway if gateway is not None else False)
     assert gateway is not None
     return gateway
+
+
+def _hop_host(hop: str) -> str:
+    """'user@host:port' -> 'host', as Fabric and OpenSSH read a ProxyJump hop."""
+    return hop.strip().rsplit("@", 1)[-1].rsplit(":", 1)[0].strip("[]")
 
 
 def _await_banner(sock: socket.socket, endpoint: str, deadline: float) -> None:

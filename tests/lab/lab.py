@@ -254,6 +254,11 @@ def down() -> None:
             if pids and sig == signal.SIGTERM:
                 time.sleep(0.2)
         sh("ip", "netns", "del", ns, check=False)
+    # The kernel tears a deleted namespace's veth pairs down asynchronously: wait, so an `up` right
+    # after never meets a leftover drl* link ("RTNETLINK answers: File exists").
+    end = time.monotonic() + 10
+    while time.monotonic() < end and any(n.startswith("drl") and n != BRIDGE for n in os.listdir("/sys/class/net")):
+        time.sleep(0.05)
     if Path("/sys/class/net", BRIDGE).exists():
         sh("ip", "link", "del", BRIDGE, check=False)
     if (ACME_DIR / ACME_MARK).exists() and set(os.listdir(ACME_DIR)) == {ACME_MARK}:

@@ -71,3 +71,11 @@ def test_a_pacer_slot_past_the_deadline_is_a_timeout():
     pacer = Pacer(limit=1)
     with pacer.slot("x", time.monotonic() + 1), pytest.raises(HostTimeout), pacer.slot("x", time.monotonic() + 0.1):
         pass
+
+
+@pytest.mark.parametrize("hop, host", [("bastion", "bastion"), ("deploy@bastion:2222", "bastion"),
+                                       ("a@b@10.0.0.5", "10.0.0.5"), (" jump:22 ", "jump")])
+def test_a_jump_hop_names_its_host_as_openssh_reads_it(hop, host):
+    from drift.collect.transport import _hop_host
+
+    assert _hop_host(hop) == host
