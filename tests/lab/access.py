@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 RPM_ROOT = os.environ.get("DRIFT_LAB_RPM_ROOT", "")
 
 
+def rpm_ready() -> bool:
+    """rpm's files are on this machine (Debian's rpm package, or rpm-common with RPM_ROOT)."""
+    return Path("/usr/lib/rpm/macros").is_file() and Path("/var/lib/rpm").is_dir()
+
+
 def is_access(h: HostSpec) -> bool:
     return h in ACCESS
 
@@ -80,7 +85,7 @@ def prepare(lab: Lab, h: HostSpec) -> None:
             f'  {d / "dpkg-query.real"} "$@" | head -n 300\n'
             f'  touch {d / "started"}\n  exec sleep 120\nfi\n'
             f'exec {d / "dpkg-query.real"} "$@"\n'))
-    if h == RPM_HOST:
+    if h == RPM_HOST and rpm_ready():
         (d / "rpmdb").mkdir()
         macros = Path("/usr/lib/rpm/macros").read_text()
         # As on an RPM distribution: one database in /var/lib/rpm (Debian's rpm uses ~/.rpmdb).
@@ -98,7 +103,7 @@ def binds(lab: Lab, h: HostSpec) -> list[tuple[Path, str]]:
         out.append((d / "sudoers", "/etc/sudoers"))
     if h == DIES:
         out.append((d / "dpkg-query", "/usr/bin/dpkg-query"))
-    if h == RPM_HOST:
+    if h == RPM_HOST and rpm_ready():
         out += [(d / "rpm-macros", "/usr/lib/rpm/macros"), (d / "rpmdb", "/var/lib/rpm")]
         if shutil.which("rpm") is None and RPM_ROOT:
             out.append((Path(RPM_ROOT) / "usr" / "bin", "/usr/local/bin"))

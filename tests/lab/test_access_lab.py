@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from drift.model import snapshot
-from tests.lab.access import RPM_ROOT
+from tests.lab.access import RPM_ROOT, rpm_ready
 from tests.lab.fleet import BASTION, INNER, LIVE, RPM_HOST, SUDO_NOPASSWD, HostSpec
 
 pytestmark = pytest.mark.lab
@@ -194,6 +194,8 @@ def on_host(lab, h: HostSpec, command: str) -> str:
 
 @pytest.fixture(scope="module")
 def rpm_host(lab, tmp_path_factory):
+    if not rpm_ready():
+        missing("Debian's rpm package")
     db = lab.host_dir(RPM_HOST) / "rpmdb"
     if not (db / "rpmdb.sqlite").exists():
         rpms = build_rpms(tmp_path_factory.mktemp("rpm"))
