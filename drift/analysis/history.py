@@ -65,4 +65,4 @@ def changes(snaps: Iterable[Snapshot]) -> list[Change]:
 def _summary(path: str, old: Any, new: Any) -> str:
     if messages.category(path) == "firewall" and isinstance(old, dict) and isinstance(new, dict):
         return messages.chain_delta(old, new)
-    return f"{messages.short(path, old)} -> {messages.short(path, new)}"
+    return f"{messages.short(path, old)} → {messages.short(path, new)}"

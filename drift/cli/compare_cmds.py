@@ -69,7 +69,8 @@ def _sides(c: Common, inv: Inventory | None, targets: Sequence[Target]) -> list[
 
 def _finish(c: Common, report: Report) -> int:
     color = c.output is None and not c.no_color and c.env.color(c.env.stdout)
-    c.emit(render(report, c.fmt, color))
+    width = c.env.width(c.env.stdout) if c.output is None else None
+    c.emit(render(report, c.fmt, color, width))
     if c.fmt is not OutputFormat.table or c.output is not None:
         for w in report.warnings:
             c.say(f"drift: warning: {w}")
