@@ -5,7 +5,19 @@ character limit for a comment: what does not fit is counted in a "+N more" line.
 from __future__ import annotations
 
 from drift.model.report import Finding, Level, Report
-from drift.reports.text import counts, failed_hosts, odd_hosts, related, safe, sides, status, title, value_text, when
+from drift.reports.text import (
+    counts,
+    failed_hosts,
+    odd_hosts,
+    related,
+    safe,
+    sides,
+    status,
+    title,
+    value_text,
+    when,
+    where,
+)
 
 LIMIT = 65_536
 _MARGIN = 1_536  # room for the closing lines and for characters GitHub counts twice
@@ -39,8 +51,7 @@ def _where(f: Finding) -> str:
     odd = odd_hosts(f)
     if odd:
         return " ".join(f"**{_md(h)}**" for h in odd[:4]) + (f" +{len(odd) - 4}" if len(odd) > 4 else "")
-    envs = list(dict.fromkeys(v.env for v in f.values))
-    return _md(" vs ".join(envs)) + f" ({_md(','.join(f.all_roles))})"
+    return _md(where(f))
 
 
 def _row(f: Finding) -> str:

@@ -60,12 +60,18 @@ def render(report: Report, color: bool = False, width: int | None = None, top: s
     out.append("")
     if report.errors:
         out.append("could not collect (unknown, not absent):")
-        out.extend(f"  {e.host}{'/' + e.collector if e.collector else ''}: {safe(e.message)}" for e in report.errors)
+        out.extend("  " + _line(f"{e.host}{'/' + e.collector if e.collector else ''}: {e.message}")
+                   for e in report.errors)
         out.append("")
-    out.extend(f"warning: {safe(w)}" for w in report.warnings)
+    out.extend(f"warning: {_line(w)}" for w in report.warnings)
     if any(f.blocking for f in report.findings):
         out.append(f"* blocks the gate (severity {report.fail_on.name} or above, not waived)")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _line(text: str) -> str:
+    """One line, whatever the host sent: newlines and other separators become single spaces."""
+    return " ".join(safe(text).split())
 
 
 def _message(f: Finding) -> str:
@@ -73,11 +79,11 @@ def _message(f: Finding) -> str:
     extra = [f"[{note}{': ' + f.waived.reason if f.waived is not None and note == 'waived' else ''}]"] \
         if note and note != "blocking" else []
     link = related(f)
-    return " ".join([safe(f.message), *extra, *([f"({link})"] if link else [])])
+    return _line(" ".join([f.message, *extra, *([f"({link})"] if link else [])]))
 
 
 def findings(items: tuple[Finding, ...], color: bool, width: int | None) -> list[str]:
-    rows = [(f.severity.name + ("*" if f.blocking else ""), f.category, safe(roles(f)), _message(f), f)
+    rows = [(f.severity.name + ("*" if f.blocking else ""), _line(f.category), _line(roles(f)), _message(f), f)
             for f in items]
     w_sev = max(8, *(len(r[0]) for r in rows))
     w_cat = max(8, *(len(r[1]) for r in rows))

@@ -97,7 +97,7 @@ def where(f: Finding) -> str:
     if odd:
         return " ".join(odd)
     envs = list(dict.fromkeys(v.env for v in f.values))
-    return " vs ".join(f"{env} {roles(f)}" for env in envs) if envs else roles(f)
+    return f"{' vs '.join(envs)} ({roles(f)})" if envs else roles(f)
 
 
 def related(f: Finding) -> str:
