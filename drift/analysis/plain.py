@@ -26,7 +26,7 @@ def scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str):
-        return value if value else '""'
+        return value if value else "(empty)"
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, list):
