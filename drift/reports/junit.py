@@ -19,7 +19,8 @@ def render(report: Report) -> str:
     for f in report.findings:
         case = ET.SubElement(suite, "testcase", classname=f"drift.{f.category}.{f.role}",
                              name=_xml_text(f"{f.kind.value}: {f.subject}"))
-        body = _xml_text(f"{f.message}\nhosts: {hosts(f)}\npath: {f.path}\n{f.detail}".rstrip())
+        body = _xml_text(f"{f.message}\nroles: {', '.join(f.all_roles)}\nhosts: {hosts(f)}\npath: {f.path}\n"
+                         f"{f.detail}".rstrip())
         if f.waived is not None and not f.waived.expired:
             skipped += 1
             ET.SubElement(case, "skipped", message=_xml_text(f"waived: {f.waived.reason}"))

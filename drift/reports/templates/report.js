@@ -42,15 +42,24 @@
     if (saveHash && window.history && history.replaceState) {
       var parts = [];
       Object.keys(s).forEach(function (k) { if (s[k] !== "") { parts.push(k + "=" + encodeURIComponent(s[k])); } });
+      if (sorted) { parts.push("sort=" + sorted); }
       history.replaceState(null, "", parts.length ? "#" + parts.join("&") : location.pathname + location.search);
     }
   }
 
+  var sorted = "";
+
   function fromHash() {
     location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
       var i = pair.indexOf("="), key = pair.slice(0, i), value;
-      if (i < 0 || !Object.prototype.hasOwnProperty.call(controls, key)) { return; }
+      if (i < 0) { return; }
       try { value = decodeURIComponent(pair.slice(i + 1)); } catch (e) { return; }
+      if (key === "sort") {
+        var b = document.querySelector("th button[data-sort='" + value.replace(/^-/, "").replace(/[^a-z]/g, "") + "']");
+        if (b) { sortBy(b, value.charAt(0) === "-"); }
+        return;
+      }
+      if (!Object.prototype.hasOwnProperty.call(controls, key)) { return; }
       var c = controls[key];
       if (c.tagName === "SELECT") {
         if (Array.prototype.some.call(c.options, function (o) { return o.value === value; })) { c.value = value; }
@@ -66,8 +75,10 @@
                   finding: function (r) { return r.dataset.subject; },
                   where: function (r) { return r.dataset.where; } };
 
-  function sortBy(button) {
-    var key = button.dataset.sort, down = button.getAttribute("aria-sort") === "ascending";
+  function sortBy(button, descending) {
+    var key = button.dataset.sort;
+    var down = descending === undefined ? button.getAttribute("aria-sort") === "ascending" : descending;
+    sorted = (down ? "-" : "") + key;
     Array.prototype.forEach.call(document.querySelectorAll("th button"), function (b) { b.removeAttribute("aria-sort"); });
     button.setAttribute("aria-sort", down ? "descending" : "ascending");
     var f = sortKey[key];
@@ -82,7 +93,7 @@
     controls[k].addEventListener(k === "text" ? "input" : "change", function () { apply(true); });
   });
   Array.prototype.forEach.call(document.querySelectorAll("th button[data-sort]"), function (b) {
-    b.addEventListener("click", function () { sortBy(b); });
+    b.addEventListener("click", function () { sortBy(b); apply(true); });
   });
   Array.prototype.forEach.call(document.querySelectorAll("button.host"), function (b) {
     b.addEventListener("click", function () { controls.host.value = b.dataset.host; apply(true); });

@@ -141,3 +141,12 @@ def test_a_hostile_report_stays_inert_in_the_browser(browser):
         assert dom.scripts == 1 and not dom.handlers
         assert not [h for h in dom.hrefs if not h.startswith("#")]
     assert dom.texts["hv-host"] == EVIL_HOST and len(dom.visible()) == 1  # filtered to it, as text
+
+
+def test_sorting_by_a_column(browser):
+    dom = browser(render(report(), OutputFormat.html), "#sort=category")
+    cats = [row["data-category"] for row in dom.rows]
+    assert cats == sorted(cats) and cats != [f.category for f in report().findings][::-1]
+    dom = browser(render(report(), OutputFormat.html), "#sort=-finding")
+    subjects = [row["data-subject"] for row in dom.rows]
+    assert subjects == sorted(subjects, reverse=True)
