@@ -38,10 +38,9 @@ def audit(current: Env, baseline: Env | None, pol: policy_mod.Policy, now: dt.da
     raw = differ.compare(differ.align(current, None), current.name, "")
     errors = differ.errors(current)
     if baseline is not None:
-        raw += differ.compare(differ.align(baseline, current, by_host=True), baseline.name, current.name, by_host=True)
+        raw += merge.merge_hosts(differ.compare(differ.align(baseline, current, by_host=True), baseline.name,
+                                                current.name, by_host=True))
         errors = differ.errors(baseline, current)
-    # Host by host against the baseline, the same change on two hosts stays two findings (each names
-    # its host), so only the links between findings about one port apply here.
     findings, warnings = policy_mod.apply(merge.link(_only(raw, categories)), pol, now.date(), fail_on)
     return Report("audit", _stamp(now), _side(baseline) if baseline else _side(current),
                   _side(current) if baseline else None, tuple(findings), tuple(errors),

@@ -63,6 +63,51 @@ def _fold(same: list[Finding]) -> Finding:
     return replace(first, role=roles[0], roles=roles, values=tuple(values), message=message)
 
 
+def merge_hosts(findings: Sequence[Finding]) -> list[Finding]:
+    """An audit compares each host with its own baseline; the same change on several hosts of a role
+    is one finding naming them, not one per host."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    order: list[Finding | tuple[object, ...]] = []
+    for f in findings:
+        host = _only_host(f)
+        if f.kind not in _MERGEABLE or host is None:
+            order.append(f)
+            continue
+        key = (f.category, f.path, f.subject, f.kind, f.role, frozenset((v.env, canonical(v.value)) for v in f.values),
+               _unhost(f.message, host), f.detail)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(f)
+    out: list[Finding] = []
+    for item in order:
+        if isinstance(item, Finding):
+            out.append(item)
+            continue
+        same = groups[item]
+        if len(same) == 1:
+            out.append(same[0])
+            continue
+        hosts = [h for f in same for h in [_only_host(f)] if h is not None]
+        named = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more hosts" if len(hosts) > 3 else "")
+        message = _unhost(same[0].message, hosts[0]).replace("\0", named)
+        values = tuple(sorted((v for f in same for v in f.values), key=lambda v: (v.env != same[0].values[0].env,
+                                                                                   v.host)))
+        out.append(replace(same[0], message=message, values=values))
+    return out
+
+
+def _only_host(f: Finding) -> str | None:
+    hosts = {v.host for v in f.values}
+    return hosts.pop() if len(hosts) == 1 else None
+
+
+def _unhost(message: str, host: str) -> str:
+    """The message with its host (as the differ names it, `(host)` or a closing `on host`) taken out."""
+    message = message.replace(f"({host})", "(\0)")
+    return message[:-len(host)] + "\0" if message.endswith(f" on {host}") else message
+
+
 # iptables: `-p tcp -m tcp --dport 9187`; nft: `tcp dport 9187`; both may carry other words between.
 _RULE_PORT = re.compile(r"\b(tcp|udp|sctp)\b(?:(?!\b(?:tcp|udp|sctp)\b).)*?\s(?:--)?dport\s+(\d+)\b")
 _LISTEN = re.compile(r"^topology/listen/(tcp|udp)/.*:(\d+)$")

@@ -82,3 +82,21 @@ def test_port_of_reads_iptables_nft_and_listen():
     assert merge.port_of(f("firewall", "firewall/iptables/filter/INPUT", "-A INPUT -p tcp --sport 80 -j ACCEPT")) is None
     assert merge.port_of(f("topology", "topology/listen/udp/self:123", "listen udp self:123")) == ("udp", "123")
     assert merge.port_of(f("packages", "packages/deb/x", "x")) is None
+
+
+def test_an_audit_names_every_host_with_the_same_change_once():
+    def fleet(env, value, odd, n=5):
+        return Env(env, tuple(snap(f"prd-web-{i}", "prod", "web", {"system/sysctl/net.core.somaxconn": value,
+                                                                     SSL: {"version": odd if i == 2 else "1"}})
+                              for i in range(1, n + 1)))
+
+    now, then = fleet("prod", 4096, "2"), fleet("baseline", 1024, "1")
+    findings = engine.audit(now, then, Policy(), NOW).findings
+    assert len(findings) == 3
+    ssl_outlier, ssl_change = (next(f for f in findings if f.path == SSL and f.kind is k)
+                               for k in (Kind.outlier, Kind.changed))
+    sysctl = next(f for f in findings if f.category == "system")
+    assert sysctl.message == ("sysctl net.core.somaxconn differs (prd-web-1, prd-web-2, prd-web-3 and 2 more hosts): "
+                              "baseline has 1024, prod has 4096")
+    assert len(sysctl.values) == 10 and [v.env for v in sysctl.values] == ["baseline"] * 5 + ["prod"] * 5
+    assert ssl_change.message.endswith("on prd-web-2") and ssl_outlier.kind is Kind.outlier
