@@ -20,9 +20,14 @@ from drift.reports.text import (
 )
 
 LIMIT = 65_536
-_MARGIN = 1_536  # room for the closing lines and for characters GitHub counts twice
+_MARGIN = 1_024  # room for the closing lines
 _MARK = {Level.critical: "🟥", Level.high: "🔴", Level.medium: "🟠", Level.low: "🔵", Level.info: "⚪"}
 _MAX_VALUES = 12  # per finding in the details: the odd hosts first, then enough peers to see the pattern
+
+
+def _size(lines: list[str]) -> int:
+    """Characters as GitHub counts them (UTF-16 code units: an emoji is two), with the newlines."""
+    return sum(len(x.encode("utf-16-le")) // 2 + 1 for x in lines)
 
 
 def _md(text: str) -> str:
@@ -89,19 +94,19 @@ def render(report: Report) -> str:
             tail.append(f"- +{len(report.errors) - 20} more")
         tail.append("")
     tail += [f"> warning: {_md(w)}" for w in report.warnings]
-    used = sum(len(x) + 1 for x in out + tail)
+    used = _size(out + tail)
     if not report.findings:
         out.append("No drift" + (" among the hosts that could be collected." if report.errors else "."))
     else:
         shown = 0
         rows = ["| severity | finding | where |", "|---|---|---|"]
-        used += sum(len(x) + 1 for x in rows)
+        used += _size(rows)
         for f in report.findings:
             row = _row(f)
-            if used + len(row) + 1 > budget - 200:
+            if used + _size([row]) > budget - 200:
                 break
             rows.append(row)
-            used += len(row) + 1
+            used += _size([row])
             shown += 1
         out += rows
         if shown < len(report.findings):
@@ -112,7 +117,7 @@ def render(report: Report) -> str:
         used += 120
         for i, f in enumerate(report.findings[:shown]):
             block = _details(f)
-            size = sum(len(x) + 1 for x in block)
+            size = _size(block)
             if used + size > budget:
                 details.append(f"+{shown - i} more findings' values in the full report")
                 break
