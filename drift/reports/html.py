@@ -30,6 +30,7 @@ from drift.reports.text import (
     where,
 )
 
+MAX_VALUES = 50  # values listed per finding (odd hosts first); a 1,000-host role would drown the page
 _EXIT_MEANING = {0: "no blocking drift", 1: "blocking drift", 3: "parity not proven: some facts unknown"}
 
 
@@ -61,8 +62,9 @@ def _finding(f: Finding, labels: dict[str, str]) -> dict[str, Any]:
         "hosts": sorted({safe(v.host) for v in f.values}), "odd": sorted(safe(h) for h in odd),
         "where": safe(where(f)),
         "vals": [{"env": safe(v.env), "host": safe(v.host), "odd": v.host in odd,
-                    "text": safe(value_text(f.path, v.value, v.text))}
-                   for v in sorted(f.values, key=lambda v: (v.host not in odd, v.env, v.host))],
+                  "text": safe(value_text(f.path, v.value, v.text))}
+                 for v in sorted(f.values, key=lambda v: (v.host not in odd, v.env, v.host))[:MAX_VALUES]],
+        "more": max(0, len(f.values) - MAX_VALUES),
         "waiver": "" if f.waived is None else safe(f.waived.reason) + (
             f" (until {f.waived.expires}{', expired' if f.waived.expired else ''})" if f.waived.expires else ""),
         "related": [{"id": r, "label": labels.get(r, r)} for r in f.related], "topic": safe(f.topic),

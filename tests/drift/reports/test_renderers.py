@@ -132,3 +132,15 @@ def test_html_is_self_contained_and_escapes_host_data():
     page = render(report(), OutputFormat.html)
     assert page.count("<script") == 1 and "src=" not in page and "<link" not in page
     assert "http://" not in page and "https://" not in page
+
+
+def test_html_lists_at_most_50_values_per_finding_odd_hosts_first():
+    from dataclasses import replace
+
+    from drift.model.report import Finding, Kind, Value
+
+    values = tuple(Value("prod", f"prd-web-{i:03}", "2" if i == 77 else "1") for i in range(120))
+    f = Finding("packages", "packages/deb/a", "a", Kind.outlier, "web", "m", values, Level.high, odd=("prd-web-077",))
+    page = render(replace(report(), findings=(f,)), OutputFormat.html)
+    assert page.count("<tr class=\"odd\">") == 1 and page.index("prd-web-077") < page.index("prd-web-000")
+    assert "+70 more hosts" in page and "values on 120 hosts" in page
