@@ -18,6 +18,7 @@ from drift.model.snapshot import Snapshot
 
 ARROW = "→"
 _RELATIVE = re.compile(r"^(\S+) net\+(\d+)$")
+_CONNECTED = re.compile(r"^(?:connected|link-local) (\S+) /(\d+)$")
 
 
 def scalar(value: Any) -> str:
@@ -81,7 +82,8 @@ def contrast(path: str, a: Any, b: Any) -> tuple[str, str]:
 
 def route_text(v: dict[str, Any]) -> str:
     """In `ip route` order: [type] via GW dev DEV proto P scope S metric M; multipath next hops after."""
-    words = [str(v["type"])] if v.get("type") not in (None, "unicast") else []
+    words = [str(v["network"])] if v.get("network") else []
+    words += [str(v["type"])] if v.get("type") not in (None, "unicast") else []
     for key, label in (("via", "via"), ("dev", "dev"), ("protocol", "proto"), ("scope", "scope"),
                        ("metric", "metric")):
         if v.get(key) is not None and not (key == "dev" and str(v.get("via", "")).startswith(f"{v[key]} net+")):
@@ -115,6 +117,11 @@ def real(path: str, value: Any, snap: Snapshot | None) -> Any:
         return value
     family = path.split("/")[2] if path.count("/") >= 2 else ""
     out = dict(value)
+    connected = _CONNECTED.match(path.split("/", 3)[-1])
+    if connected:  # `connected eth0 /24` on a host whose eth0 is 10.0.2.10/24 is 10.0.2.0/24
+        nets = {str(n) for n in _networks(snap, connected.group(1), family) if n.prefixlen == int(connected.group(2))}
+        if len(nets) == 1:
+            out = {"network": nets.pop(), **out}
     if isinstance(out.get("via"), str):
         out["via"] = gateway(out["via"], family, snap)
     if isinstance(out.get("nexthops"), list):
@@ -130,7 +137,13 @@ def gateway(via: str, family: str, snap: Snapshot) -> str:
     if not m:
         return via
     iface, offset = m.group(1), int(m.group(2))
-    found: set[str] = set()
+    found = {str(net.network_address + offset) for net in _networks(snap, iface, family) if offset < net.num_addresses}
+    return found.pop() if len(found) == 1 else via
+
+
+def _networks(snap: Snapshot, iface: str, family: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The subnets of `iface` on `snap`, from its interface addresses (identity facts)."""
+    out = []
     for result in snap.collectors.values():
         addresses = result.facts.get(f"topology/interfaces/{iface}/addresses") if result.status == "ok" else None
         for a in addresses if isinstance(addresses, list) else ():
@@ -138,9 +151,9 @@ def gateway(via: str, family: str, snap: Snapshot) -> str:
                 net = ipaddress.ip_interface(str(a)).network
             except ValueError:
                 continue
-            if family in ("", f"v{net.version}") and offset < net.num_addresses:
-                found.add(str(net.network_address + offset))
-    return found.pop() if len(found) == 1 else via
+            if family in ("", f"v{net.version}"):
+                out.append(net)
+    return out
 
 
 def diff(path: str, old: Any, new: Any, where: str = "") -> list[str]:

@@ -69,3 +69,11 @@ def test_diff_never_leaks_reprs_and_is_empty_only_for_equal_values(a, b):
     assert (lines == []) == (a == b)
     for line in lines:
         assert "['" not in line and "{'" not in line and "None" not in line and '"' not in line
+
+
+def test_a_connected_route_shows_its_real_network():
+    h = _host(["10.0.2.10/24"])
+    route = plain.real("topology/routes/v4/connected eth0 /24", {"dev": "eth0", "protocol": "kernel"}, h)
+    assert plain.route_text(route) == "10.0.2.0/24 dev eth0 proto kernel"
+    unknown = plain.real("topology/routes/v4/connected eth1 /24", {"dev": "eth1"}, h)
+    assert plain.route_text(unknown) == "dev eth1"
