@@ -81,7 +81,7 @@ def context(report: Report) -> dict[str, Any]:
         odd_in.update(odd_hosts(f))
     labels = {f.id: safe(f"{f.category} {f.subject}") for f in report.findings}
     side_rows = [{
-        "name": safe(side.name), "when": when(side),
+        "name": safe(side.name), "when": when(side, report.generated_at),
         "hosts": [{"name": safe(h), "failed": h in failed, "findings": involved[h], "odd": odd_in[h],
                    "collected": (side.collected_at[i].replace("T", " ") if i < len(side.collected_at) else "")}
                   for i, h in enumerate(side.hosts)],

@@ -47,8 +47,9 @@ def _header(report: Report) -> list[str]:
     who = []
     for side in sides(report):
         down = sorted(h for h in side.hosts if h in failed)
+        note = f", not fully collected: {_md(' '.join(down))}" if down else ""
         who.append(f"**{_md(side.name)}**: {len(side.hosts)} host{'s' if len(side.hosts) != 1 else ''}, "
-                   f"{when(side)}" + (f", not fully collected: {_md(' '.join(down))}" if down else ""))
+                   f"{when(side, report.generated_at)}{note}")
     return [f"### {icon} {_md(title(report))}", "", verdict, "", " · ".join(who), ""]
 
 

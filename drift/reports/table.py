@@ -38,7 +38,7 @@ def header(report: Report) -> list[str]:
         down = sum(h in failed for h in side.hosts)
         note = f"; {down} not fully collected" if down else ""
         out.append(f"  {side.name:<{pad}}  {len(side.hosts)} host{'s' if len(side.hosts) != 1 else ''}"
-                   f" ({when(side)}{note}): {host_list(side)}")
+                   f" ({when(side, report.generated_at)}{note}): {host_list(side)}")
     s = report.summary()
     gate = f"{s['blocking']} blocking at --fail-on {report.fail_on.name}"
     waived = f", {s['waived']} waived" if s["waived"] else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from drift.core.sanitize import clean
@@ -38,13 +39,37 @@ def sides(report: Report) -> list[Side]:
     return [report.left] if report.right is None else [report.left, report.right]
 
 
-def when(side: Side) -> str:
-    """'2026-11-22 03:00Z', or a range when the side's hosts were collected at different times."""
+def when(side: Side, now: str = "") -> str:
+    """'collected 2026-11-22 03:00Z, 3 h ago', or a range when the side's hosts were collected at
+    different times. The age counts from the oldest host, relative to `now` (the report's time)."""
     span = side.collected_range
     if span is None:
         return "collection time unknown"
     first, last = (t.replace("T", " ")[:16] + "Z" for t in span)
-    return f"collected {first}" if first == last else f"collected {first} to {last}"
+    text = f"collected {first}" if first == last else f"collected {first} to {last}"
+    old = age(span[0], now)
+    return text + (f", {old}" if old else "")
+
+
+def age(then: str, now: str) -> str:
+    try:
+        seconds = (_instant(now) - _instant(then)).total_seconds()
+    except ValueError:
+        return ""
+    if seconds < -60:
+        return "in the future"
+    if seconds < 60:
+        return ""
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def _instant(stamp: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
 
 
 def host_list(side: Side, limit: int = 8) -> str:
