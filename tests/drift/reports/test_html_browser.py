@@ -150,3 +150,35 @@ def test_sorting_by_a_column(browser):
     dom = browser(render(report(), OutputFormat.html), "#sort=-finding")
     subjects = [row["data-subject"] for row in dom.rows]
     assert subjects == sorted(subjects, reverse=True)
+
+
+def test_a_person_clicking_filters_sorts_and_unfolds(tmp_path):
+    """The controls themselves, driven as a person would use them (DevTools protocol over a pipe)."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed")
+    from tests.drift.reports.cdp import Browser
+
+    r = report()
+    page = tmp_path / "report.html"
+    page.write_text(render(r, OutputFormat.html))
+    b = Browser(CHROMIUM, tmp_path / "profile")
+    try:
+        b.open(page.as_uri())
+        visible = "Array.from(document.querySelectorAll('tr.finding')).filter(r => !r.hidden).map(r => r.id)"
+        b.js("document.querySelector('button.host[data-host=\"stg-web-1\"]').click()")
+        involved = [f"f-{f.id}" for f in r.findings if "stg-web-1" in {v.host for v in f.values}]
+        assert b.js(visible) == involved and b.js("document.getElementById('f-host').value") == "stg-web-1"
+        b.js("var c = document.getElementById('f-severity'); c.value = '3'; c.dispatchEvent(new Event('change'))")
+        high = [f"f-{f.id}" for f in r.findings if f.id in {i[2:] for i in involved} and f.severity >= 3]
+        assert b.js(visible) == high and b.js("location.hash") == "#severity=3&host=stg-web-1"
+        b.js("document.getElementById('f-reset').click()")
+        assert len(b.js(visible)) == len(r.findings)
+        b.js("document.querySelector('th button[data-sort=\"category\"]').click()")
+        cats = b.js("Array.from(document.querySelectorAll('tr.finding')).map(r => r.dataset.category)")
+        assert cats == sorted(cats)
+        b.js("var t = document.getElementById('f-text'); t.value = 'node_exporter'; t.dispatchEvent(new Event('input'))")
+        assert b.js("document.getElementById('shown').textContent") == "1 of 9 findings shown"
+        b.js("document.querySelector('tr.finding:not([hidden]) summary').click()")
+        assert b.js("document.querySelector('tr.finding:not([hidden]) details').open") is True
+    finally:
+        b.close()

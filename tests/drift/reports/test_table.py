@@ -86,7 +86,7 @@ def test_any_message_any_width_keeps_one_row_per_finding_when_piped(message, rol
 
 def test_the_header_says_how_old_the_snapshots_are():
     r = report()
-    old = replace(r, right=replace(r.right, collected_at=("2026-09-01T03:00:00Z",) + r.right.collected_at[1:]))
+    old = replace(r, right=replace(r.right, collected_at=("2026-09-01T03:00:00Z", *r.right.collected_at[1:])))
     lines = render(old, OutputFormat.table).splitlines()
     assert "collected 2026-09-01 03:00Z to 2026-11-22 03:00Z, 82 days ago" in lines[2]
     assert "ago" not in lines[1]  # collected when the report was made
