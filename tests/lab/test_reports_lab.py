@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator
 
-from tests.drift.reports.test_html_browser import CHROMIUM, FLAGS, Dom
+from tests.drift.reports.test_html_browser import FLAGS, Dom, need_chromium
 
 pytestmark = pytest.mark.lab
 SCHEMA = json.loads((Path(__file__).parents[1] / "drift" / "reports" / "data" / "sarif-schema-2.1.0.json").read_text())
@@ -26,13 +26,12 @@ def test_sarif_from_the_lab_validates(lab, drift):
 
 
 def test_html_from_the_lab_filters_to_one_host_in_chromium(lab, drift, tmp_path):
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed")
+    chromium = need_chromium()
     code, _, err = drift("compare", "staging", "prod", "-i", str(lab.inventory), "--format", "html",
                          "-o", "report.html")
     assert code == 1, err
     page = drift.workdir / "report.html"
-    done = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+    done = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
                            page.as_uri() + "#host=prd-web-3"], capture_output=True, text=True, timeout=90)
     dom = Dom()
     dom.feed(done.stdout)

@@ -22,12 +22,17 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-extensions", "--dump-dom"]
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def need_chromium() -> str:
     if CHROMIUM is None:
         if os.environ.get("DRIFT_LAB") == "required":  # CI installs it: missing there is a failure
             pytest.fail("chromium is not installed (apt-get install chromium)")
         pytest.skip("chromium is not installed")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    need_chromium()
     root = tmp_path_factory.mktemp("browser")
 
     def dump(page: str, fragment: str = "") -> Dom:
@@ -154,14 +159,13 @@ def test_sorting_by_a_column(browser):
 
 def test_a_person_clicking_filters_sorts_and_unfolds(tmp_path):
     """The controls themselves, driven as a person would use them (DevTools protocol over a pipe)."""
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed")
+    chromium = need_chromium()
     from tests.drift.reports.cdp import Browser
 
     r = report()
     page = tmp_path / "report.html"
     page.write_text(render(r, OutputFormat.html))
-    b = Browser(CHROMIUM, tmp_path / "profile")
+    b = Browser(chromium, tmp_path / "profile")
     try:
         b.open(page.as_uri())
         visible = "Array.from(document.querySelectorAll('tr.finding')).filter(r => !r.hidden).map(r => r.id)"
