@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -48,6 +49,7 @@ class Environment:
         if env_cols.isdigit() and int(env_cols) > 0:
             return int(env_cols)
         return shutil.get_terminal_size((100, 24)).columns
+    sleep: Callable[[float], None] = time.sleep  # `drift watch` waits between rounds; tests pass a fake clock
 
     @property
     def interactive(self) -> bool:
