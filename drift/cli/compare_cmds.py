@@ -76,7 +76,8 @@ def _finish(c: Common, report: Report, top: int | None = None, inv: Inventory | 
     from drift.cli.past import top_default, top_since
 
     n = top_default(c) if top is None else top
-    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n)))
+    width = c.env.width(c.env.stdout) if c.output is None else None
+    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n), width=width))
     if c.fmt is not OutputFormat.table or c.output is not None:
         for w in report.warnings:
             c.say(f"drift: warning: {w}")
