@@ -98,7 +98,9 @@ def parse_rpm(output: str, cfg: CollectConfig) -> Facts:
         full = f"{version}-{release}" if epoch in ("", "0", "(none)") else f"{epoch}:{version}-{release}"
         rows.append((name, full, arch))
     if not rows:
-        raise CollectError("rpm listed no installed packages")
+        # A database with no software in it is one the rpm tool made on first use (Debian's rpm
+        # creates ~/.rpmdb when root runs any query): an RPM distribution always lists rpm itself.
+        raise NotApplicable("the rpm database lists no packages: not an RPM-based host")
     return _keyed("rpm", rows)
 
 
