@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from drift.analysis import differ
+from drift.analysis import differ, layout
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
 from drift.model.report import Finding, Level, Report, Side
@@ -24,6 +24,7 @@ def compare(left: Env, right: Env, pol: policy_mod.Policy, now: dt.datetime, fai
             categories: frozenset[str] = frozenset()) -> Report:
     """Role by role: the sides' consensus against each other, and the outliers inside each side."""
     raw = differ.compare(differ.align(left, right), left.name, right.name)
+    raw = layout.explained(raw, left, right) + layout.findings(left, right)
     findings, warnings = policy_mod.apply(_only(raw, categories), pol, now.date(), fail_on)
     return Report("compare", _stamp(now), _side(left), _side(right), tuple(findings),
                   tuple(differ.errors(left, right)), fail_on if fail_on is not None else pol.fail_on,

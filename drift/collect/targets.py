@@ -47,9 +47,9 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
             return Target(spec, hosts=envs[spec])
         env, sep, role = spec.partition(":")
         if sep and env in envs:
-            hosts = tuple(h for h in envs[env] if h.role == role)
+            hosts = tuple(h for h in envs[env] if role in h.all_roles)
             if not hosts:
-                roles = sorted({h.role for h in envs[env]})
+                roles = sorted({r for h in envs[env] for r in h.all_roles})
                 raise InputError(f"environment {env!r} has no role {role!r} (roles: {', '.join(roles)})",
                                  inventory.path)
             return Target(spec, hosts=hosts)
