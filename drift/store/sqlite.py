@@ -108,7 +108,8 @@ class Store:
                 cur = c.execute(
                     "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
                     " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (s.host, s.env, ','.join(s.all_roles), s.address, s.collected_at, s.drift_version, s.status, s.error,
+                    (s.host, s.env, ",".join(s.all_roles), s.address, s.collected_at, s.drift_version, s.status,
+                     s.error,
                      _canonical(dict(s.host_key)) if s.host_key is not None else None))
                 for name, r in s.collectors.items():
                     body = _canonical({"facts": dict(r.facts), "identity": sorted(r.identity)})
@@ -175,7 +176,8 @@ class Store:
             collectors[name] = CollectorResult(name, category, rstatus, rerror, doc["facts"], tuple(doc["identity"]))
         # Several roles are kept in the one role column, comma-joined (role names never hold a comma).
         roles = tuple(role.split(","))
-        return Snapshot(host=host, env=env, role=roles[0], roles=roles if len(roles) > 1 else (), address=address, collected_at=collected_at,
+        return Snapshot(host=host, env=env, role=roles[0], roles=roles if len(roles) > 1 else (),
+                        address=address, collected_at=collected_at,
                         drift_version=version, status=status, error=error,
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
 
