@@ -105,6 +105,19 @@ EXPECTED: tuple[Drift, ...] = (
 )
 
 
+# --- reach (issue 13): what the worker role and prd-db-1's firewall add to `compare staging prod`
+EXPECTED += (
+    Drift("packages", "packages/deb/libssl3", "changed", "worker"),
+    Drift("packages", "packages/pip:{lab}/venv/bin/python/acme-lib", "changed", "worker"),
+    Drift("firewall", "firewall/iptables/filter/INPUT", "changed", "db"),  # -s PRD_DB_ADMITS --dport 5432 ACCEPT
+    Drift("firewall", "firewall/iptables/filter/INPUT", "changed", "db"),  # its policy, ACCEPT -> DROP
+    Drift("topology", "topology/reach/worker/db/tcp/5432", "changed", "worker"),
+    Drift("topology", "topology/reach/*/web/tcp/9187", "only_right", "web"),
+    Drift("topology", "topology/layout/web+worker", "only_left", "web"),
+)
+# --- end reach
+
+
 def is_prod_web(h: HostSpec) -> bool:
     return h.env == "prod" and h.role == "web"
 

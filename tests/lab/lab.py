@@ -39,7 +39,11 @@ import socket, sys, threading, time
 socks = []
 def echo(s):
     while True:
-        data, peer = s.recvfrom(2048); s.sendto(data, peer)
+        data, peer = s.recvfrom(2048)
+        try:
+            s.sendto(data, peer)
+        except OSError:  # EPERM while an OUTPUT rule drops the answer: keep serving
+            pass
 for port in sys.argv[1:]:
     if port.startswith("u"):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(port[1:])))

@@ -2,8 +2,8 @@
 
 For every pair of roles and every TCP/UDP port some destination host listens on (bound to an
 address the source can reach), each source host's connection to each destination host is
-judged by both hosts' firewalls: the source's way out, the destination's way in, and for TCP
-the reply back. Co-located roles talk over loopback. Pure: snapshots in, verdicts out.
+judged by both hosts' firewalls: the source's way out, the destination's way in, and the reply
+back (TCP's SYN-ACK; for UDP, the service's answer). Co-located roles talk over loopback. Pure: snapshots in, verdicts out.
 """
 
 from __future__ import annotations
@@ -131,9 +131,8 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
     first = Packet(proto, src, dst, None, port, None, s_if, "NEW")
     inbound = Packet(proto, src, dst, None, port, d_if, None, "NEW")
     steps = [(s, hostfw.EGRESS, first), (d, hostfw.INGRESS, inbound)]
-    if proto == "tcp":  # the handshake needs the SYN-ACK back through both hosts
-        steps += [(d, hostfw.EGRESS, inbound.reply(None, d_if)),
-                  (s, hostfw.INGRESS, inbound.reply(s_if, None))]
+    # The answer must come back through both hosts too: TCP's SYN-ACK, a UDP service's reply.
+    steps += [(d, hostfw.EGRESS, inbound.reply(None, d_if)), (s, hostfw.INGRESS, inbound.reply(s_if, None))]
     outcomes = []
     for h, hooks, p in steps:
         key = (h.snap.host, hooks, p)

@@ -62,8 +62,8 @@ def parse_rule(text: str, label: str, sets: Sets) -> Rule:
             verdict, i = w, i + 1
         elif w == "reject":
             verdict, i = "drop", i + 1
-            if i < len(words) and words[i] == "with":
-                i += 3
+            while i < len(words) and words[i] != "comment":
+                i += 1  # `with icmpx admin-prohibited`, `with tcp reset None`: how, not whether
         elif w in ("jump", "goto") and i + 1 < len(words):
             verdict, i = f"{w} {words[i + 1]}", i + 2
         elif w in ("dnat", "redirect", "queue", "tproxy"):

@@ -58,8 +58,8 @@ def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
         message = f"{lc.label()} {_phrase(lc, left_name)}, {_phrase(rc, right_name)}"
         findings.append(Finding("topology", path(lc), lc.label(), Kind.changed, lc.src_role, message,
                                 tuple(_values(left_name, lc) + _values(right_name, rc))))
-    findings += _exposures(left_name, lcells, right_name, rcells, Kind.only_left, _partners(left))
-    findings += _exposures(right_name, rcells, left_name, lcells, Kind.only_right, _partners(right))
+    findings += _exposures(left_name, lcells, right_name, rcells, Kind.only_left, _partners(left), right)
+    findings += _exposures(right_name, rcells, left_name, lcells, Kind.only_right, _partners(right), left)
     return findings, errors
 
 
@@ -82,7 +82,7 @@ def _partners(snaps: Sequence[Snapshot]) -> dict[str, set[str]]:
 
 def _exposures(env: str, mine: dict[tuple[str, str, str, int], Cell], other: str,
                theirs: dict[tuple[str, str, str, int], Cell], kind: Kind,
-               partners: dict[str, set[str]]) -> list[Finding]:
+               partners: dict[str, set[str]], other_snaps: Sequence[Snapshot]) -> list[Finding]:
     """Ports reachable in env that no host of the role listens on (for the same sources) in other.
     A port of a shared host that a partner role listens on in other is the partner's, not an exposure."""
     ports: dict[tuple[str, str, int], list[Cell]] = {}
@@ -99,6 +99,7 @@ def _exposures(env: str, mine: dict[tuple[str, str, str, int], Cell], other: str
         message = (f"{label} is reachable in {env} (from {sources}); in {other} nothing of role {role} listens "
                    f"on it")
         values = [v for c in cells for v in _values(env, c)]
+        values += [Value(other, s.host, None) for s in other_snaps if role in s.all_roles]  # nothing listens
         out.append(Finding("topology", f"topology/reach/*/{role}/{proto}/{port}", f"exposure {label}", kind, role,
                            message, tuple(values)))
     return out

@@ -52,6 +52,8 @@ def test_anonymous_sets_negation_interfaces_and_policy():
     assert verdict(facts, pkt(port=80)) == ("refused", "db-1 nft inet t input policy drop")
     assert verdict(facts, pkt(port=80, state="ESTABLISHED"))[0] == "admitted"
     assert verdict(facts, pkt(port=5432, proto="udp"))[0] == "refused"  # tcp dport never matches udp
+    # As the collector renders `reject with tcp reset` (real output: the reset has no expression).
+    assert verdict(table("tcp dport 5432 reject with tcp reset None", policy="accept"), pkt())[0] == "refused"
 
 
 def test_named_sets_with_timeouts_and_an_ipv6_rule_that_never_matches_ipv4():
