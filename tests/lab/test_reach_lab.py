@@ -55,7 +55,7 @@ def agree(lab, flows: list[dict]) -> int:  # type: ignore[no-untyped-def]
     checked = 0
     for src, items in by_src.items():
         results = probe(lab.spec(src), [t for _, t in items])
-        for (p, target), ok in zip(items, results):
+        for (p, target), ok in zip(items, results, strict=True):
             assert ok == (p["verdict"] == "admitted"), f"{src} -> {target}: drift says {p}, the kernel says {ok}"
             checked += 1
     return checked

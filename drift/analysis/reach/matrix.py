@@ -3,7 +3,8 @@
 For every pair of roles and every TCP/UDP port some destination host listens on (bound to an
 address the source can reach), each source host's connection to each destination host is
 judged by both hosts' firewalls: the source's way out, the destination's way in, and the reply
-back (TCP's SYN-ACK; for UDP, the service's answer). Co-located roles talk over loopback. Pure: snapshots in, verdicts out.
+back (TCP's SYN-ACK; for UDP, the service's answer). Co-located roles talk over loopback.
+Pure: snapshots in, verdicts out.
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ def test_bad_roles_name_the_file_and_line(tmp_path, roles):
 
 def test_env_role_target_takes_every_host_carrying_the_role(tmp_path):
     i = inv(tmp_path, 'roles = ["web", "worker"]')
-    assert [h.name for h in resolve("staging:worker", i, tmp_path).hosts] == ["stg-app-1"]
+    (app,) = resolve("staging:worker", i, tmp_path).hosts
+    assert (app.name, app.all_roles) == ("stg-app-1", ("worker",))  # joins as the role asked for
     with pytest.raises(InputError, match="roles: db, web, worker"):
         resolve("staging:cron", i, tmp_path)
