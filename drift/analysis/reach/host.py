@@ -10,12 +10,15 @@ every chain admits, and otherwise cannot be told.
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from drift.analysis.reach import iptables, nft
-from drift.analysis.reach.packet import Outcome, Packet, accepted, unknown
+from drift.analysis.reach.nft import Tables
+from drift.analysis.reach.packet import Outcome, Packet, accepted, net_range, unknown
 from drift.model.snapshot import Snapshot
 
 # iptables tables by hook, at the kernel's priorities (NF_IP_PRI_*).
@@ -35,6 +38,29 @@ class Firewall:
     problem: str | None  # why nothing can be said about this host's rules
     iptables: Mapping[str, Any]
     nft: Mapping[str, Any]
+    # Read from the facts once per host, not once per packet: chains by table, nft tables.
+    xt: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict, compare=False)
+    nft_tables: Tables = field(default_factory=dict, compare=False)
+
+    # Every address range the rules name: two addresses inside the same ones meet the same rules.
+    ranges: list[tuple[int, int]] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        for table in ("raw", "mangle", "nat", "filter", "security"):
+            self.xt[table] = iptables.chains_of(self.iptables, "iptables", table)
+        self.nft_tables.update(nft.tables_v4(self.nft))
+        found = [net_range(t) for t in _ADDRESS.findall(json.dumps([self.iptables, self.nft]))]
+        object.__setattr__(self, "ranges", None if any(r is None for r in found) else sorted(set(found)))
+
+    def signature(self, addr: ipaddress.IPv4Address) -> object:
+        """What the rules can tell about addr: which of their ranges hold it (or addr itself)."""
+        if self.ranges is None:
+            return addr
+        a = int(addr)
+        return tuple(i for i, (lo, hi) in enumerate(self.ranges) if lo <= a <= hi)
+
+
+_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+(?:/[\d.]+)?(?:-\d+\.\d+\.\d+\.\d+)?")
 
 
 def firewall(s: Snapshot) -> Firewall:
@@ -59,11 +85,11 @@ def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
     stages: list[tuple[int, int, Outcome]] = []
     for order, hook in enumerate(hooks):
         for table, prio in _XT[hook]:
-            chains = iptables.chains_of(fw.iptables, "iptables", table)
+            chains = fw.xt[table]
             if hook.upper() in chains:
                 stages.append((order, prio, iptables.evaluate(chains, hook.upper(), p, where, table)))
-        for prio, table, chain in nft.base_chains(fw.nft, hook):
-            stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where)))
+        for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
+            stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where, fw.nft_tables)))
     stages.sort(key=lambda s: (s[0], s[1]))
     return combine([o for _, _, o in stages], f"{fw.host}: no rule filters this")
 

@@ -8,6 +8,7 @@ first, each user chain once, so the cost is linear in the number of rules howeve
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ _CONTINUE = {"LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "TCPMSS", "DSCP", "TOS"
              "AUDIT", "TRACE", "CHECKSUM", "SECMARK", "CONNSECMARK", "NOTRACK", "CT", "TCPOPTSTRIP"}
 _PROTOS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp"}
 _MAX_DEPTH = 64  # the kernel allows jumps about this deep; deeper means the facts are odd
+_ENDS = {"ACCEPT", "DROP", "REJECT", "RETURN"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class Rule:
     test: Callable[[Packet], tuple[Match, str]]  # (matched?, why unknown)
     target: str  # ACCEPT, DROP, a chain name, or "" for none
     goto: bool
+
+
+# A fleet's rules are read once each, not once per host pair.
+@functools.lru_cache(maxsize=1 << 16)
+def _parsed(where: str, table: str, chain: str, index: int, text: str) -> Rule:
+    return parse_rule(text, f"{where}{table} {chain} rule {index + 1}: {text}")
 
 
 def parse_rule(text: str, label: str) -> Rule:
@@ -95,15 +103,18 @@ def parse_rule(text: str, label: str) -> Rule:
         i += step
     reason = f"{label} has {', '.join(unknowns)}, which drift does not evaluate" if unknowns else ""
 
+    unsure = f"{label} matches on something this flow does not fix (an ephemeral port or interface)"
+
     def test(p: Packet) -> tuple[Match, str]:
-        results = [t(p) for t in tests]
-        if any(r is False for r in results):
-            return False, ""
+        doubt = False
+        for t in tests:
+            r = t(p)
+            if r is False:
+                return False, ""
+            doubt = doubt or r is None
         if unknowns:
             return None, reason
-        if any(r is None for r in results):
-            return None, f"{label} matches on something this flow does not fix (an ephemeral port or interface)"
-        return True, ""
+        return (None, unsure) if doubt else (True, "")
 
     return Rule(label, test, target, goto)
 
@@ -179,14 +190,18 @@ def _chain(chains: Chains, name: str, p: Packet, where: str, table: str, memo: d
     if not isinstance(rules, list):
         return unknown(f"{where}{table} {name}: rules not recorded")
     active.add(name)
-    rest = RETURN
-    for index in range(len(rules) - 1, -1, -1):
-        text = rules[index]
-        label = f"{where}{table} {name} rule {index + 1}: {text}"
-        rule = parse_rule(text if isinstance(text, str) else "", label)
+    # Top down to the first rule that surely ends the chain; what follows it is never reached.
+    reached: list[tuple[Rule, Match, str]] = []
+    for index, text in enumerate(rules):
+        rule = _parsed(where, table, name, index, text if isinstance(text, str) else "")
         matched, why = rule.test(p)
         if matched is False:
             continue
+        reached.append((rule, matched, why))
+        if matched and rule.target in _ENDS:
+            break
+    rest = RETURN
+    for rule, matched, why in reversed(reached):
         outcome = _target(chains, rule, p, where, table, memo, active, depth)
         if outcome is None:  # a target that only logs or marks
             continue

@@ -101,7 +101,7 @@ def build(snapshots: Sequence[Snapshot]) -> list[Cell]:
     for h in hosts:
         for r in h.snap.all_roles:
             roles.setdefault(r, []).append(h)
-    cache: dict[tuple[str, tuple[str, ...], Packet], Outcome] = {}
+    cache: dict[tuple[object, ...], Outcome] = {}
     cells = []
     for dst_role in sorted(roles):
         ports = sorted({(x.proto, x.port) for h in roles[dst_role] for x in h.listen or ()})
@@ -136,7 +136,9 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
     steps += [(d, hostfw.EGRESS, inbound.reply(None, d_if)), (s, hostfw.INGRESS, inbound.reply(s_if, None))]
     outcomes = []
     for h, hooks, p in steps:
-        key = (h.snap.host, hooks, p)
+        # Hosts alike in their rules meet a packet alike: keyed by what the rules can see of it.
+        key = (h.snap.host, hooks, p.proto, h.fw.signature(p.src), h.fw.signature(p.dst), p.sport, p.dport,
+               p.iif, p.oif, p.state, p.syn)
         if key not in cache:
             cache[key] = hostfw.crossing(h.fw, hooks, p)
         outcomes.append(cache[key])

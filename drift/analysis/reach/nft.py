@@ -40,6 +40,8 @@ _FAMILIES_V4 = {"ip", "inet"}
 _MAX_DEPTH = 64
 
 Sets = Mapping[str, list[str]]
+# table -> (chains, sets, parsed rules by (chain, index, where)): read from the facts once per host
+Tables = dict[str, tuple[dict[str, Mapping[str, Any]], dict[str, list[str]], dict[tuple[str, int, str], "Rule"]]]
 
 
 @dataclass(frozen=True)
@@ -152,16 +154,16 @@ def _match(left: str, op: str, right: str, sets: Sets) -> Callable[[Packet], Mat
     return None
 
 
-def tables_v4(facts: Mapping[str, Any]) -> dict[str, tuple[dict[str, Mapping[str, Any]], dict[str, list[str]]]]:
-    """{"inet acme": (chains, sets)} for the families that see IPv4 packets."""
-    out: dict[str, tuple[dict[str, Mapping[str, Any]], dict[str, list[str]]]] = {}
+def tables_v4(facts: Mapping[str, Any]) -> Tables:
+    """{"inet acme": (chains, sets, {})} for the families that see IPv4 packets."""
+    out: Tables = {}
     for key, value in facts.items():
         if not key.startswith("firewall/nft/") or not isinstance(value, dict):
             continue
         table, _, name = key[len("firewall/nft/"):].rpartition("/")
         if table.split(" ", 1)[0] not in _FAMILIES_V4:
             continue
-        chains, sets = out.setdefault(table, ({}, {}))
+        chains, sets, _ = out.setdefault(table, ({}, {}, {}))
         if name.startswith(("set ", "map ")):
             elements = value.get("elements")
             if name.startswith("set ") and isinstance(elements, list):
@@ -171,10 +173,10 @@ def tables_v4(facts: Mapping[str, Any]) -> dict[str, tuple[dict[str, Mapping[str
     return out
 
 
-def base_chains(facts: Mapping[str, Any], hook: str) -> list[tuple[int, str, str]]:
+def base_chains(facts: Mapping[str, Any], hook: str, tables: Tables | None = None) -> list[tuple[int, str, str]]:
     """(priority, table, chain) of every IPv4 base chain at hook, in the kernel's order."""
     found = []
-    for table, (chains, _) in tables_v4(facts).items():
+    for table, (chains, _, _) in (tables if tables is not None else tables_v4(facts)).items():
         for name, body in chains.items():
             if body.get("hook") == hook:
                 prio = body.get("priority")
@@ -182,13 +184,14 @@ def base_chains(facts: Mapping[str, Any], hook: str) -> list[tuple[int, str, str
     return sorted(found)
 
 
-def evaluate(facts: Mapping[str, Any], table: str, chain: str, packet: Packet, where: str = "") -> Outcome:
-    chains, sets = tables_v4(facts).get(table, ({}, {}))
+def evaluate(facts: Mapping[str, Any], table: str, chain: str, packet: Packet, where: str = "",
+             tables: Tables | None = None) -> Outcome:
+    chains, sets, parsed = (tables if tables is not None else tables_v4(facts)).get(table, ({}, {}, {}))
     body = chains.get(chain, {})
     label = f"{where}nft {table} {chain}"
     if body.get("type") not in ("filter", "route", "nat"):
         return unknown(f"{label}: chain type {body.get('type')} is not one drift evaluates")
-    result = _chain(chains, sets, chain, packet, f"{where}nft {table}", {}, set(), 0)
+    result = _chain(chains, sets, parsed, chain, packet, f"{where}nft {table}", {}, set(), 0)
     policy = str(body.get("policy") or "accept")
     end = f"{label} policy {policy}"
     if body.get("type") == "nat":
@@ -198,8 +201,8 @@ def evaluate(facts: Mapping[str, Any], table: str, chain: str, packet: Packet, w
         f"{end}: a policy drift does not know"))
 
 
-def _chain(chains: Mapping[str, Mapping[str, Any]], sets: Sets, name: str, p: Packet, where: str,
-           memo: dict[str, Outcome], active: set[str], depth: int) -> Outcome:
+def _chain(chains: Mapping[str, Mapping[str, Any]], sets: Sets, parsed: dict[tuple[str, int, str], Rule], name: str,
+           p: Packet, where: str, memo: dict[str, Outcome], active: set[str], depth: int) -> Outcome:
     if name in memo:
         return memo[name]
     if name not in chains or name in active or depth > _MAX_DEPTH:
@@ -208,29 +211,44 @@ def _chain(chains: Mapping[str, Mapping[str, Any]], sets: Sets, name: str, p: Pa
     if not isinstance(rules, list):
         return unknown(f"{where} {name}: rules not recorded")
     active.add(name)
+    # Top down to the first rule that surely ends the chain; what follows it is never reached.
+    reached: list[tuple[Rule, bool]] = []
+    for index, raw in enumerate(rules):
+        text = raw if isinstance(raw, str) else ""
+        rule = parsed.get((name, index, where))
+        if rule is None:
+            rule = parsed[(name, index, where)] = parse_rule(text, f"{where} {name} rule {index + 1}: {text}", sets)
+        sure = True
+        for t in rule.tests:
+            r = t(p)
+            if r is False:
+                break
+            sure = sure and r is True
+        else:
+            sure = sure and not rule.unknown
+            reached.append((rule, sure))
+            if sure and rule.verdict in ("accept", "drop", "return"):
+                break
     rest = RETURN
-    for index in range(len(rules) - 1, -1, -1):
-        text = rules[index] if isinstance(rules[index], str) else ""
-        rule = parse_rule(text, f"{where} {name} rule {index + 1}: {text}", sets)
-        results = [t(p) for t in rule.tests]
-        if any(r is False for r in results):
-            continue
-        outcome = _verdict(chains, sets, rule, p, where, memo, active, depth)
+    for rule, sure in reversed(reached):
+        outcome = _verdict(chains, sets, parsed, rule, p, where, memo, active, depth)
         if outcome is None:
             continue
-        if rule.unknown or any(r is None for r in results):
+        outcome = then(outcome, rest) if not rule.verdict.startswith("goto") else outcome
+        if sure:
+            rest = outcome
+        else:
             why = f"{rule.label} has {', '.join(rule.unknown) or 'a match this flow does not fix'}, " \
                   "which drift does not evaluate"
-            rest = maybe(then(outcome, rest) if not rule.verdict.startswith("goto") else outcome, rest, why)
-        else:
-            rest = then(outcome, rest) if not rule.verdict.startswith("goto") else outcome
+            rest = maybe(outcome, rest, why)
     active.discard(name)
     memo[name] = rest
     return rest
 
 
-def _verdict(chains: Mapping[str, Mapping[str, Any]], sets: Sets, rule: Rule, p: Packet, where: str,
-             memo: dict[str, Outcome], active: set[str], depth: int) -> Outcome | None:
+def _verdict(chains: Mapping[str, Mapping[str, Any]], sets: Sets, parsed: dict[tuple[str, int, str], Rule],
+             rule: Rule, p: Packet, where: str, memo: dict[str, Outcome], active: set[str],
+             depth: int) -> Outcome | None:
     v = rule.verdict
     if v in ("", "continue"):
         return None
@@ -241,5 +259,5 @@ def _verdict(chains: Mapping[str, Mapping[str, Any]], sets: Sets, rule: Rule, p:
     if v == "return":
         return RETURN
     if v.startswith(("jump ", "goto ")):
-        return _chain(chains, sets, v.split(" ", 1)[1], p, where, memo, active, depth + 1)
+        return _chain(chains, sets, parsed, v.split(" ", 1)[1], p, where, memo, active, depth + 1)
     return unknown(f"{rule.label}: a verdict drift does not evaluate")

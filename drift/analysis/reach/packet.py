@@ -7,6 +7,7 @@ cases; only when every case agrees is the verdict known. Nothing here guesses.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field, replace
 
@@ -96,17 +97,22 @@ def maybe(matched: Outcome, rest: Outcome, reason: str) -> Outcome:
     return Outcome(both.accept, both.refuse, both.returns, both.unknown, _reasons((*both.reasons, reason)))
 
 
-def in_ports(port: int | None, spec: str) -> Match:
-    """`22`, `1000:2000` (iptables), `1000-2000` (nft), against a port that may be unknown."""
-    lo, sep, hi = spec.replace("-", ":").partition(":")
+@functools.lru_cache(maxsize=1 << 14)
+def _port_range(spec: str) -> tuple[int, int] | None:
+    lo, sep, hi = spec.strip().replace("-", ":").partition(":")
     try:
         low = int(lo) if lo else 0
-        high = int(hi) if sep and hi else (65535 if sep else low)
+        return low, int(hi) if sep and hi else (65535 if sep else low)
     except ValueError:
         return None
-    if port is None:
+
+
+def in_ports(port: int | None, spec: str) -> Match:
+    """`22`, `1000:2000` (iptables), `1000-2000` (nft), against a port that may be unknown."""
+    rng = _port_range(spec)
+    if rng is None or port is None:
         return None
-    return low <= port <= high
+    return rng[0] <= port <= rng[1]
 
 
 def any_of(results: list[Match]) -> Match:
@@ -115,15 +121,24 @@ def any_of(results: list[Match]) -> Match:
     return None if any(r is None for r in results) else False
 
 
-def in_net(addr: Address, spec: str) -> Match:
-    """An address, a CIDR, or a range `a-b`."""
+@functools.lru_cache(maxsize=1 << 16)
+def net_range(spec: str) -> tuple[int, int] | None:
     try:
         if "-" in spec:
             a, b = spec.split("-", 1)
-            return ipaddress.IPv4Address(a.strip()) <= addr <= ipaddress.IPv4Address(b.strip())
-        return addr in ipaddress.IPv4Network(spec.strip(), strict=False)
+            return int(ipaddress.IPv4Address(a.strip())), int(ipaddress.IPv4Address(b.strip()))
+        net = ipaddress.IPv4Network(spec.strip(), strict=False)
+        return int(net.network_address), int(net.broadcast_address)
     except ValueError:
         return None
+
+
+def in_net(addr: Address, spec: str) -> Match:
+    """An address, a CIDR, or a range `a-b`; parsed once per distinct spec."""
+    rng = net_range(spec)
+    if rng is None:
+        return None
+    return rng[0] <= int(addr) <= rng[1]
 
 
 def iface(name: str | None, spec: str) -> Match:
