@@ -7,6 +7,9 @@ import json
 import time
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from drift.analysis.reach import nft
 from drift.analysis.reach.packet import Packet
 
@@ -95,3 +98,15 @@ def test_thousands_of_rules_and_jumps_stay_linear():
     start = time.perf_counter()
     assert verdict(facts, pkt())[0] == "unknown"
     assert time.perf_counter() - start < 3
+
+
+WORDS = ["ip", "saddr", "daddr", "tcp", "udp", "dport", "{", "}", "10.0.0.0/8", "@s", "accept", "drop", "jump",
+         "input", "return", "!=", "ct", "state", "new", "reject", "with", "log", "limit", "rate", "5/second",
+         "iifname", '"lo"', "5432", "1-100", '{"vmap":1}', "xt", "match", "comment", '"x"', "goto", "meta"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join), max_size=8))
+def test_any_rule_text_gives_a_verdict_never_a_crash(rules):
+    facts = table(*rules, set_s={"type": "ipv4_addr", "elements": ["10.0.0.5"]})
+    assert verdict(facts, pkt())[0] in ("admitted", "refused", "unknown")
