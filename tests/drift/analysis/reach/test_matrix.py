@@ -114,3 +114,14 @@ def test_an_unknown_flow_is_an_error_of_the_report_not_a_silent_same():
     report = engine.compare(Env("staging", tuple(staging())), Env("prod", tuple(right)), Policy(), NOW)
     assert any(e.collector == "reach" and "worker → db:5432 in prod: cannot tell" in e.message for e in report.errors)
     assert int(report.exit_code) in (1, 3)
+
+
+def test_nft_rules_are_compared_rule_by_rule_like_iptables():
+    chain = {"type": "filter", "hook": "input", "priority": 0, "policy": "drop",
+             "rules": ["ct state { established, related } accept", "tcp dport 5432 accept"]}
+    wider = dict(chain, rules=[*chain["rules"], "ip saddr 10.0.2.31 tcp dport 5432 drop"])
+    left = [db("stg", nft={"firewall/nft/inet t/input": chain})]
+    right = [db("prd", nft={"firewall/nft/inet t/input": wider})]
+    report = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
+    (f,) = [f for f in report.findings if f.category == "firewall"]
+    assert f.kind is Kind.only_right and "ip saddr 10.0.2.31 tcp dport 5432 drop" in f.message
