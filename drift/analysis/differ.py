@@ -34,14 +34,18 @@ class Group:
 
 
 def align(left: Env, right: Env | None, by_host: bool = False) -> list[Group]:
-    """Line hosts up by role; by host when both sides are the same hosts at two times."""
-    def key(s: Snapshot) -> str:
-        return s.host if by_host else s.role
+    """Line hosts up by role; by host when both sides are the same hosts at two times.
 
-    keys = sorted({key(s) for s in left.snapshots} | {key(s) for s in (right.snapshots if right else ())})
-    return [Group(k if not by_host else _role_of(k, left, right),
-                  tuple(s for s in left.snapshots if key(s) == k),
-                  tuple(s for s in (right.snapshots if right else ()) if key(s) == k)) for k in keys]
+    A host with several roles (`roles = ["web", "worker"]`) joins each of its roles' groups, so
+    each role is compared with that role's hosts on the other side however hosts are shared."""
+    sides = (left.snapshots, right.snapshots if right else ())
+    members: dict[str, tuple[list[Snapshot], list[Snapshot]]] = {}
+    for i, snaps in enumerate(sides):
+        for s in snaps:
+            for k in ((s.host,) if by_host else s.all_roles):
+                members.setdefault(k, ([], []))[i].append(s)
+    return [Group(k if not by_host else _role_of(k, left, right), tuple(members[k][0]), tuple(members[k][1]))
+            for k in sorted(members)]
 
 
 def _role_of(host: str, *envs: Env | None) -> str:

@@ -36,6 +36,8 @@ BUILTIN: tuple[tuple[str, Level], ...] = (
     ("system/role/*", Level.high),
     ("system/host/*", Level.high),
     ("services/*", Level.medium),
+    ("topology/reach/*", Level.high),  # a flow one environment admits and the other refuses: an outage
+    ("topology/layout/*", Level.info),  # roles shared on one host here, apart there: by design, said once
     ("topology/listen/*", Level.medium),
     ("topology/routes/*", Level.medium),
     ("topology/dns/*", Level.medium),

@@ -86,7 +86,7 @@ def _summary(s: Snapshot, file: Path | None) -> dict[str, Any]:
     ok = sum(r.status == "ok" for r in s.collectors.values())
     failed = sorted(n for n, r in s.collectors.items() if r.status == "failed")
     return {
-        "host": s.host, "env": s.env, "role": s.role, "status": "failed" if s.failed or failed else "ok",
+        "host": s.host, "env": s.env, "role": ",".join(s.all_roles), "status": "failed" if s.failed or failed else "ok",
         "error": s.error or (f"collectors failed: {', '.join(failed)}" if failed else None),
         "collectors": f"{ok}/{len(s.collectors)}" if not s.failed else "-",
         "collectors_failed": failed, "host_key": dict(s.host_key) if s.host_key else None,
@@ -109,7 +109,7 @@ def inventory_cmd(
     inv = c.inventory()
     assert inv is not None
     hosts = list(inv.hosts())
-    rows: list[dict[str, Any]] = [{"env": h.env, "role": h.role, "host": h.name, "address": h.address,
+    rows: list[dict[str, Any]] = [{"env": h.env, "role": ",".join(h.all_roles), "host": h.name, "address": h.address,
              "user": h.ssh.user, "port": h.ssh.port} for h in hosts]
     status = ExitStatus.OK
     if check:

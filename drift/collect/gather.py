@@ -65,8 +65,8 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     deadline = time.monotonic() + budget
     started = now_utc()
     script = compose(plan.collectors, plan.config, sudo=host.ssh.sudo)
-    snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, address=host.address,
-                       collected_at=started, drift_version=__version__)
+    snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, roles=host.roles,
+                       address=host.address, collected_at=started, drift_version=__version__)
     try:
         session = connector.open(host, deadline)
     except DriftError as exc:

@@ -40,9 +40,14 @@ class SSHSettings:
 class Host:
     name: str
     env: str
-    role: str
+    role: str  # the first of `roles`: the one-role spelling most code reads
     address: str
     ssh: SSHSettings = field(default_factory=SSHSettings)
+    roles: tuple[str, ...] = ()  # every role the host carries; empty means (role,)
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.roles or (self.role,)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ _SSH_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
     "config": (str, "a path string"),
     "proxy_jump": (str, 'a jump host like "user@bastion:22" (comma-separated for several), or "none"'),
 }
-_HOST_KEYS = {"name", "address", "role"} | (set(_SSH_TYPES) - {"jobs"})
+_HOST_KEYS = {"name", "address", "role", "roles"} | (set(_SSH_TYPES) - {"jobs"})
 _TOP_KEYS = {"ssh", "collect", "store", "environments", "policy"}
 _COLLECT_KEYS = {"collectors", "files", "python", "sysctl"}
 _STORE_KEYS = {"path", "url", "keep_days"}
@@ -259,6 +264,22 @@ class _Parser:
             out[env_name] = tuple(parsed)
         return out
 
+    def roles(self, raw: dict[str, Any], label: str, line: int | None) -> tuple[str, ...]:
+        """`role = "web"` or `roles = ["web", "worker"]`: one spelling per host, so the two never disagree."""
+        if "role" in raw and "roles" in raw:
+            raise self.fail(f"{label}: give role or roles, not both", line=line)
+        if "roles" not in raw:
+            role = raw.get("role", "default")
+            if "," in role:
+                raise self.fail(f"{label}.role must not contain a comma: {role!r}", line=line)
+            return (role,)
+        value = raw["roles"]
+        if (not isinstance(value, list) or not value or not all(isinstance(r, str) and r for r in value)
+                or len(set(value)) != len(value) or any("," in r for r in value)):
+            raise self.fail(f"{label}.roles must be a non-empty list of distinct role names without commas, "
+                            f"like [\"web\", \"worker\"]", line=line)
+        return tuple(value)
+
     def host_line(self, where: str, raw: Any, index: int) -> int | None:
         if isinstance(raw, dict) and isinstance(raw.get("name"), str):
             needle = f'"{raw["name"]}"'
@@ -280,10 +301,12 @@ class _Parser:
         for key in ("address", "role"):
             if key in raw and (not isinstance(raw[key], str) or not raw[key]):
                 raise self.fail(f"{label}.{key} must be a non-empty string", line=line)
+        roles = self.roles(raw, label, line)
         return Host(
             name=name,
             env=env,
-            role=raw.get("role", "default"),
+            role=roles[0],
+            roles=roles if len(roles) > 1 else (),
             address=raw.get("address", name),
             ssh=self.ssh(raw, ssh, label, line=line),
         )

@@ -6,7 +6,7 @@ Everything here is data plus pure functions, so tests can read EXPECTED without 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SUBNETS = {"staging": 1, "prod": 2, "mirror": 3, "broken": 4, "bench": 5, "access": 6, "faults": 7}
 
@@ -18,6 +18,11 @@ class HostSpec:
     role: str
     index: int  # last octet of the address, and part of interface names
     kind: str = "ssh"  # ssh | down (nothing answers) | silent (accepts TCP, never speaks SSH)
+    roles: tuple[str, ...] = ()  # several roles on this host (role is the first); empty: (role,)
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.roles or (self.role,)
 
     @property
     def address(self) -> str:
@@ -62,6 +67,21 @@ FLEET: tuple[HostSpec, ...] = (
     *ACCESS,
 )
 
+# --- reach (issue 13): a worker role. Staging (and mirror, built like staging) runs it on a web
+# host; prod gives it its own host, and prod's db admits 5432 only from the web hosts' block, so
+# worker → db:5432 is admitted in staging and refused in prod.
+SHARED_WORKER = ("stg-web-1", "mir-web-1")
+FLEET = (*(replace(h, roles=(h.role, "worker")) if h.name in SHARED_WORKER else h for h in FLEET),
+         HostSpec("prd-worker-1", "prod", "worker", 31))
+PRD_DB_ADMITS = "10.213.2.8/29"  # prd-web-1..3 (.11-.13), not prd-worker-1 (.31)
+UDP_ECHO = 8125  # a UDP port the web hosts answer on, so reach is checked over UDP too
+
+
+def udp_ports(h: HostSpec) -> list[int]:
+    return [UDP_ECHO] if "web" in h.all_roles else []
+# --- end reach
+
+
 LIVE = tuple(h for h in FLEET if h.kind == "ssh" and h.env in ("staging", "prod", "mirror"))
 
 
@@ -99,6 +119,19 @@ EXPECTED: tuple[Drift, ...] = (
     Drift("packages", "packages/pip:{lab}/venv/bin/python/acme-lib", "changed", "web"),
     Drift("packages", "packages/pip:{lab}/venv/bin/python/acme-lib", "changed", "db"),
 )
+
+
+# --- reach (issue 13): what the worker role and prd-db-1's firewall add to `compare staging prod`
+EXPECTED += (
+    Drift("packages", "packages/deb/libssl3", "changed", "worker"),
+    Drift("packages", "packages/pip:{lab}/venv/bin/python/acme-lib", "changed", "worker"),
+    Drift("firewall", "firewall/iptables/filter/INPUT", "changed", "db"),  # -s PRD_DB_ADMITS --dport 5432 ACCEPT
+    Drift("firewall", "firewall/iptables/filter/INPUT", "changed", "db"),  # its policy, ACCEPT -> DROP
+    Drift("topology", "topology/reach/worker/db/tcp/5432", "changed", "worker"),
+    Drift("topology", "topology/reach/*/web/tcp/9187", "only_right", "web"),
+    Drift("topology", "topology/layout/web+worker", "only_left", "web"),
+)
+# --- end reach
 
 
 def is_prod_web(h: HostSpec) -> bool:
@@ -161,7 +194,7 @@ def somaxconn(h: HostSpec) -> int:
 
 
 def listen_ports(h: HostSpec) -> list[int]:
-    ports = [8080] if h.role == "web" else [5432]
+    ports = [8080] if h.role == "web" else [5432] if h.role == "db" else []
     if is_prod_web(h):
         ports.append(9187)
     return ports
@@ -169,8 +202,11 @@ def listen_ports(h: HostSpec) -> list[int]:
 
 def iptables_rules(h: HostSpec) -> str:
     extra = "-A INPUT -p tcp -m tcp --dport 9187 -j ACCEPT\n" if is_prod_web(h) else ""
+    if h.name == "prd-db-1":  # reach: only the web hosts may reach the database
+        extra = f"-A INPUT -s {PRD_DB_ADMITS} -p tcp -m tcp --dport 5432 -j ACCEPT\n"
+    policy = "DROP" if h.name == "prd-db-1" else "ACCEPT"
     return (
-        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        f"*filter\n:INPUT {policy} [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
         "-A INPUT -i lo -j ACCEPT\n"
         "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
         '-A INPUT -p tcp -m tcp --dport 22 -m comment --comment "ssh from the lab" -j ACCEPT\n'
