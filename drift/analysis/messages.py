@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from drift.analysis import versions
+from drift.analysis import content, versions
 from drift.model.report import Finding, Kind, Value
 from drift.model.snapshot import Snapshot
 
@@ -37,7 +37,7 @@ def subject(path: str) -> str:
     if cat == "packages":
         return parts[-1]
     if cat == "files":
-        return path[len("files"):]
+        return content.subject(path) if content.owns(path) else path[len("files"):]
     if cat == "firewall":
         return chain_label(path)
     if cat == "topology" and len(parts) > 2:
@@ -62,8 +62,12 @@ def display(path: str, value: Any) -> Any:
     """The value as the report shows it: a package's version rather than its whole record."""
     if isinstance(value, dict) and category(path) == "packages" and "version" in value:
         return value["version"]  # an architecture change shows in the finding's detail
+    if content.owns(path):
+        return content.display(path, value)
     if isinstance(value, dict) and category(path) == "files" and "sha256" in value:
-        return value["sha256"][:12] if value.get("type", "file") == "file" else value.get("target", value["type"])
+        if value.get("type", "file") != "file":
+            return value.get("target", value["type"])
+        return value["sha256"][:12] if value["sha256"] else value.get("error", "unreadable")
     return value
 
 
