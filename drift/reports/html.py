@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from drift.model.report import Report
+from drift.reports import diffblock
 from drift.reports.text import by_category, headline, hosts, safe, status, title
 
 _STYLE = """
@@ -34,7 +35,7 @@ def render(report: Report) -> str:
             out.append(f'<tr class="{"blocking" if f.blocking else ""}"><td class="{f.severity.name}">'
                        f"{f.severity.name}{' (' + _e(note) + ')' if note else ''}</td><td>{f.kind.value}</td>"
                        f"<td>{_e(f.role)}</td><td><code>{_e(f.subject)}</code></td><td>{_e(f.message)}"
-                       f"{'<pre>' + _e(f.detail) + '</pre>' if f.detail else ''}</td><td>{_e(hosts(f))}</td></tr>")
+                       f"{diffblock.html(f.detail, _e) if f.detail else ''}</td><td>{_e(hosts(f))}</td></tr>")
         out.append("</table>")
     if report.errors:
         out.append("<h2>Could not collect</h2><ul>")

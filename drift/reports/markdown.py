@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drift.model.report import Report
+from drift.reports import diffblock
 from drift.reports.text import by_category, headline, hosts, safe, status, title
 
 
@@ -22,6 +23,7 @@ def render(report: Report) -> str:
             out.append(f"| {sev}{' (' + note + ')' if note and note != 'blocking' else ''} | {f.kind.value} "
                        f"| {_cell(f.role)} | `{_cell(f.subject)}` | {_cell(f.message)} | {_cell(hosts(f))} |")
         out.append("")
+        out += diffblock.markdown(findings)
     if report.errors:
         out += ["### Could not collect", ""]
         out += [f"- `{_cell(e.host)}`{' ' + _cell(e.collector) if e.collector else ''}: {_cell(e.message)}"
