@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
@@ -48,33 +47,29 @@ def format_of(path: str, text: str) -> str:
     return "lines"
 
 
-def _lines(text: str) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(text.split("\n"), 1):
-        yield number, line.rstrip("\r")
-
-
 def ini(text: str, sections: bool = True, env: bool = False, loose: bool = False) -> dict[str, str]:
     """INI (sections, `=` or `:`, `#`/`;` comments, indented continuation lines); with
     sections=False the same for key=value, .env (`export`, quotes) and .properties files (loose:
     a key may end at whitespace). A duplicated key keeps its last value, as readers do."""
     out: dict[str, str] = {}
     section, last = "", ""
-    for number, line in _lines(text):
+    comments = "#;!" if loose else "#;"
+    for number, line in enumerate(text.split("\n"), 1):
         s = line.strip()
-        if not s or (s[0] in "#;!" and not (s[0] == "!" and not loose)):
+        if not s or s[0] in comments:
             continue
-        if sections and s.startswith("[") and s.endswith("]"):
+        if sections and s[0] == "[" and s[-1] == "]":
             section, last = s[1:-1].strip(), ""
             continue
-        if sections and last and line[:1] in (" ", "\t"):
+        if sections and last and line[0] in " \t":
             out[last] += "\n" + s
             continue
-        eq = [i for i in (s.find("="), s.find(":")) if i > 0]
-        if loose and not eq and " " in s:
-            eq = [s.find(" ")]
-        if not eq:
+        eq, colon = s.find("="), s.find(":")
+        cut = eq if colon <= 0 or 0 < eq < colon else colon
+        if cut <= 0 and loose:
+            cut = s.find(" ")
+        if cut <= 0:
             raise Unreadable(f"line {number}: not a key = value line")
-        cut = min(eq)
         key, value = s[:cut].strip(), s[cut + 1:].strip()
         if env and key.startswith("export "):
             key = key[7:].strip()
@@ -168,14 +163,11 @@ def entries(fmt: str, text: str) -> dict[str, str]:
     return ini(text, sections=False, env=fmt == "env", loose=fmt == "properties")
 
 
-_WS = re.compile(r"\s+")
-
-
 def significant_lines(text: str) -> list[str]:
     """Lines that carry meaning: comments and blank lines dropped, whitespace runs folded."""
     out = []
-    for _, line in _lines(text):
+    for line in text.split("\n"):
         s = line.strip()
         if s and s[0] not in "#;":
-            out.append(_WS.sub(" ", s))
+            out.append(" ".join(s.split()))
     return out
