@@ -36,16 +36,19 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 IDENTITY_FACT = "files//identity"
 RAW_FACT = "files//raw"
 
-# For each file: metadata from stat, the hash read through stdin (so the name is never parsed
-# back out of sha256sum's escaped output), the hash after identity normalisation (awk, whose
-# summary line arrives on fd 4), the link target, and the content where opted in.
+# For a batch of files: which hold identity values at all (one awk), then for each: metadata from
+# stat, the hash read through stdin (so the name is never parsed back out of sha256sum's escaped
+# output), the hash after identity normalisation where needed (awk, whose summary line arrives
+# on fd 4), the link target, and the content where opted in.
 _PER_FILE = (
-    'for f do '
+    '__m=; for f do if [ -f "$f" ] && [ -r "$f" ]; then __m="$__m 1"; else __m="$__m 0"; fi; done; '
+    '__hits=" $(DRIFT_MASK=$__m awk "$DRIFT_SCAN" "$@") "; __i=0; '
+    'for f do __i=$((__i+1)); '
     't=$(stat -c "%s %a %U %G %F" -- "$f") || continue; '
     'h=-; n=; b=; '
     'if [ -f "$f" ] && [ -r "$f" ]; then {want}'
     'if [ "$b" != 1 ]; then h=$(sha256sum < "$f") && h=${{h%% *}} || h=-; '
-    'n=$( {{ awk "$DRIFT_NORM" < "$f" | sha256sum; }} 4>&1 ) || n=; fi; fi; '
+    'case $__hits in *" $__i "*) n=$( {{ awk "$DRIFT_NORM" < "$f" | sha256sum; }} 4>&1 ) || n=;; esac; fi; fi; '
     'l=; if [ -L "$f" ]; then l=$(readlink -- "$f"); fi; '
     "printf 'F %s %s\\0%s\\0%s\\0' \"${{h:--}}\" \"$t\" \"$f\" \"$l\"; "
     "if [ -n \"$n\" ]; then printf 'N\\0%s\\0%s\\0' \"$f\" \"$n\"; fi; "
@@ -119,7 +122,8 @@ def command(cfg: CollectConfig) -> str:
     gather = identity.gather_command(identity.inventory_lines(*cfg.host_names) if len(cfg.host_names) == 2 else ())
     parts = [
         f"DRIFT_IDS=$( {{ {gather}\n}} 2>/dev/null ); export DRIFT_IDS",
-        f"DRIFT_NORM={shlex.quote(identity.NORMALISE_AWK)}; export DRIFT_NORM",
+        f"DRIFT_NORM={shlex.quote(identity.NORMALISE_AWK)}; DRIFT_SCAN={shlex.quote(identity.SCAN_AWK)}; "
+        "export DRIFT_NORM DRIFT_SCAN",
         "printf 'I\\0\\0%s\\0' \"$DRIFT_IDS\"",
     ]
     per_file = shlex.quote(_per_file(cfg))

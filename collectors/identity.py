@@ -42,6 +42,27 @@ if command -v ip >/dev/null 2>&1; then ip -o addr show 2>/dev/null | awk '
     print t ":" dev (n[t, dev] > 1 ? ":" n[t, dev] : "") " " a }'
 fi"""
 
+# Given every file of a batch as arguments and DRIFT_MASK (` 1 0 1`: which are regular, readable
+# files), prints the numbers of those that hold any identity value at all. Only they pay for the
+# normalising pass below: most files hold none, and one awk per batch is cheaper than one per file.
+SCAN_AWK = r"""BEGIN {
+  n = split(ENVIRON["DRIFT_IDS"], L, "\n"); k = 0
+  for (i = 1; i <= n; i++) {
+    sp = index(L[i], " "); if (sp < 2) continue
+    v = substr(L[i], sp + 1); if (length(v) >= 3) V[++k] = v
+  }
+  split(ENVIRON["DRIFT_MASK"], M, " ")
+  for (a = 1; a < ARGC; a++) {
+    if (M[a] != 1 || k == 0) continue
+    hit = 0
+    while (!hit && (getline line < ARGV[a]) > 0)
+      for (i = 1; i <= k; i++) if (index(line, V[i]) > 0) { hit = 1; break }
+    close(ARGV[a])
+    if (hit) printf "%d ", a
+  }
+  exit
+}"""
+
 # Reads one file on stdin, writes it with identity values replaced to stdout, and writes
 # `<replacements> <bytes> <token,token>` to fd 4 at the end. Values come in through the
 # environment (DRIFT_IDS), never through the program text, so a value is data, never code.
