@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
@@ -61,17 +62,17 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     # The host's inventory name and address are identity values its files are normalised against.
     cfg = replace(plan.config, host_names=(host.name, host.address))
     script = compose(plan.collectors, cfg, sudo=host.ssh.sudo)
-    base = dict(host=host.name, env=host.env, role=host.role, address=host.address,
-                collected_at=started, drift_version=__version__)
+    snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, address=host.address,
+                       collected_at=started, drift_version=__version__)
     try:
         session = connector.open(host, deadline)
     except DriftError as exc:
-        return Snapshot(**base, status="failed", error=clean(str(exc)))
+        return snapshot(status="failed", error=clean(str(exc)))
     try:
         result = session.exec(script.text.encode(), deadline)
     except DriftError as exc:
         key = session.host_key.to_dict() if session.host_key else None
-        return Snapshot(**base, status="failed", error=clean(str(exc)), host_key=key)
+        return snapshot(status="failed", error=clean(str(exc)), host_key=key)
     finally:
         session.close()
     sections = split(script, result.stdout)
@@ -82,7 +83,7 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
             collectors[c.name] = interpret(c, sections.get(c.name), cfg, result.exit_status, tail)
         else:  # nothing to do for this configuration, e.g. no [collect] files
             collectors[c.name] = CollectorResult(c.name, c.category, "ok")
-    return Snapshot(**base, host_key=session.host_key.to_dict() if session.host_key else None,
+    return snapshot(host_key=session.host_key.to_dict() if session.host_key else None,
                     collectors=collectors)
 
 
