@@ -75,6 +75,8 @@ def short(path: str, value: Any) -> str:
     v = display(path, value)
     if v is None:
         return "absent"
+    if content.is_secret(v):
+        return "(value hidden)"
     if isinstance(v, dict):
         # Compact and readable: "process=nginx families=v4,v6" rather than JSON.
         text = " ".join(f"{k}={','.join(map(str, x)) if isinstance(x, list) else x}"

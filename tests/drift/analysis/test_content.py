@@ -51,3 +51,11 @@ def test_keys_present_on_one_side_only() -> None:
     meta = {"files/etc/acme/settings.ini": {"type": "file", "content": "ini"}}
     (f,) = compare([snap("s1", "staging", "web", {**meta, INI + "debug": "true"})], [snap("p1", "prod", "web", meta)])
     assert f.kind.value == "only_left" and f.message == "settings.ini debug = true is set in staging (web) but not in prod"
+
+
+def test_history_and_short_texts_never_show_a_secret_marker_as_data() -> None:
+    from drift.analysis import messages
+
+    assert messages.short(INI + "[smtp] api_token", SECRET_A) == "(value hidden)"
+    assert messages.subject(INI + "[smtp] api_token") == "/etc/acme/settings.ini [smtp] api_token"
+    assert messages.subject("files/etc/nginx/site.conf//lines") == "/etc/nginx/site.conf"
