@@ -8,6 +8,8 @@ import json
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectors import files
 from collectors.interface import CollectConfig, Parsed
@@ -98,3 +100,20 @@ def test_content_globs_are_exact_on_the_host_too(tmp_path) -> None:
     got = files.parse(out, cfg).facts  # type: ignore[union-attr]
     assert got[f"files{base}/top.ini//password"]["secret"] is True
     assert "hunter2" not in json.dumps(got)
+
+
+_VALUE = st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="#;\"'=:\\"), min_size=6,
+                 max_size=40).filter(lambda v: v.lower() not in ("yes", "true", "false", "none", "null"))
+
+
+@given(st.sampled_from(["password", "db_passwd", "apiToken", "client-secret", "PRIVATE_KEY", "aws_credentials"]),
+       _VALUE, st.sampled_from(["s.ini", "s.env", "s.json", "s.yaml", "s.toml", "s.conf"]))
+@settings(max_examples=150, deadline=None)
+def test_a_value_under_a_secret_key_never_becomes_a_fact(key: str, value: str, name: str) -> None:
+    quoted = json.dumps(value)
+    text = {"s.ini": f"[x]\n{key} = {value}\n", "s.env": f"{key}={value}\n", "s.json": f'{{"{key}": {quoted}}}',
+            "s.yaml": f"{key}: {quoted}\n", "s.toml": f"{key} = {quoted}\n", "s.conf": f"{key} {value}\n"}[name]
+    got = facts(f"/etc/app/{name}", text.encode(),
+                CollectConfig(files=("/etc/app/*",), content=("/etc/app/*",), secret_key=KEY))
+    mine = [v for k, v in got.items() if k.startswith(f"files/etc/app/{name}//")]
+    assert mine and value not in json.dumps(mine, ensure_ascii=False)
