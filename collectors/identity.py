@@ -9,7 +9,7 @@ Python, for content brought back to the controller; tests hold the two to the sa
 
 A value is replaced only where it stands alone: not inside a longer name or address
 (`10.0.2.1` is not replaced inside `10.0.2.10`, `web-1` not inside `web-12`). Values shorter than
-three characters are never replaced: they are words more often than names.
+three characters are never replaced: they are words more often than names; nor is `localhost`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 
 MIN_LENGTH = 3
+_LOCAL = re.compile(r"localhost(\.|$)")  # every host's name for itself: never an identity
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 # Identity values, one `token value` line each, on stdout. Reads only /proc, /etc/hosts and `ip`.
@@ -49,7 +50,7 @@ SCAN_AWK = r"""BEGIN {
   n = split(ENVIRON["DRIFT_IDS"], L, "\n"); k = 0
   for (i = 1; i <= n; i++) {
     sp = index(L[i], " "); if (sp < 2) continue
-    v = substr(L[i], sp + 1); if (length(v) >= 3) V[++k] = v
+    v = substr(L[i], sp + 1); if (length(v) >= 3 && v !~ /^localhost(\.|$)/) V[++k] = v
   }
   split(ENVIRON["DRIFT_MASK"], M, " ")
   for (a = 1; a < ARGC; a++) {
@@ -70,7 +71,7 @@ NORMALISE_AWK = r"""BEGIN {
   n = split(ENVIRON["DRIFT_IDS"], L, "\n"); k = 0
   for (i = 1; i <= n; i++) {
     sp = index(L[i], " "); if (sp < 2) continue
-    v = substr(L[i], sp + 1); if (length(v) < 3 || (v in seen)) continue
+    v = substr(L[i], sp + 1); if (length(v) < 3 || (v in seen) || v ~ /^localhost(\.|$)/) continue
     seen[v] = 1; k++; T[k] = "{{" substr(L[i], 1, sp - 1) "}}"; V[k] = v
   }
   for (i = 2; i <= k; i++) {
@@ -112,10 +113,11 @@ def inventory_lines(name: str, address: str) -> list[str]:
         try:
             ip = ipaddress.ip_address(value)
         except ValueError:
-            if _NAME.fullmatch(value) and len(value) <= 253:
+            if _NAME.fullmatch(value) and len(value) <= 253 and not _LOCAL.match(value):
                 out.append(f"{'fqdn' if '.' in value.rstrip('.') else 'host'} {value}")
             continue
-        out.append(f"addr {ip}")
+        if not ip.is_loopback:
+            out.append(f"addr {ip}")
     return out
 
 
@@ -130,7 +132,7 @@ def parse_values(text: str) -> dict[str, list[str]]:
     seen: set[str] = set()
     for line in text.split("\n"):
         token, sep, value = line.strip().partition(" ")
-        if not sep or not token or len(value) < MIN_LENGTH or value in seen:
+        if not sep or not token or len(value) < MIN_LENGTH or value in seen or _LOCAL.match(value):
             continue
         seen.add(value)
         out.setdefault("{{" + token + "}}", []).append(value)

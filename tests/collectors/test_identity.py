@@ -52,3 +52,11 @@ def test_inventory_values_are_data() -> None:
     out = subprocess.run(["sh", "-c", identity.gather_command(["host x'; echo PWNED; '"])],
                          capture_output=True, text=True, check=True).stdout
     assert "host x'; echo PWNED; '" in out.splitlines() and "PWNED\n" not in out
+
+
+def test_localhost_is_nobody_s_identity() -> None:
+    assert identity.inventory_lines("localhost", "127.0.0.1") == []
+    ids = "host localhost\nhost localhost.localdomain\naddr 10.0.0.5\n"
+    text = "127.0.0.1 localhost localhost.localdomain 10.0.0.5\n"
+    assert awk(text, ids)[0] == identity.normalise(text, identity.parse_values(ids))[0] == \
+        "127.0.0.1 localhost localhost.localdomain {{addr}}\n"
