@@ -14,8 +14,8 @@ in `files//identity`. Files matched by `[collect] content` are brought back (up 
 The section prints records of three NUL-terminated fields, so names with any byte come back
 intact: `F <sha256|-> <size> <mode> <owner> <group> <type words>`, the path, the link target;
 `A`, a listed path that is absent, ``; `N`, the path, `<replacements> <bytes> <tokens>` and the
-normalised hash (in either order); `B` (or `B over`, past the cap), the path, its base64
-content; and once, first, `I`, ``, the identity values (`token value` lines).
+normalised hash (in either order); `B`, the path, its base64 content (`B over` past the cap and
+`B none` where the host has no base64: the path and ``); and once, first, `I`, ``, the identity values (`token value` lines).
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ _PER_FILE = (
     'l=; if [ -L "$f" ]; then l=$(readlink -- "$f"); fi; '
     "printf 'F %s %s\\0%s\\0%s\\0' \"${{h:--}}\" \"$t\" \"$f\" \"$l\"; "
     "if [ -n \"$n\" ]; then printf 'N\\0%s\\0%s\\0' \"$f\" \"$n\"; fi; "
-    "if [ \"$b\" = 1 ]; then printf 'B\\0%s\\0' \"$f\"; base64 < \"$f\"; printf '\\0'; "
-    "elif [ \"$b\" = over ]; then printf 'B over\\0%s\\0\\0' \"$f\"; fi; "
+    "if [ \"$b\" = 1 ]; then printf 'B\\0%s\\0' \"$f\"; base64 < \"$f\" || printf '!'; printf '\\0'; "
+    "elif [ -n \"$b\" ]; then printf 'B %s\\0%s\\0\\0' \"$b\" \"$f\"; fi; "
     "done"
 )
 # Whether a path is opted into content: a `case` on the glob, plus, for a glob without `**`, the
@@ -109,7 +109,9 @@ def _want(cfg: CollectConfig) -> str:
             checks.append(f'case "$f" in {_case_pattern(pattern)}) __depth "$f"; '
                           f'if [ "$__n" -eq {depth} ]; then b=1; fi;; esac; ')
     cap = int(cfg.content_max_bytes)
-    return ("".join(checks) + f'if [ "$b" = 1 ] && [ "${{t%% *}}" -gt {cap} ]; then b=over; fi; ')
+    # Without base64 on the host, or over the cap, the file is hashed like any other.
+    return ("".join(checks) + f'if [ "$b" = 1 ] && [ "${{t%% *}}" -gt {cap} ]; then b=over; fi; '
+            'if [ "$b" = 1 ] && [ -z "$DRIFT_B64" ]; then b=none; fi; ')
 
 
 def _per_file(cfg: CollectConfig) -> str:
@@ -125,6 +127,7 @@ def command(cfg: CollectConfig) -> str:
         f"DRIFT_NORM={shlex.quote(identity.NORMALISE_AWK)}; DRIFT_SCAN={shlex.quote(identity.SCAN_AWK)}; "
         "export DRIFT_NORM DRIFT_SCAN",
         "printf 'I\\0\\0%s\\0' \"$DRIFT_IDS\"",
+        *(["DRIFT_B64=$(command -v base64); export DRIFT_B64"] if cfg.content else []),
     ]
     per_file = shlex.quote(_per_file(cfg))
     for pattern in cfg.files:
@@ -195,7 +198,7 @@ def parse(output: str, cfg: CollectConfig) -> Parsed:
     facts: Facts = {}
     ids: dict[str, list[str]] = {}
     normalised: dict[str, tuple[str, int, list[str]]] = {}
-    contents: dict[str, str | None] = {}
+    contents: dict[str, str] = {}
     for i in range(0, len(fields), 3):
         header, path, third = fields[i], fields[i + 1], fields[i + 2]
         if header == "I":
@@ -207,9 +210,9 @@ def parse(output: str, cfg: CollectConfig) -> Parsed:
             continue
         if header == "N":
             normalised[path] = _summary(third, i // 3 + 1)
-        elif header in ("B", "B over"):
+        elif header in ("B", "B over", "B none"):
             if any(rx.fullmatch(path) for rx in opted):  # never keep content nobody opted into
-                contents[path] = third if header == "B" else None
+                contents[path] = third if header == "B" else header
         elif header == "A":
             facts["files" + path] = None
         else:
@@ -227,13 +230,16 @@ def parse(output: str, cfg: CollectConfig) -> Parsed:
             value = facts.get("files" + path)
             if not isinstance(value, dict):
                 continue
-            if encoded is None:
-                value["content"] = f"hash only: over the {limit} KiB content limit"
+            if encoded in ("B over", "B none"):
+                value["content"] = (f"hash only: over the {limit} KiB content limit" if encoded == "B over"
+                                    else "hash only: no base64 on the host to bring the content back")
                 continue
             try:
                 data = base64.b64decode("".join(encoded.split()), validate=True)
-            except (binascii.Error, ValueError):
-                raise CollectError(f"content of {path[:80]!r}: not base64 (output cut short?)") from None
+            except (binascii.Error, ValueError):  # base64 failed on the host (`!`), or the output is cut
+                value["content"] = "hash only: the content could not be read on the host"
+                value["error"] = "unreadable: the content could not be read"
+                continue
             try:
                 found = analyse(path, data, ids, redactor)
             except Exception as exc:  # a parser bug costs this file's content, and its text never shows

@@ -117,3 +117,22 @@ def test_a_value_under_a_secret_key_never_becomes_a_fact(key: str, value: str, n
                 CollectConfig(files=("/etc/app/*",), content=("/etc/app/*",), secret_key=KEY))
     mine = [v for k, v in got.items() if k.startswith(f"files/etc/app/{name}//")]
     assert mine and value not in json.dumps(mine, ensure_ascii=False)
+
+
+def test_no_base64_on_the_host_or_a_failed_read_is_a_note() -> None:
+    got = facts("/etc/app/x.conf", b"", header="B none")
+    assert got["files/etc/app/x.conf"]["content"] == "hash only: no base64 on the host to bring the content back"
+    text = output("/etc/app/y.conf", b"a = 1\n").replace("YSA9IDEK\n", "YSA9!")  # base64 failed half-way
+    meta = files.parse(text, CFG).facts["files/etc/app/y.conf"]  # type: ignore[union-attr]
+    assert meta["content"] == "hash only: the content could not be read on the host"
+    assert meta["error"].startswith("unreadable")
+
+
+def test_without_base64_the_host_hashes_instead(tmp_path) -> None:
+    (tmp_path / "a.ini").write_text("password = hunter2hunter2\n")
+    cfg = CollectConfig(files=(str(tmp_path / "a.ini"),), content=(str(tmp_path / "a.ini"),), secret_key=KEY)
+    script = files.command(cfg).replace("DRIFT_B64=$(command -v base64)", "DRIFT_B64=")
+    out = subprocess.run(["sh", "-c", script], capture_output=True, check=True).stdout.decode()
+    meta = files.parse(out, cfg).facts[f"files{tmp_path}/a.ini"]  # type: ignore[union-attr]
+    assert meta["content"].startswith("hash only: no base64") and len(meta["sha256"]) == 64
+    assert "hunter2" not in out
