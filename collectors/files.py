@@ -15,7 +15,8 @@ The section prints records of three NUL-terminated fields, so names with any byt
 intact: `F <sha256|-> <size> <mode> <owner> <group> <type words>`, the path, the link target;
 `A`, a listed path that is absent, ``; `N`, the path, `<replacements> <bytes> <tokens>` and the
 normalised hash (in either order); `B`, the path, its base64 content (`B over` past the cap and
-`B none` where the host has no base64: the path and ``); and once, first, `I`, ``, the identity values (`token value` lines).
+`B none` where the host has no base64: the path and ``); and once, first, `I`, ``, the identity
+values (`token value` lines).
 """
 
 from __future__ import annotations
