@@ -4,10 +4,12 @@ format that is not handled here fails the type check, not a user."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import NoReturn
 
+from drift.model.incident import Since
 from drift.model.report import Report
-from drift.reports import html, json_report, junit, markdown, table
+from drift.reports import html, json_report, junit, markdown, sarif, table, top
 
 
 class OutputFormat(str, enum.Enum):
@@ -16,16 +18,21 @@ class OutputFormat(str, enum.Enum):
     markdown = "markdown"
     junit = "junit"
     html = "html"
+    sarif = "sarif"
 
 
 def _never(value: object) -> NoReturn:
     raise AssertionError(f"unhandled format {value!r}")
 
 
-def render(report: Report, fmt: OutputFormat, color: bool = False) -> str:
+def render(report: Report, fmt: OutputFormat, color: bool = False, top_n: int = 0,
+           since: Mapping[str, Since] | None = None, width: int | None = None) -> str:
+    """`top_n`: the table starts with the N most important findings (`since`: finding id -> when), after
+    its header. `width`: the terminal's columns when the table goes to a terminal; None for a file or
+    a pipe (one line per finding)."""
     match fmt:
         case OutputFormat.table:
-            return table.render(report, color)
+            return table.render(report, color, width, top.render(report, top_n, since) if top_n else "")
         case OutputFormat.json:
             return json_report.render(report)
         case OutputFormat.markdown:
@@ -34,5 +41,7 @@ def render(report: Report, fmt: OutputFormat, color: bool = False) -> str:
             return junit.render(report)
         case OutputFormat.html:
             return html.render(report)
+        case OutputFormat.sarif:
+            return sarif.render(report)
         case _:
             _never(fmt)

