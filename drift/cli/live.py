@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import collectors as registry
@@ -31,9 +32,14 @@ def plan_for(c: Common, inv: Inventory | None) -> Plan:
     if c.categories:
         wanted = set(c.categories)
         chosen = tuple(x for x in chosen if x.category in wanted or x.name in wanted)
+    config = inv.collect if inv is not None else DEFAULT_COLLECT
+    if inv is not None and config.content and any(x.name == "files" for x in chosen):
+        from drift.store import secret_key
+
+        config = replace(config, secret_key=secret_key.load(inv.store_path, c.env.vars))
     return Plan(
         collectors=chosen,
-        config=inv.collect if inv is not None else DEFAULT_COLLECT,
+        config=config,
         timeout=c.timeout,
         jobs=c.jobs or (inv.ssh.jobs if inv else 32),
     )

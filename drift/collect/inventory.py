@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from collectors import known_names
+from collectors.files import glob_regex
 from collectors.interface import CollectConfig
 from drift.core.errors import InventoryError
 from drift.core.tomlsource import TomlSource
@@ -88,7 +89,7 @@ _SSH_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
 }
 _HOST_KEYS = {"name", "address", "role", "roles"} | (set(_SSH_TYPES) - {"jobs"})
 _TOP_KEYS = {"ssh", "collect", "store", "environments", "policy"}
-_COLLECT_KEYS = {"collectors", "files", "python", "sysctl"}
+_COLLECT_KEYS = {"collectors", "files", "python", "sysctl", "content", "content_max_bytes", "secret_keys"}
 _STORE_KEYS = {"path", "url", "keep_days"}
 _ENV_KEYS = {"hosts", "ssh"}
 
@@ -144,11 +145,7 @@ class _Parser:
             path=self.src.path,
             sha256=hashlib.sha256(self.src.text.encode("utf-8")).hexdigest(),
             ssh=ssh,
-            collect=CollectConfig(
-                files=self.strings(collect, "files", "collect"),
-                python=self.strings(collect, "python", "collect"),
-                sysctl=self.strings(collect, "sysctl", "collect"),
-            ),
+            collect=self.collect(collect),
             collectors=names,
             store_path=store_path,
             keep_days=keep_days,
@@ -156,6 +153,31 @@ class _Parser:
             policy_table=policy,
             source=self.src,
             store_url=store_url,
+        )
+
+    def collect(self, collect: Mapping[str, Any]) -> CollectConfig:
+        files = self.strings(collect, "files", "collect")
+        for pattern in files:
+            if "//" in pattern:
+                raise self.fail(f"collect.files: {pattern!r} holds `//`; write the path with single slashes",
+                                "collect", "files")
+        content = self.strings(collect, "content", "collect")
+        for pattern in content:
+            # content is a subset of files: a file is hashed first, and only then maybe read.
+            if not any(pattern == f or glob_regex(f).fullmatch(pattern) for f in files):
+                raise self.fail(f"collect.content: {pattern!r} is not among collect.files (content is a subset "
+                                "of files)", "collect", "content")
+        cap = collect.get("content_max_bytes", CollectConfig.content_max_bytes)
+        if not isinstance(cap, int) or isinstance(cap, bool) or not 0 < cap <= 16 * 1024 * 1024:
+            raise self.fail("collect.content_max_bytes must be a number of bytes from 1 to 16777216",
+                            "collect", "content_max_bytes")
+        return CollectConfig(
+            files=files,
+            python=self.strings(collect, "python", "collect"),
+            sysctl=self.strings(collect, "sysctl", "collect"),
+            content=content,
+            content_max_bytes=cap,
+            secret_keys=self.strings(collect, "secret_keys", "collect"),
         )
 
     def table(self, parent: Mapping[str, Any], key: str, where: str = "") -> dict[str, Any]:
