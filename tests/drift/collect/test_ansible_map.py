@@ -1,0 +1,148 @@
+"""The convention from Ansible groups to environments and roles, and loading through -i / drift.toml."""
+
+from pathlib import Path
+
+import pytest
+
+from drift.collect import ansible_map
+from drift.collect.ansible import parse_ini
+from drift.collect.ansible_map import Convention, default_environment, kind
+from drift.collect.inventory import SSHSettings, load
+from drift.core.errors import InventoryError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ansible"
+
+
+DEFAULT = Convention()
+
+
+def mapped(text: str, conv: Convention = DEFAULT, path: Path = Path("/srv/inv/site.ini")) -> dict:
+    envs = ansible_map.environments(parse_ini(text, path), conv, SSHSettings())
+    return {env: {h.name: h.role for h in hosts} for env, hosts in envs.items()}
+
+
+def test_fixture_maps_env_groups_and_role_groups() -> None:
+    inv = load(FIXTURES / "hosts.ini")
+    assert {e: {h.name: h.role for h in hs} for e, hs in inv.environments.items()} == {
+        "ansible": {"bastion.example.com": "default"},  # in no env group: named after the directory
+        "staging": {"stg-web-1": "web", "stg-web-2": "web", "stg-db-1": "db"},
+        "prod": {f"prd-web-0{i}.example.com": "web" for i in range(1, 5)} | {"prd-db-1": "db"},
+    }
+    h = inv.host("prd-web-04.example.com")
+    assert (h.address, h.ssh.port, h.ssh.user, h.ssh.identity_file) == (
+        "prd-web-04.example.com", 2200, "admin", "~/.ssh/prod key")
+    assert inv.host("stg-db-1").address == "10.0.1.20"
+    assert inv.store_path == (FIXTURES / ".drift" / "drift.db").resolve()
+
+
+def test_flat_layout_one_inventory_per_environment() -> None:
+    got = mapped("[web]\nw1\nw2\n[db]\nd1\n[linux:children]\nweb\ndb\n", path=Path("/srv/inventories/prod/hosts"))
+    assert got == {"prod": {"w1": "web", "w2": "web", "d1": "db"}}  # linux holds every host: not a role
+
+
+def test_env_prefix_and_suffix_are_stripped_from_roles() -> None:
+    got = mapped("[prod-web]\na\n[db_prod]\nb\n[prod:children]\nprod-web\ndb_prod\n[preprod_web]\nc\n"
+                 "[preprod:children]\npreprod_web\n")
+    assert got == {"prod": {"a": "web", "b": "db"}, "preprod": {"c": "web"}}
+
+
+def test_most_specific_role_wins_then_name() -> None:
+    got = mapped("[web]\na\n[api]\na\n[x]\nb\n[edge:children]\nweb\n")
+    assert got["site"]["a"] == "web"  # depth 2 (all > edge > web) beats depth 1
+
+
+def test_configured_convention() -> None:
+    text = "[blue]\na\n[green]\nb\n[web]\na\nb\n[monitored]\na\n"
+    conv = Convention(environments=("blue", "green"), roles=("web",))
+    assert mapped(text, conv) == {"blue": {"a": "web"}, "green": {"b": "web"}}
+    conv = Convention(environment="lab", ignore_groups=("monitored",))
+    assert mapped(text, conv) == {"lab": {"a": "blue", "b": "green"}}
+
+
+def test_host_in_two_environments_is_an_error_naming_its_line() -> None:
+    with pytest.raises(InventoryError) as err:
+        mapped("[prod]\na\n[staging]\nb\na\n")
+    assert err.value.line == 2 and "several environment groups" in str(err.value)
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ("h ansible_port=99999", "port number"),
+    ("h ansible_port=abc", "port number"),
+    ("h ansible_host=\"{{ inventory_hostname }}.x\"", "Jinja template"),
+    ("h ansible_user=[1]", "non-empty string"),
+    ("local", "clashes"),
+    ("prod", "clashes"),
+])
+def test_bad_connection_values(line: str, words: str) -> None:
+    with pytest.raises(InventoryError) as err:
+        mapped(f"[prod]\n{line}\n")
+    assert words in str(err.value) and err.value.line == 2
+
+
+def test_relative_identity_file_is_beside_the_inventory(tmp_path: Path) -> None:
+    (tmp_path / "hosts.ini").write_text("[web]\nh ansible_ssh_private_key_file=keys/id\n")
+    h = load(tmp_path / "hosts.ini").host("h")
+    assert h.ssh.identity_file == str(tmp_path.resolve() / "keys/id")
+    assert h.ssh.origin("identity_file") == (str(tmp_path / "hosts.ini"), 2)
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("drift.toml", "[web]\nh1\n", None),
+    ("hosts.yml", "x = 1", "yaml"),
+    ("hosts", "[web]\nh1\n", "ini"),
+    ("hosts", "h1\nh2\n", "ini"),
+    ("hosts", "# c\nall:\n  hosts:\n", "yaml"),
+    ("hosts", "---\nall: {}\n", "yaml"),
+    ("inv.cfg", "[environments.prod]\nhosts = []\n", None),
+    ("inv.ini", "[web]\n", "ini"),
+])
+def test_format_detection(name: str, text: str, expected: str | None) -> None:
+    assert kind(Path(name), text) == expected
+
+
+def test_default_environment_names() -> None:
+    assert default_environment(Path("/a/inventories/prod/hosts.yml")) == "prod"
+    assert default_environment(Path("/a/staging.ini")) == "staging"
+    assert default_environment(Path("/a/qa/hosts")) == "qa"
+
+
+def test_drift_toml_reads_an_ansible_inventory(tmp_path: Path) -> None:
+    (tmp_path / "hosts.yml").write_text("prod:\n  hosts:\n    p1: {ansible_host: 10.0.0.1}\n")
+    (tmp_path / "drift.toml").write_text(
+        '[ssh]\nuser = "deploy"\n\n[inventory.ansible]\npath = "hosts.yml"\n\n'
+        '[environments.staging]\nhosts = [{ name = "s1", role = "web" }]\n')
+    inv = load(tmp_path / "drift.toml")
+    assert sorted(inv.environments) == ["prod", "staging"]
+    assert inv.host("p1").ssh.user == "deploy" and inv.host("p1").address == "10.0.0.1"
+
+
+@pytest.mark.parametrize(("body", "line", "words"), [
+    ('[inventory.ansible]\npath = "hosts.ini"\nenvironmens = ["x"]\n', 3, "unknown key 'inventory.ansible.environmens'"),
+    ('[inventory]\nansibel = {}\n', 2, "unknown key"),
+    ('[inventory.ansible]\nroles = "web"\npath = "hosts.ini"\n', 2, "list of non-empty strings"),
+    ('[inventory.ansible]\npath = "nope.ini"\n', 2, "file not found"),
+    ('[inventory.ansible]\nenvironment = "x"\n', 1, "path must name"),
+    ('[inventory.ansible]\npath = "hosts.ini"\n[environments.prod]\nhosts = []\n', 3, "defined here and in"),
+    ('[inventory.ansible]\npath = "bad.ini"\n', 2, "read as an Ansible INI inventory"),
+])
+def test_inventory_ansible_table_errors(tmp_path: Path, body: str, line: int, words: str) -> None:
+    (tmp_path / "hosts.ini").write_text("[prod]\np1\n")
+    (tmp_path / "bad.ini").write_text("[prod]\np1 junk\n")
+    (tmp_path / "drift.toml").write_text(body)
+    with pytest.raises(InventoryError) as err:
+        load(tmp_path / "drift.toml")
+    assert words in str(err.value)
+    if "read as" in words:
+        assert err.value.path.endswith("bad.ini") and err.value.line == 2
+    else:
+        assert err.value.line == line
+
+
+def test_origins_of_toml_settings(tmp_path: Path) -> None:
+    (tmp_path / "drift.toml").write_text(
+        '[ssh]\nknown_hosts = "/x/kh"\n\n[environments.prod]\nhosts = [\n'
+        '  { name = "a" },\n  { name = "b", identity_file = "/x/id" },\n]\n')
+    inv = load(tmp_path / "drift.toml")
+    assert inv.host("a").ssh.origin("known_hosts") == (str(tmp_path / "drift.toml"), 2)
+    assert inv.host("b").ssh.origin("identity_file") == (str(tmp_path / "drift.toml"), 7)
+    assert inv.host("a").ssh.origin("identity_file") is None
