@@ -15,9 +15,9 @@ import collectors as registry
 from drift.cli.app import (
     CategoryOpt,
     Common,
-    FormatOpt,
     InventoryOpt,
     JobsOpt,
+    ListFormatOpt,
     NoColorOpt,
     OutputFormat,
     QuietOpt,
@@ -28,6 +28,7 @@ from drift.cli.app import (
 )
 from drift.cli.live import collect_targets, record, resolve_targets
 from drift.collect.inventory import Host
+from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT
 from drift.core.errors import DriftError, ExitStatus, InputError
 from drift.core.sanitize import clean
@@ -46,7 +47,7 @@ def snapshot_cmd(
     targets: Annotated[list[str], typer.Argument(help="Environments, ENV:ROLE, hosts, `local`.")],
     out_dir: Annotated[Path | None,
         typer.Option("-o", "--output", help="Write one snapshot JSON per host here.")] = None,
-    inventory: InventoryOpt = None, format: FormatOpt = None, category: CategoryOpt = None,
+    inventory: InventoryOpt = None, format: ListFormatOpt = None, category: CategoryOpt = None,
     jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
@@ -99,7 +100,7 @@ def inventory_cmd(
     ctx: typer.Context,
     check: Annotated[bool,
         typer.Option("--check", help="Connect to each host: reachability and host-key status.")] = False,
-    inventory: InventoryOpt = None, format: FormatOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
+    inventory: InventoryOpt = None, format: ListFormatOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """List environments, roles and hosts; --check connects to each."""
@@ -113,6 +114,7 @@ def inventory_cmd(
              "user": h.ssh.user, "port": h.ssh.port} for h in hosts]
     status = ExitStatus.OK
     if check:
+        check_files(hosts)
         connector = c.env.ssh_connector()
         with ThreadPoolExecutor(max_workers=max(1, min(c.jobs or inv.ssh.jobs, len(hosts) or 1))) as pool:
             checks = list(pool.map(lambda h: _check(h, connector, c.timeout), hosts))
@@ -145,7 +147,7 @@ def _check(host: Host, connector: object, timeout: float | None) -> dict[str, ob
 
 @app.command("collectors")
 def collectors_cmd(
-    ctx: typer.Context, inventory: InventoryOpt = None, format: FormatOpt = None,
+    ctx: typer.Context, inventory: InventoryOpt = None, format: ListFormatOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """List the collectors and the exact read-only commands each runs on a host."""

@@ -107,18 +107,18 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Inventory:
     env = os.environ if env is None else env
     from drift.collect import ansible_map
 
-    text = _read_text(path)
+    text = read_text(path)
     fmt = ansible_map.kind(path, text)
     if fmt is not None:
         base = SSHSettings()
-        envs = _ansible(path, text, fmt, ansible_map.Convention(), base)
+        envs = ansible_hosts(path, text, fmt, ansible_map.Convention(), base)
         return Inventory(path=path, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), ssh=base,
                          collect=CollectConfig(), collectors=(), store_path=_store_path(path, {}, env),
                          keep_days=90, environments=envs, policy_table={})
     return _Parser(TomlSource(path, text, InventoryError), env).inventory()
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -131,7 +131,7 @@ def _read_text(path: Path) -> str:
         raise InventoryError("not valid UTF-8", path, raw[: exc.start].count(b"\n") + 1) from None
 
 
-def _ansible(path: Path, text: str, fmt: str, conv: Any, base: SSHSettings) -> dict[str, tuple[Host, ...]]:
+def ansible_hosts(path: Path, text: str, fmt: str, conv: Any, base: SSHSettings) -> dict[str, tuple[Host, ...]]:
     from drift.collect import ansible_map
 
     try:
@@ -252,10 +252,10 @@ class _Parser:
         conv = ansible_map.Convention(lists["environments"], conf.get("environment"), lists["roles"],
                                       lists["ignore_groups"] or ())
         try:
-            text = _read_text(path)
+            text = read_text(path)
         except InventoryError as exc:
             raise self.fail(f"{where}.path: {path}: {exc.detail}", where, "path") from None
-        return _ansible(path, text, ansible_map.kind(path, text) or "ini", conv, ssh)
+        return ansible_hosts(path, text, ansible_map.kind(path, text) or "ini", conv, ssh)
 
     def ssh(
         self, table: Mapping[str, Any], base: SSHSettings, where: str,

@@ -147,6 +147,9 @@ class Store:
         where, args = _filters(env, None, None)
         return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
 
+    def environments(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT env FROM snapshots ORDER BY env")]
+
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
         cutoff = _stamp(now - timedelta(days=keep_days))

@@ -138,7 +138,7 @@ def test_yaml_alias_bomb_stays_linear() -> None:
         lines += [f"    g{i}: &g{i}", "      children:", f"        a{i}: *g{i - 1}", f"        b{i}: *g{i - 1}"]
     start = time.monotonic()
     inv = parse_yaml("\n".join(lines) + "\n", P)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 10  # 2**24 paths if aliases were followed
     assert [h.name for h in inv.hosts] == ["h0"]
 
 
@@ -146,7 +146,7 @@ def test_ini_huge_input_is_linear() -> None:
     text = "[web]\n" + "".join(f"web-{i} ansible_host=10.0.{i // 250}.{i % 250}\n" for i in range(20_000))
     start = time.monotonic()
     inv = parse_ini(text, P)
-    assert len(inv.hosts) == 20_000 and time.monotonic() - start < 5
+    assert len(inv.hosts) == 20_000 and time.monotonic() - start < 30  # ~1 s; quadratic would be hours
 
 
 @settings(max_examples=200, deadline=None)
