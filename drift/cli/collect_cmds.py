@@ -74,9 +74,11 @@ def snapshot_cmd(
     if fmt is OutputFormat.json:
         c.emit(json.dumps({"schema": "drift.snapshots/1", "snapshots": rows}, indent=2, sort_keys=True))
     else:
-        table = [[r["host"], r["env"], r["role"], r["status"], r["collectors"], clean(r["error"] or "")[:70]]
-                 for r in rows]
-        c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all", "error"]))
+        table = [[r["host"], r["env"], r["role"], r["status"], r["collectors"],
+                  ", ".join(r["collectors_unsupported"]) or "-",  # type: ignore[arg-type]
+                  clean(r["error"] or "")[:70]] for r in rows]  # type: ignore[arg-type]
+        c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all",
+                                        "not applicable here", "error"]))
         for s in snaps:
             for collector, message in s.errors():
                 c.say(f"{s.host}: {collector + ': ' if collector else ''}{message}")
@@ -86,10 +88,14 @@ def snapshot_cmd(
 def _summary(s: Snapshot, file: Path | None) -> dict[str, object]:
     ok = sum(r.status == "ok" for r in s.collectors.values())
     failed = sorted(n for n, r in s.collectors.items() if r.status == "failed")
+    # "13/16" alone leaves a newcomer wondering what is missing: name the collectors that do not
+    # apply to this host (no rpm on Debian), apart from the ones that failed.
+    unsupported = sorted(n for n, r in s.collectors.items() if r.status == "unsupported")
     return {
         "host": s.host, "env": s.env, "role": s.role, "status": "failed" if s.failed or failed else "ok",
         "error": s.error or (f"collectors failed: {', '.join(failed)}" if failed else None),
         "collectors": f"{ok}/{len(s.collectors)}" if not s.failed else "-",
+        "collectors_unsupported": unsupported,
         "collectors_failed": failed, "host_key": dict(s.host_key) if s.host_key else None,
         "file": str(file) if file else None,
     }

@@ -144,3 +144,12 @@ def test_freshness_threshold_is_configurable(cli, tmp_path):
     (tmp_path / "drift.toml").write_text('[policy]\nmax_snapshot_age = "soon"\n')
     code, _, err = cli("compare", a, b)
     assert code == 2 and "drift.toml:2" in err and "max_snapshot_age" in err
+
+
+def test_snapshot_names_the_collectors_that_do_not_apply(cli, inventory):
+    code, out, _ = cli("snapshot", "prd-web-1", "--category", "packages")
+    assert code == 0 and "not applicable here" in out
+    row = next(line for line in out.splitlines() if line.startswith("prd-web-1"))
+    assert any(name in row for name in ("apk", "rpm", "dpkg"))  # no machine has all three package managers
+    code, out, _ = cli("snapshot", "prd-web-1", "--category", "packages", "--format", "json")
+    assert isinstance(json.loads(out)["snapshots"][0]["collectors_unsupported"], list)
