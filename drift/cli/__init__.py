@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import Any
 
 import typer
 
@@ -14,7 +15,7 @@ from drift.cli.help import tidy
 from drift.core.errors import DriftError, ExitStatus, InputError
 
 # Recent Typer vendors its own Click, older Typer uses the click package: find the class Typer uses.
-ClickException = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
+ClickException: Any = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
 
 # Registers the commands on `app`.
 from drift.cli import audit_cmds, collect_cmds, compare_cmds, init_cmds  # noqa: F401,E402

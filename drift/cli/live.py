@@ -14,6 +14,7 @@ from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 from drift.core.errors import InputError
 from drift.model.snapshot import Snapshot
+from drift.store.sqlite import Store
 
 
 def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> list[Target]:
@@ -69,14 +70,22 @@ def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
     """Every snapshot a command collects goes into the store (spec/cli.md, The store)."""
     if not snaps:
         return
-    from drift.store.sqlite import Store
-
-    path = inv.store_path if inv is not None else _default_store(c)
-    with Store.open(path) as store:
+    with open_store(c, inv) as store:
         store.record(snaps)
         pruned = store.prune(inv.keep_days, c.env.now()) if inv is not None else 0
-    c.debug(f"recorded {len(snaps)} snapshots in {path}" + (f"; pruned {pruned} older than "
-                                                          f"{inv.keep_days} days" if pruned and inv else ""))
+    c.debug(f"recorded {len(snaps)} snapshots in {store.path}" + (f"; pruned {pruned} older than "
+                                                                f"{inv.keep_days} days" if pruned and inv else ""))
+
+
+def store_url(c: Common, inv: Inventory | None) -> str | None:
+    return inv.store_url if inv is not None else (c.env.vars.get("DRIFT_STORE_URL") or None)
+
+
+def open_store(c: Common, inv: Inventory | None) -> Store:
+    """The store this run reads and records into (spec/cli.md, The store)."""
+    from drift.store import open_store as open_backend
+
+    return open_backend(inv.store_path if inv is not None else _default_store(c), store_url(c, inv))
 
 
 def _default_store(c: Common) -> Path:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
@@ -59,17 +60,17 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     deadline = time.monotonic() + budget
     started = now_utc()
     script = compose(plan.collectors, plan.config, sudo=host.ssh.sudo)
-    base = dict(host=host.name, env=host.env, role=host.role, address=host.address,
-                collected_at=started, drift_version=__version__)
+    snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, address=host.address,
+                       collected_at=started, drift_version=__version__)
     try:
         session = connector.open(host, deadline)
     except DriftError as exc:
-        return Snapshot(**base, status="failed", error=clean(str(exc)))
+        return snapshot(status="failed", error=clean(str(exc)))
     try:
         result = session.exec(script.text.encode(), deadline)
     except DriftError as exc:
         key = session.host_key.to_dict() if session.host_key else None
-        return Snapshot(**base, status="failed", error=clean(str(exc)), host_key=key)
+        return snapshot(status="failed", error=clean(str(exc)), host_key=key)
     finally:
         session.close()
     sections = split(script, result.stdout)
@@ -80,7 +81,7 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
             collectors[c.name] = interpret(c, sections.get(c.name), plan.config, result.exit_status, tail)
         else:  # nothing to do for this configuration, e.g. no [collect] files
             collectors[c.name] = CollectorResult(c.name, c.category, "ok")
-    return Snapshot(**base, host_key=session.host_key.to_dict() if session.host_key else None,
+    return snapshot(host_key=session.host_key.to_dict() if session.host_key else None,
                     collectors=collectors)
 
 

@@ -65,6 +65,8 @@ class Inventory:
     environments: Mapping[str, tuple[Host, ...]]
     policy_table: Mapping[str, Any]
     source: TomlSource | None = field(default=None, compare=False, repr=False)
+    # A shared PostgreSQL store instead of the SQLite file; it may hold a password: never print it.
+    store_url: str | None = field(default=None, repr=False)
 
     def hosts(self) -> tuple[Host, ...]:
         return tuple(h for hosts in self.environments.values() for h in hosts)
@@ -89,7 +91,7 @@ _HOST_KEYS = {"name", "address", "role"} | (set(_SSH_TYPES) - {"jobs"})
 _TOP_KEYS = {"ssh", "collect", "store", "environments", "policy", "inventory"}
 _ANSIBLE_KEYS = {"path", "environments", "environment", "roles", "ignore_groups"}
 _COLLECT_KEYS = {"collectors", "files", "python", "sysctl"}
-_STORE_KEYS = {"path", "keep_days"}
+_STORE_KEYS = {"path", "url", "keep_days"}
 _ENV_KEYS = {"hosts", "ssh"}
 
 
@@ -114,7 +116,8 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Inventory:
         envs = ansible_hosts(path, text, fmt, ansible_map.Convention(), base)
         return Inventory(path=path, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), ssh=base,
                          collect=CollectConfig(), collectors=(), store_path=_store_path(path, {}, env),
-                         keep_days=90, environments=envs, policy_table={})
+                         keep_days=90, environments=envs, policy_table={},
+                         store_url=env.get("DRIFT_STORE_URL") or None)
     return _Parser(TomlSource(path, text, InventoryError), env).inventory()
 
 
@@ -180,6 +183,7 @@ class _Parser:
         store = self.table(doc, "store")
         self.unknown(store, _STORE_KEYS, "store")
         store_path = self.store_path(store)
+        store_url = self.store_url(store)
         keep_days = store.get("keep_days", 90)
         if not isinstance(keep_days, int) or isinstance(keep_days, bool) or keep_days < 1:
             raise self.fail("store.keep_days must be a whole number of days, at least 1", "store", "keep_days")
@@ -200,6 +204,7 @@ class _Parser:
                                     self.ansible(doc, ssh)),
             policy_table=policy,
             source=self.src,
+            store_url=store_url,
         )
 
     def table(self, parent: Mapping[str, Any], key: str, where: str = "") -> dict[str, Any]:
@@ -222,6 +227,19 @@ class _Parser:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self.fail(f"{where}.{key} must be a list of non-empty strings", where, key)
         return tuple(value)
+
+    def store_url(self, store: Mapping[str, Any]) -> str | None:
+        """[store] url, else $DRIFT_STORE_URL (spec/cli.md, The store); None means the SQLite file."""
+        if "url" in store:
+            url = store["url"]
+            if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
+                raise self.fail("store.url must be a postgresql:// URL", "store", "url")
+            if "path" in store:
+                raise self.fail("store.url and store.path both name a store: keep one", "store", "url")
+            return url
+        if "path" in store:
+            return None
+        return self.env.get("DRIFT_STORE_URL") or None
 
     def store_path(self, store: Mapping[str, Any]) -> Path:
         if "path" in store and (not isinstance(store["path"], str) or not store["path"]):

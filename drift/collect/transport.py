@@ -38,7 +38,7 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-class _Policy(paramiko.MissingHostKeyPolicy):
+class _Policy(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]  # paramiko ships no types
     """Called by Paramiko only for hosts with no key of any type in known_hosts."""
 
     def __init__(self, known: KnownHosts, accept_new: bool, port: int):

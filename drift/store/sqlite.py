@@ -1,5 +1,8 @@
 """The store: every snapshot drift collects, in SQLite (stdlib sqlite3, WAL, one transaction a batch).
 
+The queries are plain SQL with `?` placeholders that PostgreSQL runs too (drift/store/postgres.py
+subclasses Store and only replaces connecting, migrating and the write lock).
+
 Facts are stored content-addressed: each collector's facts are one JSON blob keyed by its
 sha256, so the nightly snapshot of an unchanged host adds a few small rows and no blob.
 The schema is versioned with PRAGMA user_version; MIGRATIONS bring an older file up to date.
@@ -46,7 +49,7 @@ def _canonical(doc: object) -> str:
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, conn: sqlite3.Connection, path: Path | str):
         self.conn = conn
         self.path = path
 
@@ -99,23 +102,28 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
 
+    def _begin_write(self) -> None:
+        # IMMEDIATE takes the write lock now, so concurrent writers queue (busy_timeout) instead of
+        # failing half-way through a batch. Backends override this with their own lock.
+        self.conn.execute("BEGIN IMMEDIATE")
+
     def record(self, snapshots: Iterable[Snapshot]) -> None:
         """Record a batch in one transaction: all of it lands, or none."""
         c = self.conn
-        c.execute("BEGIN IMMEDIATE")
+        self._begin_write()
         try:
             for s in snapshots:
-                cur = c.execute(
+                (sid,) = c.execute(
                     "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
-                    " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (s.host, s.env, s.role, s.address, s.collected_at, s.drift_version, s.status, s.error,
-                     _canonical(dict(s.host_key)) if s.host_key is not None else None))
+                     _canonical(dict(s.host_key)) if s.host_key is not None else None)).fetchone()
                 for name, r in s.collectors.items():
                     body = _canonical({"facts": dict(r.facts), "identity": sorted(r.identity)})
                     sha = hashlib.sha256(body.encode()).hexdigest()
-                    c.execute("INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?, ?)", (sha, body))
+                    c.execute("INSERT INTO blobs (sha256, body) VALUES (?, ?) ON CONFLICT DO NOTHING", (sha, body))
                     c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob)"
-                              " VALUES (?, ?, ?, ?, ?, ?)", (cur.lastrowid, name, r.category, r.status, r.error, sha))
+                              " VALUES (?, ?, ?, ?, ?, ?)", (sid, name, r.category, r.status, r.error, sha))
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -154,7 +162,7 @@ class Store:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
         cutoff = _stamp(now - timedelta(days=keep_days))
         c = self.conn
-        c.execute("BEGIN IMMEDIATE")
+        self._begin_write()
         try:
             doomed = [r[0] for r in c.execute(
                 "SELECT id FROM snapshots s WHERE collected_at < ? AND id != (SELECT id FROM snapshots t "
