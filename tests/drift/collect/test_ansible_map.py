@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drift.collect import ansible_map
 from drift.collect.ansible import parse_ini
@@ -146,3 +148,29 @@ def test_origins_of_toml_settings(tmp_path: Path) -> None:
     assert inv.host("a").ssh.origin("known_hosts") == (str(tmp_path / "drift.toml"), 2)
     assert inv.host("b").ssh.origin("identity_file") == (str(tmp_path / "drift.toml"), 7)
     assert inv.host("a").ssh.origin("identity_file") is None
+
+
+def test_non_utf8_inventory_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "hosts.ini").write_bytes(b"[web]\nh1\nh\xff2\n")
+    with pytest.raises(InventoryError) as err:
+        load(tmp_path / "hosts.ini")
+    assert err.value.line == 3 and "UTF-8" in str(err.value)
+
+
+GROUP = st.sampled_from(["prod", "staging", "web", "db", "prod_web", "stg_db", "linux", "all", "ungrouped"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(GROUP, st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=3)), max_size=6),
+       st.lists(st.tuples(GROUP, GROUP), max_size=4))
+def test_every_host_gets_one_environment_and_one_role(groups: list, children: list) -> None:
+    text = "".join(f"[{g}]\n" + "".join(f"{h}\n" for h in hosts) for g, hosts in groups)
+    text += "".join(f"[{p}:children]\n{c}\n" for p, c in children if p not in ("all", "ungrouped"))
+    try:
+        envs = ansible_map.environments(parse_ini(text, Path("/x/site.ini")), DEFAULT, SSHSettings())
+    except InventoryError as exc:  # two environments for one host, or a loop: named, never a crash
+        assert "several environment groups" in str(exc) or "loop" in str(exc) or "own child" in str(exc)
+        return
+    names = [h.name for hosts in envs.values() for h in hosts]
+    assert sorted(names) == sorted(set(names))
+    assert all(h.role and h.env == env for env, hosts in envs.items() for h in hosts)
