@@ -39,8 +39,16 @@ EXAMPLES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+ROOT = ("Start here, in a checkout of drift (no root, no SSH needed):\n\n"
+        "\b\n  drift compare examples/staging examples/prod\n\n"
+        "Examples:\n\n\b\n  drift init --from-ansible hosts.ini\n  drift inventory --check\n"
+        "  drift compare staging prod\n  drift audit prod --format html -o prod.html\n\n" + GATE)
+
+
 def tidy(command: Any) -> Any:
     """Set metavars and epilogs on a Click command tree (in place), and return it."""
+    if not getattr(command, "epilog", None):
+        command.epilog = ROOT
     stack = [command]
     while stack:
         cmd = stack.pop()
