@@ -153,3 +153,8 @@ def test_snapshot_names_the_collectors_that_do_not_apply(cli, inventory):
     assert any(name in row for name in ("apk", "rpm", "dpkg"))  # no machine has all three package managers
     code, out, _ = cli("snapshot", "prd-web-1", "--category", "packages", "--format", "json")
     assert isinstance(json.loads(out)["snapshots"][0]["collectors_unsupported"], list)
+
+
+def test_top_level_help_says_where_to_start(cli):
+    code, out, _ = cli("--help")
+    assert code == 0 and "drift compare examples/staging examples/prod" in out and "Exit codes:" in out
