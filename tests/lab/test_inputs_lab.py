@@ -43,3 +43,17 @@ def test_missing_identity_file_in_the_ansible_inventory_is_exit_2(lab, drift, tm
     (tmp_path / "drift.toml").write_text(settings + '\n[inventory.ansible]\npath = "hosts.ini"\n')
     code, _, err = drift("snapshot", "prod", "-i", str(tmp_path / "drift.toml"))
     assert code == 2 and f"hosts.ini:3: identity_file {tmp_path / 'no-such-key'}: no such file" in err
+
+
+def test_ansible_inventory_given_directly_with_i(lab, drift, tmp_path, monkeypatch):
+    """`-i hosts.ini` alone: connection settings from Ansible variables, host keys from ~/.ssh/known_hosts."""
+    (tmp_path / "hosts.ini").write_text(ansible_ini(lab))
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "known_hosts").write_text(lab.known_hosts.read_text())
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DRIFT_STORE", str(tmp_path / "store.db"))
+    code, report, err = drift.json("compare", "staging", "prod", "-i", str(tmp_path / "hosts.ini"))
+    assert code == 1 and report["errors"] == [], err
+    found = {(f["path"], f["role"]) for f in report["findings"]}
+    assert ("packages/deb/libssl3", "web") in found and ("packages/deb/libssl3", "db") in found
+    assert report["right"]["hosts"] == ["prd-db-1", "prd-web-1", "prd-web-2", "prd-web-3"]

@@ -90,3 +90,13 @@ def test_generated_inventories_agree_with_ansible(tmp_path, groups, as_yaml) -> 
         return
     theirs = oracle(path)
     assert {h: v for h, v in mine.items() if h in theirs} == theirs
+
+
+def test_ansibles_own_yaml_rendering_reads_like_the_ini(tmp_path) -> None:
+    """ansible-inventory --list --yaml writes the INI fixture as a YAML inventory: the same hosts."""
+    done = subprocess.run([ANSIBLE, "-i", str(FIXTURES / "hosts.ini"), "--list", "--yaml"], capture_output=True,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                                       "ANSIBLE_LOCAL_TEMP": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "hosts.yml").write_text(done.stdout)
+    assert ours(tmp_path / "hosts.yml") == ours(FIXTURES / "hosts.ini")
