@@ -88,8 +88,9 @@ class Builder:
 
     def build(self) -> AnsibleInventory:
         top = self.groups["all"]
+        held = {child for g in self.groups.values() for child in g.children}
         for name in self.groups:  # every group hangs from `all`, as in Ansible
-            if name != "all" and not any(name in g.children for g in self.groups.values()):
+            if name != "all" and name not in held:
                 top.children[name] = None
         depth = self._depths()
         parents: dict[str, list[str]] = {name: [] for name in self.groups}

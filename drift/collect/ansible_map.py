@@ -108,7 +108,7 @@ def _env_groups(inv: AnsibleInventory, conv: Convention) -> set[str]:
 
 def _role_groups(inv: AnsibleInventory, conv: Convention, env_groups: set[str]) -> dict[str, str]:
     """Role groups -> role names."""
-    holds_env = {g for g in inv.groups if _descendants(inv, g) & env_groups}
+    holds_env = _ancestors(inv, env_groups)
     everyone = {h.name for h in inv.hosts}
     members: dict[str, set[str]] = {}
     for h in inv.hosts:
@@ -127,14 +127,19 @@ def _role_groups(inv: AnsibleInventory, conv: Convention, env_groups: set[str]) 
     return out
 
 
-def _descendants(inv: AnsibleInventory, group: str) -> set[str]:
+def _ancestors(inv: AnsibleInventory, groups: set[str]) -> set[str]:
+    """Every group holding one of `groups`, directly or through children: one walk up the graph."""
+    parents: dict[str, list[str]] = {}
+    for parent, children in inv.children.items():
+        for child in children:
+            parents.setdefault(child, []).append(parent)
     found: set[str] = set()
-    stack = list(inv.children.get(group, ()))
+    stack = [p for g in groups for p in parents.get(g, ())]
     while stack:
         g = stack.pop()
         if g not in found:
             found.add(g)
-            stack.extend(inv.children.get(g, ()))
+            stack.extend(parents.get(g, ()))
     return found
 
 
