@@ -15,7 +15,7 @@ def test_examples_show_every_injected_drift(cli):
     code, out, _ = cli("compare", str(EXAMPLES / "staging"), str(EXAMPLES / "prod"), "--format", "json")
     report = json.loads(out)
     assert code == 1 and report["errors"] == []
-    found = {(f["path"], f["role"]) for f in report["findings"]}
+    found = {(f["path"], role) for f in report["findings"] for role in f.get("roles", [f["role"]])}
     for want in fleet.EXPECTED:
         path = want.path.replace("{lab}", "/tmp/drift-lab")
         assert (path, want.role) in found, want
