@@ -18,7 +18,7 @@ from drift.core.errors import DriftError, ExitStatus, InputError
 ClickException: Any = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
 
 # Registers the commands on `app`.
-from drift.cli import audit_cmds, collect_cmds, compare_cmds, init_cmds  # noqa: F401,E402
+from drift.cli import audit_cmds, collect_cmds, compare_cmds, incident_cmds, init_cmds, watch_cmds  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:

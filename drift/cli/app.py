@@ -51,6 +51,15 @@ class ListFormat(str, enum.Enum):
     json = "json"
 
 
+class TimelineFormat(str, enum.Enum):
+    """The formats of `drift changes` (a timeline has no JUnit form)."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 class Severity(str, enum.Enum):
     info = "info"
     low = "low"
@@ -63,6 +72,7 @@ InventoryOpt = Annotated[Path | None, typer.Option(
     "-i", "--inventory", help="Inventory file (default ./drift.toml, then $DRIFT_INVENTORY).")]
 FormatOpt = Annotated[OutputFormat | None, typer.Option("--format", help="Output format (default table).")]
 ListFormatOpt = Annotated[ListFormat | None, typer.Option("--format", help="Output format (default table).")]
+TimelineFormatOpt = Annotated[TimelineFormat | None, typer.Option("--format", help="Output format (default table).")]
 OutputOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write the report to FILE (atomically).")]
 FailOnOpt = Annotated[Severity | None, typer.Option(
     "--fail-on", help="Lowest severity that fails the run (default: the inventory's policy, else high).")]
@@ -139,6 +149,6 @@ def common(ctx: typer.Context, **options: object) -> Common:
     env = ctx.obj if isinstance(ctx.obj, Environment) else Environment()
     cats = options.pop("categories", None) or ()
     fmt = options.get("format")
-    if isinstance(fmt, ListFormat):
+    if isinstance(fmt, (ListFormat, TimelineFormat)):
         options["format"] = OutputFormat(fmt.value)
     return Common(env=env, categories=tuple(cats), **options)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,6 +36,7 @@ class Environment:
     local_connector: Callable[[], Connector] = _local_connector
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     stderr_isatty: bool | None = None
+    sleep: Callable[[float], None] = time.sleep  # `drift watch` waits between rounds; tests pass a fake clock
 
     @property
     def interactive(self) -> bool:

@@ -11,6 +11,7 @@ _METAVARS = {
     "inventory": "FILE", "output": "FILE", "out_dir": "DIR", "baseline": "FILE", "category": "NAME",
     "jobs": "N", "timeout": "SECONDS", "since": "WHEN", "until": "WHEN", "host": "HOST", "env": "ENV",
     "targets": "TARGET", "left": "LEFT", "right": "RIGHT", "from_ansible": "FILE", "top": "N",
+    "span": "DURATION", "every": "DURATION", "for_": "DURATION", "rounds": "N",
 }
 
 GATE = ("Exit codes: 0 every host collected, nothing blocking; 1 blocking drift (at or above --fail-on); "
@@ -34,6 +35,15 @@ EXAMPLES: dict[str, tuple[tuple[str, ...], str]] = {
                 "4 an internal error."),
     "save": (("drift baseline save prod", "drift baseline save prod -o baselines/prod.json"), LISTING),
     "show": (("drift baseline show prod",), LISTING),
+    "changes": (("drift changes prod", "drift changes prod --since 2h --host prd-web-1",
+                 "drift changes prod --since 2026-11-22T02:00 --until 2026-11-22T04:00 --format html -o changes.html"),
+                "Exit codes: 0 done; 2 bad input (an unknown environment or host, a bad window); "
+                "4 an internal error."),
+    "explain": (("drift explain prd-web-3", "drift explain prd-web-3 --source store --format json"), LISTING),
+    "why": (("drift why prd-web-3",), LISTING),
+    "watch": (("drift watch prod --every 5m --for 8h", "drift watch prod:web --every 30s --rounds 10"),
+              "Exit codes: 0 stopped at --rounds, --for or Ctrl-C; 2 bad input; 3 a host could not be "
+              "collected in some round; 4 an internal error."),
     "init": (("drift init", "drift init --from-ansible hosts.ini", "drift init --from-ssh-config --force"),
              "Exit codes: 0 written; 2 bad input, or drift.toml exists (use --force); 4 an internal error."),
 }

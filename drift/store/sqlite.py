@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from drift.core.errors import InputError
 from drift.model.snapshot import CollectorResult, Snapshot
@@ -52,6 +53,7 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path | str):
         self.conn = conn
         self.path = path
+        self._parsed: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -158,6 +160,19 @@ class Store:
     def environments(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT env FROM snapshots ORDER BY env")]
 
+    def runs(self, env: str | None, host: str, category: str) -> list[tuple[str, str, str, str | None]]:
+        """(collected_at, collector, status, blob) of one host's collectors of one category, oldest
+        first, without loading facts: following one fact through months of history then parses only
+        the few blobs that differ (facts_of)."""
+        where, args = _filters(env, host, None)
+        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(
+            f"SELECT s.collected_at, r.name, r.status, r.blob FROM snapshots s JOIN results r ON r.snapshot_id = s.id "
+            f"{where} AND s.status = 'ok' AND r.category = ? ORDER BY s.collected_at, s.id", [*args, category])]
+
+    def facts_of(self, blob: str | None) -> dict[str, Any]:
+        facts: dict[str, Any] = self._blob(blob)["facts"]
+        return facts
+
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
         cutoff = _stamp(now - timedelta(days=keep_days))
@@ -179,14 +194,31 @@ class Store:
     def _load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
         sid, host, env, role, address, collected_at, version, status, error, host_key = row
         collectors = {}
-        for name, category, rstatus, rerror, body in self.conn.execute(
-                "SELECT r.name, r.category, r.status, r.error, b.body FROM results r "
-                "LEFT JOIN blobs b ON b.sha256 = r.blob WHERE r.snapshot_id = ? ORDER BY r.name", (sid,)):
-            doc = json.loads(body) if body else {"facts": {}, "identity": []}
+        for name, category, rstatus, rerror, sha in self.conn.execute(
+                "SELECT name, category, status, error, blob FROM results WHERE snapshot_id = ? ORDER BY name",
+                (sid,)):
+            doc = self._blob(sha)
             collectors[name] = CollectorResult(name, category, rstatus, rerror, doc["facts"], tuple(doc["identity"]))
         return Snapshot(host=host, env=env, role=role, address=address, collected_at=collected_at,
                         drift_version=version, status=status, error=error,
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
+
+    def _blob(self, sha: str | None) -> dict[str, Any]:
+        """A fact blob, parsed once: a host's history mostly repeats the same few blobs, and the
+        analysis treats facts as read-only, so snapshots may share one parsed copy."""
+        if sha is None:
+            return {"facts": {}, "identity": []}
+        doc = self._parsed.get(sha)
+        if doc is None:
+            row = self.conn.execute("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+            doc = json.loads(row[0]) if row else {"facts": {}, "identity": []}
+            if len(self._parsed) >= _PARSED_BLOBS:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[sha] = doc
+        return doc
+
+
+_PARSED_BLOBS = 256
 
 
 def _stamp(when: datetime) -> str:

@@ -14,7 +14,7 @@ from tests.drift.cli.test_compare_cmds import write_env
 from tests.drift.factory import snap
 
 COMMANDS = [["snapshot"], ["compare"], ["audit"], ["inventory"], ["collectors"], ["history"],
-            ["baseline", "save"], ["baseline", "show"], ["init"]]
+            ["baseline", "save"], ["baseline", "show"], ["init"], ["changes"], ["explain"], ["why"], ["watch"]]
 
 
 def test_version(cli):
@@ -33,9 +33,10 @@ def test_help_is_plain_with_examples_and_exit_codes(cli, command):
 
 def test_help_lists_only_the_formats_a_command_accepts(cli):
     assert "markdown" in cli("compare", "--help")[1]
-    for command in (["snapshot"], ["inventory"], ["collectors"], ["history"], ["baseline", "show"]):
+    for command in (["snapshot"], ["inventory"], ["collectors"], ["history"], ["baseline", "show"], ["explain"]):
         out = cli(*command, "--help")[1]
         assert "<table|json>" in out and "junit" not in out, command
+    assert "<table|json|markdown|html>" in cli("changes", "--help")[1]
 
 
 @pytest.fixture

@@ -130,3 +130,16 @@ def test_a_bad_url_is_bad_input_and_never_shows_the_password(pg_server) -> None:
 def test_redact() -> None:
     assert redact("postgresql://u:pw@db.internal/drift") == "postgresql://u:***@db.internal/drift"
     assert redact("postgresql://u@db/drift") == "postgresql://u@db/drift"
+
+
+def test_runs_follow_one_category_through_history_without_loading_facts(open_store: OpenStore) -> None:
+    with open_store() as store:
+        store.record([snap(at="2026-11-20T01:00:00Z"), snap(at="2026-11-20T02:00:00Z"),
+                      snap(at="2026-11-20T03:00:00Z", version="2.0"), snap("w2")])
+        store.record([Snapshot("w1", "prod", "web", "a", "2026-11-20T04:00:00Z", "0.2.0", "failed", "down")])
+        runs = store.runs("prod", "w1", "packages")
+        assert [(at[11:16], name, status) for at, name, status, _ in runs] == [
+            ("01:00", "dpkg", "ok"), ("02:00", "dpkg", "ok"), ("03:00", "dpkg", "ok")]  # a failed host says nothing
+        assert runs[0][3] == runs[1][3] != runs[2][3]  # one blob while nothing changed
+        assert store.facts_of(runs[2][3])["packages/deb/p0"]["version"] == "2.0"
+        assert [r[2] for r in store.runs(None, "w1", "firewall")] == ["failed"] * 3
