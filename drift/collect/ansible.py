@@ -25,6 +25,15 @@ _LITERAL_MAX = 4096  # longer values stay strings: literal_eval is not worth its
 class Var:
     value: object
     line: int | None
+    file: str | None = None  # None: the inventory file itself; else a group_vars/ or host_vars/ file
+
+
+@dataclass(frozen=True)
+class Adjacent:
+    """Variables from the group_vars/ and host_vars/ directories beside the inventory file."""
+
+    groups: Mapping[str, Mapping[str, Var]] = field(default_factory=dict)
+    hosts: Mapping[str, Mapping[str, Var]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,10 @@ class Builder:
         self.group(child, line)
         self.group(parent, line).children[child] = None
 
-    def build(self) -> AnsibleInventory:
+    def build(self, extra: Adjacent | None = None) -> AnsibleInventory:
+        """Resolve, with Ansible's precedence: inventory `all` < inventory groups (by depth) <
+        group_vars/all < group_vars/<group> (by depth) < the host's inventory line < host_vars/<host>."""
+        extra = extra or Adjacent()
         top = self.groups["all"]
         held = {child for g in self.groups.values() for child in g.children}
         for name in self.groups:  # every group hangs from `all`, as in Ansible
@@ -113,9 +125,13 @@ class Builder:
             if not member:
                 member = {"ungrouped"}
             merged: dict[str, Var] = dict(self.groups["all"].vars)
-            for gname in sorted(member, key=lambda n: (depth[n], n)):
+            ordered = sorted(member, key=lambda n: (depth[n], n))
+            for gname in ordered:
                 merged.update(self.groups[gname].vars)
+            for gname in ("all", *ordered):
+                merged.update(extra.groups.get(gname, {}))
             merged.update(self.host_vars[name])
+            merged.update(extra.hosts.get(name, {}))
             hosts.append(AnsibleHost(name, line, tuple(sorted(member)), merged))
         return AnsibleInventory(
             self.path, tuple(hosts),
@@ -241,7 +257,7 @@ def _range_items(start: str, end: str, stride: str | None,
 _SECTION = re.compile(r"^\[([^\]:\s]+)(?::([A-Za-z0-9_]+))?\]\s*(?:[#;].*)?$")
 
 
-def parse_ini(text: str, path: Path) -> AnsibleInventory:
+def parse_ini(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleInventory:
     """Ansible's INI inventory: host lines, `[group]`, `[group:vars]`, `[group:children]`."""
     b = Builder(path)
     group, kind = "ungrouped", "hosts"
@@ -266,7 +282,7 @@ def parse_ini(text: str, path: Path) -> AnsibleInventory:
             b.child(group, line.split()[0] if line.split() else line, number)
         else:
             _host_line(b, group, line, number)
-    return b.build()
+    return b.build(extra)
 
 
 def _host_line(b: Builder, group: str, line: str, number: int) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from drift.collect.ansible import AnsibleHost, AnsibleInventory, Var, parse_ini
+from drift.collect.ansible import Adjacent, AnsibleHost, AnsibleInventory, Var, parse_ini
 from drift.collect.inventory import RESERVED_NAMES, Host, SSHSettings
 from drift.core.errors import InventoryError
 
@@ -67,12 +67,12 @@ def kind(path: Path, text: str) -> str | None:
     return "ini"
 
 
-def parse(path: Path, text: str, fmt: str) -> AnsibleInventory:
+def parse(path: Path, text: str, fmt: str, extra: Adjacent | None = None) -> AnsibleInventory:
     if fmt == "yaml":
         from drift.collect.ansible_yaml import parse_yaml
 
-        return parse_yaml(text, path)
-    return parse_ini(text, path)
+        return parse_yaml(text, path, extra)
+    return parse_ini(text, path, extra)
 
 
 def default_environment(path: Path) -> str:
@@ -161,7 +161,7 @@ def _connection(h: AnsibleHost, path: Path, base: SSHSettings) -> tuple[str, SSH
             found[setting] = var
 
     def fail(setting: str, message: str) -> InventoryError:
-        return InventoryError(f"host {h.name!r}: {message}", path, found[setting].line)
+        return InventoryError(f"host {h.name!r}: {message}", found[setting].file or path, found[setting].line)
 
     def text(setting: str) -> str | None:
         if setting not in found:
@@ -189,7 +189,8 @@ def _connection(h: AnsibleHost, path: Path, base: SSHSettings) -> tuple[str, SSH
     if key is not None:
         resolved = key if key.startswith("~") or Path(key).is_absolute() else str(path.resolve().parent / key)
         changes["identity_file"] = resolved
-        changes["origins"] = base.with_origin("identity_file", str(path), found["identity_file"].line).origins
+        origin = found["identity_file"]
+        changes["origins"] = base.with_origin("identity_file", origin.file or str(path), origin.line).origins
     return text("address") or h.name, replace(base, **changes)  # type: ignore[arg-type]
 
 

@@ -11,16 +11,28 @@ from pathlib import Path
 
 import yaml
 
-from drift.collect.ansible import AnsibleInventory, Builder, Var, expand
+from drift.collect.ansible import Adjacent, AnsibleInventory, Builder, Var, expand
 
 _GROUP_KEYS = ("hosts", "vars", "children")
 
 
-def parse_yaml(text: str, path: Path) -> AnsibleInventory:
+def parse_vars(text: str, path: Path) -> dict[str, Var]:
+    """A group_vars/ or host_vars/ file: a mapping of variables (empty files are allowed)."""
+    b = Builder(path)
+    root = _compose(text, b)
+    if root is None or _null(root):
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise b.fail("a variables file must be a mapping of names to values", _line(root))
+    _flatten(root, b)
+    return {k: Var(v.value, v.line, str(path)) for k, v in _vars(root, b).items()}
+
+
+def parse_yaml(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleInventory:
     b = Builder(path)
     root = _compose(text, b)
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
-        return b.build()  # an empty file is an empty inventory, as for Ansible
+        return b.build(extra)  # an empty file is an empty inventory, as for Ansible
     if not isinstance(root, yaml.MappingNode):
         raise b.fail("an Ansible YAML inventory is a mapping of groups (like `all:`)", _line(root))
     _flatten(root, b)
@@ -65,7 +77,7 @@ def parse_yaml(text: str, path: Path) -> AnsibleInventory:
                         b.host(host, name, _line(host_key), variables)
             else:
                 stack.extend((_name(k, b, "group"), v, name) for k, v in reversed(value.value))
-    return b.build()
+    return b.build(extra)
 
 
 def _compose(text: str, b: Builder) -> yaml.Node | None:

@@ -135,14 +135,9 @@ def read_text(path: Path) -> str:
 
 
 def ansible_hosts(path: Path, text: str, fmt: str, conv: Any, base: SSHSettings) -> dict[str, tuple[Host, ...]]:
-    from drift.collect import ansible_map
+    from drift.collect.ansible_files import ansible_hosts as read
 
-    try:
-        parsed = ansible_map.parse(path, text, fmt)
-    except InventoryError as exc:
-        what = "YAML" if fmt == "yaml" else "INI"
-        raise InventoryError(f"(read as an Ansible {what} inventory) {exc.detail}", exc.path, exc.line) from None
-    return ansible_map.environments(parsed, conv, base)
+    return read(path, text, fmt, conv, base)
 
 
 def _store_path(inventory: Path, store: Mapping[str, Any], env: Mapping[str, str]) -> Path:

@@ -188,3 +188,34 @@ def test_many_groups_map_in_linear_time() -> None:
     envs = ansible_map.environments(parse_ini("\n".join(lines) + "\n", Path("/x/site.ini")), DEFAULT, SSHSettings())
     assert sum(len(h) for h in envs.values()) == 4_000 and time.monotonic() - start < 20  # ~0.5 s
     assert {h.role for h in envs["prod"] if h.name == "h1-b"} == {"svc1"}
+
+
+def test_group_vars_and_host_vars_beside_the_inventory() -> None:
+    inv = load(FIXTURES / "withvars" / "hosts.ini")
+    w1, w2 = inv.host("w1"), inv.host("w2")
+    assert (w1.address, w1.ssh.port, w1.ssh.user) == ("1.1.1.1", 3000, "fromfile")  # group_vars/all, web.yml
+    assert (w2.address, w2.ssh.port, w2.ssh.user) == ("9.9.9.9", 3000, "gvweb")  # host_vars/w2.json
+
+
+@pytest.mark.parametrize(("name", "text", "line", "words"), [
+    ("web.yml", "ansible_user: [unclosed\n", 2, "invalid YAML"),
+    ("web.yml", "- a\n- b\n", 1, "must be a mapping"),
+    ("web", "ansible_port: 99999\n", 1, "port number"),
+])
+def test_errors_in_group_vars_name_that_file(tmp_path: Path, name: str, text: str, line: int, words: str) -> None:
+    (tmp_path / "hosts.ini").write_text("[web]\nw1\nw2\n[prod:children]\nweb\n")
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / name).write_text(text)
+    with pytest.raises(InventoryError) as err:
+        load(tmp_path / "hosts.ini")
+    assert err.value.path == str(tmp_path / "group_vars" / name) and err.value.line == line
+    assert words in str(err.value)
+
+
+def test_identity_file_from_group_vars_names_that_file(tmp_path: Path) -> None:
+    (tmp_path / "hosts.ini").write_text("[web]\nw1\n")
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "all.yml").write_text("# keys\nansible_ssh_private_key_file: keys/id\n")
+    h = load(tmp_path / "hosts.ini").host("w1")
+    assert h.ssh.identity_file == str(tmp_path.resolve() / "keys/id")
+    assert h.ssh.origin("identity_file") == (str(tmp_path / "group_vars" / "all.yml"), 2)
