@@ -219,3 +219,15 @@ def test_identity_file_from_group_vars_names_that_file(tmp_path: Path) -> None:
     h = load(tmp_path / "hosts.ini").host("w1")
     assert h.ssh.identity_file == str(tmp_path.resolve() / "keys/id")
     assert h.ssh.origin("identity_file") == (str(tmp_path / "group_vars" / "all.yml"), 2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["hosts", "hosts.ini", "hosts.yml", "inv.cfg"]),
+       st.text(alphabet=st.sampled_from(list("[]:=#;'\"{}- \n\tab01.*&!|,")), max_size=120))
+def test_any_inventory_file_loads_or_is_a_clean_input_error(tmp_path_factory, name: str, text: str) -> None:
+    path = tmp_path_factory.mktemp("inv") / name
+    path.write_text(text)
+    try:
+        load(path)
+    except InventoryError as exc:
+        assert exc.path is not None
