@@ -77,9 +77,11 @@ def _absolute(c: Common, path: Path) -> Path:
 
 
 def _from_ansible(source: Path, out_dir: Path) -> str:
-    text = inventory_io.read_text(source)
-    fmt = ansible_map.kind(source, text) or "ini"
-    envs = inventory_io.ansible_hosts(source, text, fmt, ansible_map.Convention(), SSHSettings())
+    from drift.collect.ansible_files import load_hosts
+
+    if not source.exists():
+        raise InputError("file not found", source)
+    envs = load_hosts(source, ansible_map.Convention(), SSHSettings())[0]
     relative = os.path.relpath(source.resolve(), out_dir.resolve())
     return (f"# drift.toml: written by `drift init --from-ansible {source.name}`; see docs/inputs.md.\n"
             "# Hosts are read from the Ansible inventory on every run. Groups named like an environment\n"

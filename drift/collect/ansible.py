@@ -42,6 +42,7 @@ class AnsibleHost:
     line: int | None
     groups: tuple[str, ...]  # every group holding it, directly or through children; never `all`
     vars: Mapping[str, Var]  # effective: group vars by depth, then the host's own
+    file: str | None = None  # the inventory file that first names it (an inventory may be a directory)
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,18 @@ class Builder:
     """Collects groups, hosts and variables as a parser meets them, then resolves them once."""
 
     def __init__(self, path: Path):
-        self.path = path
+        self.root = path  # the inventory: a file, or a directory of files
+        self.path = path  # the file being read now, for error messages and variable origins
         self.groups: dict[str, _Group] = {"all": _Group(None), "ungrouped": _Group(None)}
         self.host_line: dict[str, int | None] = {}
+        self.host_file: dict[str, str] = {}
         self.host_vars: dict[str, dict[str, Var]] = {}
 
     def fail(self, message: str, line: int | None) -> InventoryError:
         return InventoryError(message, self.path, line)
+
+    def var(self, value: object, line: int | None) -> Var:
+        return Var(value, line, str(self.path))
 
     def group(self, name: str, line: int | None) -> _Group:
         if not name or any(c.isspace() for c in name):
@@ -86,6 +92,7 @@ class Builder:
         if len(self.host_line) >= MAX_HOSTS and name not in self.host_line:
             raise self.fail(f"more than {MAX_HOSTS} hosts", line)
         self.host_line.setdefault(name, line)
+        self.host_file.setdefault(name, str(self.path))
         self.host_vars.setdefault(name, {}).update(variables)
         self.group(group, line).hosts[name] = None
 
@@ -132,9 +139,9 @@ class Builder:
                 merged.update(extra.groups.get(gname, {}))
             merged.update(self.host_vars[name])
             merged.update(extra.hosts.get(name, {}))
-            hosts.append(AnsibleHost(name, line, tuple(sorted(member)), merged))
+            hosts.append(AnsibleHost(name, line, tuple(sorted(member)), merged, self.host_file[name]))
         return AnsibleInventory(
-            self.path, tuple(hosts),
+            self.root, tuple(hosts),
             {n: tuple(g.hosts) for n, g in self.groups.items()},
             {n: tuple(g.children) for n, g in self.groups.items()},
             depth,
@@ -258,8 +265,13 @@ _SECTION = re.compile(r"^\[([^\]:\s]+)(?::([A-Za-z0-9_]+))?\]\s*(?:[#;].*)?$")
 
 
 def parse_ini(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleInventory:
-    """Ansible's INI inventory: host lines, `[group]`, `[group:vars]`, `[group:children]`."""
     b = Builder(path)
+    read_ini(b, text)
+    return b.build(extra)
+
+
+def read_ini(b: Builder, text: str) -> None:
+    """Ansible's INI inventory: host lines, `[group]`, `[group:vars]`, `[group:children]`."""
     group, kind = "ungrouped", "hosts"
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -277,12 +289,11 @@ def parse_ini(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleIn
             key, sep, value = line.partition("=")
             if not sep or not key.strip():
                 raise b.fail(f"expected key=value in [{group}:vars], not {line[:80]!r}", number)
-            b.group(group, number).vars[key.strip()] = Var(parse_value(value.strip()), number)
+            b.group(group, number).vars[key.strip()] = b.var(parse_value(value.strip()), number)
         elif kind == "children":
             b.child(group, line.split()[0] if line.split() else line, number)
         else:
             _host_line(b, group, line, number)
-    return b.build(extra)
 
 
 def _host_line(b: Builder, group: str, line: str, number: int) -> None:
@@ -295,11 +306,11 @@ def _host_line(b: Builder, group: str, line: str, number: int) -> None:
     names, port = expand(tokens[0], number, b.path)
     variables: dict[str, Var] = {}
     if port is not None:
-        variables["ansible_port"] = Var(port, number)
+        variables["ansible_port"] = b.var(port, number)
     for token in tokens[1:]:
         key, sep, value = token.partition("=")
         if not sep or not key:
             raise b.fail(f"expected key=value after the host name, not {token[:80]!r}", number)
-        variables[key] = Var(parse_value(value), number)
+        variables[key] = b.var(parse_value(value), number)
     for name in names:
         b.host(name, group, number, variables)

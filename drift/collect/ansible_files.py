@@ -4,16 +4,62 @@ The parsing is pure (ansible.py, ansible_yaml.py); this module is the I/O around
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
 from drift.collect import ansible_map
-from drift.collect.ansible import Adjacent, Var
+from drift.collect.ansible import Adjacent, AnsibleInventory, Builder, Var, read_ini
 from drift.collect.inventory import Host, SSHSettings, read_text
 from drift.core.errors import InventoryError
 
 MAX_VARS_FILES = 10_000
 _SUFFIXES = ("", ".yml", ".yaml", ".json")
+# What Ansible skips in an inventory directory (INVENTORY_IGNORE_EXTS), and drift.toml kept beside it.
+_IGNORED = (".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry", ".toml")
+
+
+def load_hosts(path: Path, conv: Any, base: SSHSettings) -> tuple[dict[str, tuple[Host, ...]], str]:
+    """(environments, sha256 of what was read) for an Ansible inventory file or directory."""
+    if not path.is_dir():
+        text = read_text(path)
+        envs = ansible_hosts(path, text, ansible_map.kind(path, text) or "ini", conv, base)
+        return envs, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    parsed, digest = read_directory(path)
+    return ansible_map.environments(parsed, conv, base), digest
+
+
+def read_directory(path: Path) -> tuple[AnsibleInventory, str]:
+    """Every inventory file of a directory, read into one inventory as Ansible does, in name order."""
+    from drift.collect.ansible_yaml import read_yaml
+
+    b = Builder(path)
+    digest = hashlib.sha256()
+    for file in sorted(path.iterdir()):
+        if not file.is_file() or file.name.startswith(".") or file.name.endswith(_IGNORED):
+            continue
+        if os.access(file, os.X_OK):
+            raise InventoryError("executable: Ansible would run it as a dynamic inventory script, and drift "
+                                 "never runs one; write its output to a file instead (ansible-inventory -i "
+                                 "SCRIPT --list --yaml > hosts.yml), or clear the executable bit", file)
+        text = read_text(file)
+        fmt = ansible_map.kind(file, text)
+        if fmt is None:
+            continue
+        digest.update(file.name.encode() + b"\0" + text.encode("utf-8") + b"\0")
+        b.path = file
+        try:
+            (read_yaml if fmt == "yaml" else read_ini)(b, text)
+        except InventoryError as exc:
+            raise _labelled(exc, fmt) from None
+    b.path = path
+    return b.build(adjacent(path)), digest.hexdigest()
+
+
+def _labelled(exc: InventoryError, fmt: str) -> InventoryError:
+    what = "YAML" if fmt == "yaml" else "INI"
+    return InventoryError(f"(read as an Ansible {what} inventory) {exc.detail}", exc.path, exc.line)
 
 
 def ansible_hosts(path: Path, text: str, fmt: str, conv: Any, base: SSHSettings) -> dict[str, tuple[Host, ...]]:
@@ -22,8 +68,7 @@ def ansible_hosts(path: Path, text: str, fmt: str, conv: Any, base: SSHSettings)
     except InventoryError as exc:
         if exc.path != str(path):  # a group_vars/ or host_vars/ file: its own name says what it is
             raise
-        what = "YAML" if fmt == "yaml" else "INI"
-        raise InventoryError(f"(read as an Ansible {what} inventory) {exc.detail}", exc.path, exc.line) from None
+        raise _labelled(exc, fmt) from None
     return ansible_map.environments(parsed, conv, base)
 
 

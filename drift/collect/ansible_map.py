@@ -76,6 +76,8 @@ def parse(path: Path, text: str, fmt: str, extra: Adjacent | None = None) -> Ans
 
 
 def default_environment(path: Path) -> str:
+    if path.is_dir():
+        return path.resolve().name
     stem = path.stem if path.suffix else path.name
     if stem.lower() in _GENERIC_FILES and path.resolve().parent.name:
         return path.resolve().parent.name
@@ -91,7 +93,7 @@ def environments(inv: AnsibleInventory, conv: Convention, base: SSHSettings) -> 
         envs = sorted(set(h.groups) & env_groups)
         if len(envs) > 1:
             raise InventoryError(f"host {h.name!r} is in several environment groups ({', '.join(envs)}); "
-                                 "a host belongs to one environment", inv.path, h.line)
+                                 "a host belongs to one environment", h.file or inv.path, h.line)
         env = envs[0] if envs else fallback
         candidates = sorted((g for g in h.groups if g in roles), key=lambda g: (-inv.depth[g], roles[g]))
         role = roles[candidates[0]] if candidates else "default"
@@ -187,7 +189,8 @@ def _connection(h: AnsibleHost, path: Path, base: SSHSettings) -> tuple[str, SSH
         changes["user"] = user
     key = text("identity_file")
     if key is not None:
-        resolved = key if key.startswith("~") or Path(key).is_absolute() else str(path.resolve().parent / key)
+        here = path.resolve() if path.is_dir() else path.resolve().parent  # the inventory's directory
+        resolved = key if key.startswith("~") or Path(key).is_absolute() else str(here / key)
         changes["identity_file"] = resolved
         origin = found["identity_file"]
         changes["origins"] = base.with_origin("identity_file", origin.file or str(path), origin.line).origins
@@ -195,7 +198,7 @@ def _connection(h: AnsibleHost, path: Path, base: SSHSettings) -> tuple[str, SSH
 
 
 def _check_names(inv: AnsibleInventory, envs: Mapping[str, list[Host]]) -> None:
-    lines = {h.name: h.line for h in inv.hosts}
+    where = {h.name: (h.file or inv.path, h.line) for h in inv.hosts}
     for env in envs:
         if env in RESERVED_NAMES or ":" in env or not env:
             raise InventoryError(f"{env!r} cannot be an environment name: rename the group, or set "
@@ -204,4 +207,4 @@ def _check_names(inv: AnsibleInventory, envs: Mapping[str, list[Host]]) -> None:
         for h in hosts:
             if h.name in envs or h.name in RESERVED_NAMES or "/" in h.name:
                 raise InventoryError(f"host name {h.name!r} clashes with an environment or target name, "
-                                     "or holds a '/'", inv.path, lines.get(h.name))
+                                     "or holds a '/'", *where.get(h.name, (inv.path, None)))

@@ -25,14 +25,20 @@ def parse_vars(text: str, path: Path) -> dict[str, Var]:
     if not isinstance(root, yaml.MappingNode):
         raise b.fail("a variables file must be a mapping of names to values", _line(root))
     _flatten(root, b)
-    return {k: Var(v.value, v.line, str(path)) for k, v in _vars(root, b).items()}
+    return _vars(root, b)
 
 
 def parse_yaml(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleInventory:
     b = Builder(path)
+    read_yaml(b, text)
+    return b.build(extra)
+
+
+def read_yaml(b: Builder, text: str) -> None:
+    path = b.path
     root = _compose(text, b)
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
-        return b.build(extra)  # an empty file is an empty inventory, as for Ansible
+        return  # an empty file is an empty inventory, as for Ansible
     if not isinstance(root, yaml.MappingNode):
         raise b.fail("an Ansible YAML inventory is a mapping of groups (like `all:`)", _line(root))
     _flatten(root, b)
@@ -67,7 +73,7 @@ def parse_yaml(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleI
             elif key == "hosts":
                 for host_key, host_vars in value.value:
                     names, port = expand(_name(host_key, b, "host"), _line(host_key), path)
-                    variables = {} if port is None else {"ansible_port": Var(port, _line(host_key))}
+                    variables = {} if port is None else {"ansible_port": b.var(port, _line(host_key))}
                     if not _null(host_vars):
                         if not isinstance(host_vars, yaml.MappingNode):
                             raise b.fail(f"host {names[0]!r}: its variables must be a mapping", _line(host_vars))
@@ -77,7 +83,6 @@ def parse_yaml(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleI
                         b.host(host, name, _line(host_key), variables)
             else:
                 stack.extend((_name(k, b, "group"), v, name) for k, v in reversed(value.value))
-    return b.build(extra)
 
 
 def _compose(text: str, b: Builder) -> yaml.Node | None:
@@ -108,8 +113,8 @@ def _vars(node: yaml.MappingNode, b: Builder) -> dict[str, Var]:
     out: dict[str, Var] = {}
     for key, value in node.value:
         # Only scalars matter to drift (ansible_host, ansible_port...); others are kept as a marker.
-        out[_name(key, b, "variable")] = Var(_scalar(value, b) if isinstance(value, yaml.ScalarNode)
-                                             else _Structured(), _line(key))
+        out[_name(key, b, "variable")] = b.var(_scalar(value, b) if isinstance(value, yaml.ScalarNode)
+                                               else _Structured(), _line(key))
     return out
 
 

@@ -109,12 +109,13 @@ def load(path: Path, env: Mapping[str, str] | None = None) -> Inventory:
     env = os.environ if env is None else env
     from drift.collect import ansible_map
 
-    text = read_text(path)
-    fmt = ansible_map.kind(path, text)
-    if fmt is not None:
+    text = "" if path.is_dir() else read_text(path)
+    if path.is_dir() or ansible_map.kind(path, text) is not None:
+        from drift.collect.ansible_files import load_hosts
+
         base = SSHSettings()
-        envs = ansible_hosts(path, text, fmt, ansible_map.Convention(), base)
-        return Inventory(path=path, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), ssh=base,
+        envs, digest = load_hosts(path, ansible_map.Convention(), base)
+        return Inventory(path=path, sha256=digest, ssh=base,
                          collect=CollectConfig(), collectors=(), store_path=_store_path(path, {}, env),
                          keep_days=90, environments=envs, policy_table={},
                          store_url=env.get("DRIFT_STORE_URL") or None)
@@ -132,12 +133,6 @@ def read_text(path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InventoryError("not valid UTF-8", path, raw[: exc.start].count(b"\n") + 1) from None
-
-
-def ansible_hosts(path: Path, text: str, fmt: str, conv: Any, base: SSHSettings) -> dict[str, tuple[Host, ...]]:
-    from drift.collect.ansible_files import ansible_hosts as read
-
-    return read(path, text, fmt, conv, base)
 
 
 def _store_path(inventory: Path, store: Mapping[str, Any], env: Mapping[str, str]) -> Path:
@@ -264,11 +259,11 @@ class _Parser:
         path = path if path.is_absolute() else self.src.path.resolve().parent / path
         conv = ansible_map.Convention(lists["environments"], conf.get("environment"), lists["roles"],
                                       lists["ignore_groups"] or ())
-        try:
-            text = read_text(path)
-        except InventoryError as exc:
-            raise self.fail(f"{where}.path: {path}: {exc.detail}", where, "path") from None
-        return ansible_hosts(path, text, ansible_map.kind(path, text) or "ini", conv, ssh)
+        if not path.exists():
+            raise self.fail(f"{where}.path: {path}: file not found", where, "path")
+        from drift.collect.ansible_files import load_hosts
+
+        return load_hosts(path, conv, ssh)[0]
 
     def ssh(
         self, table: Mapping[str, Any], base: SSHSettings, where: str,

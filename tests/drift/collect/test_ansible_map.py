@@ -231,3 +231,30 @@ def test_any_inventory_file_loads_or_is_a_clean_input_error(tmp_path_factory, na
         load(path)
     except InventoryError as exc:
         assert exc.path is not None
+
+
+def test_an_inventory_directory(tmp_path: Path) -> None:
+    d = tmp_path / "prod"
+    d.mkdir()
+    (d / "a.ini").write_text("[web]\nw1\n")
+    (d / "b.yml").write_text("all:\n  children:\n    db:\n      hosts:\n        d1:\n")
+    (d / "drift.toml").write_text("[environments.x]\nhosts = []\n")  # drift's own file, not Ansible's
+    (d / "notes.txt").write_text("junk\n")
+    inv = load(d)
+    assert {h.name: (h.env, h.role) for h in inv.hosts()} == {"w1": ("prod", "web"), "d1": ("prod", "db")}
+    (d / "c.ini").write_text("[db]\nd2 junk\n")
+    with pytest.raises(InventoryError) as err:
+        load(d)
+    assert err.value.path == str(d / "c.ini") and err.value.line == 2
+    (d / "c.ini").write_text("#!/bin/sh\n")
+    (d / "c.ini").chmod(0o755)
+    with pytest.raises(InventoryError) as err:
+        load(d)
+    assert "never runs" in str(err.value)
+
+
+def test_a_directory_in_inventory_ansible(tmp_path: Path) -> None:
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "hosts").write_text("[staging]\ns1\n")
+    (tmp_path / "drift.toml").write_text('[inventory.ansible]\npath = "inventory"\n')
+    assert [h.name for h in load(tmp_path / "drift.toml").environments["staging"]] == ["s1"]

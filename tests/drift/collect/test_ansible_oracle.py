@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drift.collect.ansible import parse_ini
-from drift.collect.ansible_files import adjacent
+from drift.collect.ansible_files import adjacent, read_directory
 from drift.collect.ansible_yaml import parse_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ansible"
@@ -45,12 +45,19 @@ def oracle(path: Path) -> dict[str, tuple[tuple[str, ...], dict[str, object]]]:
 
 
 def ours(path: Path) -> dict[str, tuple[tuple[str, ...], dict[str, object]]]:
+    if path.is_dir():
+        return ours_dir(path)
     parse = parse_yaml if path.suffix in (".yml", ".yaml") else parse_ini
     inv = parse(path.read_text(), path, adjacent(path.parent))
     return {h.name: (h.groups, {k: h.vars[k].value for k in CONNECTION if k in h.vars}) for h in inv.hosts}
 
 
-@pytest.mark.parametrize("name", ["hosts.ini", "site.yml", "withvars/hosts.ini"])
+def ours_dir(path: Path) -> dict[str, tuple[tuple[str, ...], dict[str, object]]]:
+    inv, _digest = read_directory(path)
+    return {h.name: (h.groups, {k: h.vars[k].value for k in CONNECTION if k in h.vars}) for h in inv.hosts}
+
+
+@pytest.mark.parametrize("name", ["hosts.ini", "site.yml", "withvars/hosts.ini", "invdir"])
 def test_fixtures_agree_with_ansible(name: str) -> None:
     path = FIXTURES / name
     theirs, mine = oracle(path), ours(path)
