@@ -13,6 +13,7 @@ from drift.cli.app import Common
 from drift.cli.progress import Progress
 from drift.collect.gather import Plan, collect
 from drift.collect.inventory import Host, Inventory
+from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 from drift.core.errors import InputError
 from drift.core.sanitize import clean
@@ -57,6 +58,7 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
         return []
     plan = plan_for(c, inv)
     remote = [h for h in hosts.values() if not (local and h.env == "local")]
+    check_files(remote)
     progress = Progress(len(hosts), c.env.stderr, c.progress_wanted())
     snaps: list[Snapshot] = []
     try:
