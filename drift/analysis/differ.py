@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drift.analysis import messages
+from drift.analysis import content, messages
 from drift.model.report import Finding, HostError, Kind
 from drift.model.snapshot import Snapshot
 
@@ -120,7 +120,7 @@ def _compare_group(g: Group, left_name: str, right_name: str, by_host: bool) -> 
                 lc = _consensus(lreps, prefer=rc)
                 if lc != rc:
                     where = g.left[0].host if by_host and g.left else None
-                    yield from messages.between(path, g.role, left_name, right_name, lc, rc,
+                    yield from _speaker(path).between(path, g.role, left_name, right_name, lc, rc,
                                                 _flat(lreps), _flat(rreps), where)
 
 
@@ -155,4 +155,9 @@ def _outliers(path: str, role: str, env: str, reps: list[tuple[Any, list[Snapsho
     if len(reps) < 2:
         return
     majority = reps[0][0] if len(reps[0][1]) > len(reps[1][1]) else None
-    yield messages.outlier(path, role, env, majority, reps)
+    yield _speaker(path).outlier(path, role, env, majority, reps)
+
+
+def _speaker(path: str) -> Any:
+    """Who words a finding: file content (keys, lines) has its own module."""
+    return content if content.owns(path) else messages

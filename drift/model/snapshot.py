@@ -14,6 +14,13 @@
       }
     }
 
+File facts (collectors/files.py) grew additively within drift.snapshot/1, so older readers keep
+working: `files/<path>` may carry `content` (the format its content was read as, or a `hash only:`
+note), and for opted-in content its `sha256` and `size` give way to key facts
+`files/<path>//<key>` (a value, or {"secret": true, "hmac": ...}) or `files/<path>//lines`. The
+identity facts `files//identity` (values normalised) and `files//raw` (a file's own hash where
+normalisation changed it) are recorded and never compared.
+
 `status: failed` at the top means the host itself could not be collected: every fact is unknown.
 A collector with status `failed` means its facts are unknown, which the differ must never read as
 "absent". `identity` lists the fact paths that differ by nature (hostnames, own addresses).

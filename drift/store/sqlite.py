@@ -160,6 +160,9 @@ class Store:
         where, args = _filters(env, None, None)
         return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
 
+    def environments(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT env FROM snapshots ORDER BY env")]
+
     def runs(self, env: str | None, host: str, category: str) -> list[tuple[str, str, str, str | None]]:
         """(collected_at, collector, status, blob) of one host's collectors of one category, oldest
         first, without loading facts: following one fact through months of history then parses only

@@ -176,7 +176,9 @@ def app_conf(h: HostSpec) -> str:
 
 
 def etc_hosts(h: HostSpec) -> str:
-    return f"127.0.0.1\tlocalhost\n127.0.1.1\t{h.name}\n::1\tlocalhost ip6-localhost\n"
+    # The line for the host's own address and FQDN differs on every host by nature (issue 12).
+    return (f"127.0.0.1\tlocalhost\n127.0.1.1\t{h.name}\n{h.address}\t{h.name}.lab.internal {h.name}\n"
+            "::1\tlocalhost ip6-localhost\n")
 
 
 RESOLV = "nameserver 10.213.0.53\nsearch lab.internal\noptions timeout:1\n"
@@ -225,3 +227,50 @@ def nft_rules(h: HostSpec) -> str:
 
 def extra_routes(h: HostSpec) -> list[str]:
     return [f"10.99.0.0/16 via {h.gateway}"] if is_prod_web(h) else []
+
+
+# -- file content (issue 12): per-host lines that are not drift, keys that are, planted secrets ----
+# Every planted secret starts with PLANTED, so one grep over every artefact proves none leaked.
+PLANTED = "LabPlanted"
+SECRETS = {
+    "smtp_staging": "LabPlanted-smtp-token-stg-4Kq9",
+    "smtp_prod": "LabPlanted-smtp-token-prd-7Zx2",
+    "db_password": "LabPlanted-db-pass-91xZ",
+    "dsn_password": "LabPlantedDsnPw55",
+    "bearer": "LabPlantedQ7mZ2xK9vR4tW8yN3pL6sD1fH5jB0c",
+}
+CONTENT_FILES = ("/etc/acme/settings.ini", "/etc/acme/site.conf")
+
+
+def settings_ini(h: HostSpec) -> str:
+    token = SECRETS["smtp_prod"] if h.env == "prod" else SECRETS["smtp_staging"]
+    return (
+        "# acme settings\n[cache]\n"
+        f"ttl_seconds = {30 if h.env == 'prod' else 300}\n"
+        f"max_entries = {2048 if h.name == 'prd-web-1' else 1024}\n"
+        f"node = {h.name}\nbind = {h.address}:6379\n"
+        f"[smtp]\nhost = smtp.lab.internal\napi_token = {token}\n"
+        f"[db]\npassword = {SECRETS['db_password']}\n"
+        f"dsn = postgresql://app:{SECRETS['dsn_password']}@db.lab.internal/app\n"
+    )
+
+
+def site_conf(h: HostSpec) -> str:
+    extra = "    client_max_body_size 64m;\n" if is_prod_web(h) else ""
+    return (
+        "# nginx-like site, rendered per host\nserver {\n"
+        f"    listen {h.address}:80;\n    server_name {h.name}.lab.internal {h.name};\n"
+        f'    proxy_set_header Authorization "Bearer {SECRETS["bearer"]}";\n'
+        f"{extra}}}\n"
+    )
+
+
+CONTENT_EXPECTED: tuple[Drift, ...] = (
+    Drift("files", "files/etc/acme/settings.ini//[cache] ttl_seconds", "changed", "web"),
+    Drift("files", "files/etc/acme/settings.ini//[cache] ttl_seconds", "changed", "db"),
+    Drift("files", "files/etc/acme/settings.ini//[cache] max_entries", "outlier", "web", ("prd-web-1",)),
+    Drift("files", "files/etc/acme/settings.ini//[smtp] api_token", "changed", "web"),
+    Drift("files", "files/etc/acme/settings.ini//[smtp] api_token", "changed", "db"),
+    Drift("files", "files/etc/acme/site.conf//lines", "changed", "web"),
+)
+EXPECTED = EXPECTED + CONTENT_EXPECTED

@@ -182,6 +182,9 @@ class Lab:
         skel = Path("/etc/skel/.bashrc")
         (d / "bashrc").write_text(skel.read_text() if skel.exists() else "case $- in *i*) ;; *) return;; esac\n")
         (d / "etc" / "acme" / "app.conf").write_text(fleet.app_conf(h))
+        # issue 12: per-host content, planted secrets
+        (d / "etc" / "acme" / "settings.ini").write_text(fleet.settings_ini(h))
+        (d / "etc" / "acme" / "site.conf").write_text(fleet.site_conf(h))
         site = d / "site-packages"
         for name, version in {**fleet.DISTRIBUTIONS, "acme-lib": fleet.acme_lib_version(h)}.items():
             info = site / f"{name.replace('-', '_')}-{version}.dist-info"
@@ -238,7 +241,8 @@ class Lab:
                                        "known_hosts": str(self.known_hosts), "connect_timeout": 5,
                                        "command_timeout": 30, **ssh}
         out = ["[ssh]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items()),
-               '[collect]\nfiles = ["/etc/acme/*.conf", "/etc/resolv.conf"]\n'
+               '[collect]\nfiles = ["/etc/acme/*.conf", "/etc/resolv.conf", "/etc/hosts", "/etc/acme/*.ini"]\n'
+               f"content = {json.dumps(list(fleet.CONTENT_FILES))}\n"
                f'python = ["{self.python}"]\nsysctl = ["net.core.somaxconn", "net.ipv4.ip_forward"]\n',
                f'[store]\npath = "{self.root / "drift.db"}"\n']
         for env in envs:

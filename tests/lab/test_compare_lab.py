@@ -55,7 +55,8 @@ def test_audit_reports_the_in_env_outliers(lab, drift):
     code, report, _ = drift.json("audit", "prod", "-i", str(lab.inventory))
     assert code == 1
     outliers = {(f["path"], f["kind"]) for f in report["findings"]}
-    assert outliers == {("packages/deb/tzdata", "outlier"), ("files/etc/acme/app.conf", "outlier")}
+    assert outliers == {("packages/deb/tzdata", "outlier"), ("files/etc/acme/app.conf", "outlier"),
+                        ("files/etc/acme/settings.ini//[cache] max_entries", "outlier")}
 
 
 def test_a_dead_host_makes_compare_exit_3_when_nothing_blocks(lab, drift, tmp_path):
