@@ -46,6 +46,6 @@ def test_the_table_from_the_lab_starts_with_the_sides(lab, drift):
     code, out, _ = drift("compare", "staging", "prod", "-i", str(lab.inventory))
     lines = out.splitlines()
     assert code == 1 and lines[0] == "drift compare staging prod"
-    assert lines[1].split()[:3] == ["staging", "3", "hosts"] and lines[2].split()[:3] == ["prod", "4", "hosts"]
-    rows = [line for line in lines if line.split()[:1] and line.split()[0].rstrip("*") in ("high", "medium")]
+    assert lines[1].split()[:3] == ["staging", "3", "hosts"] and lines[2].split()[:3] == ["prod", "5", "hosts"]
+    rows = [line for line in lines if line.split()[:1] and line.split()[0].rstrip("*") in ("high", "medium", "low", "info")]
     assert len(rows) == int(lines[3].split()[0]) and any("db,web" in r for r in rows)  # one line per finding
