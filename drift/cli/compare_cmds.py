@@ -73,7 +73,7 @@ def _sides(c: Common, inv: Inventory | None, targets: Sequence[Target]) -> list[
 
 def _finish(c: Common, report: Report, top: int | None = None, inv: Inventory | None = None) -> int:
     color = c.output is None and not c.no_color and c.env.color(c.env.stdout)
-    from drift.cli.incident_cmds import top_default, top_since
+    from drift.cli.past import top_default, top_since
 
     n = top_default(c) if top is None else top
     width = c.env.width(c.env.stdout) if c.output is None else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import collectors as registry
@@ -12,6 +14,7 @@ from drift.collect.gather import Plan, collect
 from drift.collect.inventory import Host, Inventory
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 from drift.core.errors import InputError
+from drift.core.sanitize import clean
 from drift.model.snapshot import Snapshot
 from drift.store.sqlite import Store
 
@@ -52,7 +55,8 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
     snaps: list[Snapshot] = []
     try:
         if remote:
-            snaps += collect(remote, c.env.ssh_connector(), plan, progress)
+            with _connection_notes(c):
+                snaps += collect(remote, c.env.ssh_connector(), plan, progress)
         if local:
             local_hosts = [h for h in hosts.values() if h.env == "local"]
             snaps += collect(local_hosts, c.env.local_connector(), plan, progress)
@@ -62,6 +66,28 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
     if failed:
         c.say(f"drift: {len(failed)} of {len(snaps)} hosts could not be collected: {', '.join(failed)}")
     return snaps
+
+
+@contextlib.contextmanager
+def _connection_notes(c: Common) -> Iterator[None]:
+    """--verbose: what the transport did about connections (pacing, retries), one line each."""
+    if not c.verbose or c.quiet:
+        yield
+        return
+
+    class Say(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            c.debug("drift: " + clean(record.getMessage()))
+
+    logger, handler = logging.getLogger("drift.collect"), Say(logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:

@@ -8,6 +8,7 @@ and never stops the others.
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -25,6 +26,10 @@ from drift.core.sanitize import clean
 from drift.model.snapshot import CollectorResult, Snapshot
 
 Progress = Callable[[Snapshot], None]
+
+# How a command run without root, or a sudo that wants a password, says so.
+_DENIED = re.compile(r"permission denied|operation not permitted|must be root|password is required"
+                     r"|may not run sudo|not in the sudoers|not allowed to execute", re.I)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,9 @@ def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
                                f"none of {', '.join(c.requires)} found on the host" if c.requires else None)
     if section.status != 0:
         detail = section.stderr or "no error output"
+        if c.privileged and _DENIED.search(detail):
+            return failed(f"permission denied: {c.name} needs root. Connect as root, or set sudo = true and "
+                          f"allow `{c.command(cfg)}` in sudoers with NOPASSWD (exited {section.status}: {detail})")
         return failed(f"exited {section.status}: {detail}")
     try:
         text = section.stdout.decode("utf-8")

@@ -32,6 +32,8 @@ class SSHSettings:
     command_timeout: float = 60.0
     sudo: bool = False
     jobs: int = 32
+    config: str | None = None  # an ssh config file read instead of ~/.ssh/config and /etc/ssh/ssh_config
+    proxy_jump: str | None = None  # "[user@]host[:port][,...]" as OpenSSH's ProxyJump; "none" ignores ssh config's
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ _SSH_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
     "command_timeout": ((int, float), "a number of seconds"),
     "sudo": (bool, "true or false"),
     "jobs": (int, "an integer"),
+    "config": (str, "a path string"),
+    "proxy_jump": (str, 'a jump host like "user@bastion:22" (comma-separated for several), or "none"'),
 }
 _HOST_KEYS = {"name", "address", "role"} | (set(_SSH_TYPES) - {"jobs"})
 _TOP_KEYS = {"ssh", "collect", "store", "environments", "policy"}
@@ -211,6 +215,13 @@ class _Parser:
                 ok = 0 < value < 65536
             if ok and key in ("connect_timeout", "command_timeout", "jobs"):
                 ok = value > 0
+            if ok and key == "proxy_jump":
+                ok = bool(value.strip()) and all(h.strip() and not any(c.isspace() for c in h.strip())
+                                                 for h in value.split(","))
+            if ok and key == "config":
+                value = str(self.src.path.resolve().parent / Path(value).expanduser())
+                if not Path(value).is_file():
+                    raise self.fail(f"{where}.config: no ssh config file at {value}", where, key, line)
             if not ok:
                 raise self.fail(f"{where}.{key} must be {description}, not {value!r}", where, key, line)
             changes[key] = float(value) if key.endswith("_timeout") else value

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -68,6 +69,8 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             store = cls(conn, path)
             store._migrate()
+        except sqlite3.OperationalError as exc:  # a full disk or a read-only directory, not a bad file
+            raise InputError(f"cannot open the store: {exc}{_space(path)}", path) from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"not a usable drift store: {exc}", path) from None
         except OSError as exc:
@@ -127,9 +130,8 @@ class Store:
                     c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob)"
                               " VALUES (?, ?, ?, ?, ?, ?)", (sid, name, r.category, r.status, r.error, sha))
             c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
+        except BaseException as exc:
+            raise self._abort(exc) from None
 
     def latest(self, env: str | None = None, host: str | None = None) -> list[Snapshot]:
         """The newest snapshot of each host, sorted by host."""
@@ -183,10 +185,18 @@ class Store:
             c.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
             c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)")
             c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
+        except BaseException as exc:
+            raise self._abort(exc) from None
         return len(doomed)
+
+    def _abort(self, exc: BaseException) -> BaseException:
+        """Roll back a failed batch (it lands whole or not at all) and say what a full disk means."""
+        if self.conn.in_transaction:  # SQLite may have rolled back already: it does on a full disk
+            self.conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):  # disk full, read-only file system, I/O error
+            return InputError(f"cannot write to the store: {exc}{_space(self.path)}; nothing of this run was "
+                              "recorded and the store is as it was", self.path)
+        return exc
 
     def _load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
         sid, host, env, role, address, collected_at, version, status, error, host_key = row
@@ -216,6 +226,15 @@ class Store:
 
 
 _PARSED_BLOBS = 256
+
+
+def _space(path: Path | str) -> str:
+    """SQLite says "disk I/O error" when it cannot grow its shared-memory file: name the cause."""
+    try:
+        free = shutil.disk_usage(Path(path).parent).free
+    except OSError:
+        return ""
+    return f" (no space left on the file system holding it: {free} bytes free)" if free < (1 << 20) else ""
 
 
 def _stamp(when: datetime) -> str:
