@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from drift.analysis import differ, merge
+from drift.analysis import differ, layout, merge
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
+from drift.analysis.reach import parity
 from drift.model.report import Finding, Level, Report, Side
 
 
@@ -25,10 +26,15 @@ def compare(left: Env, right: Env, pol: policy_mod.Policy, now: dt.datetime, fai
             categories: frozenset[str] = frozenset()) -> Report:
     """Role by role: the sides' consensus against each other, and the outliers inside each side."""
     raw = differ.compare(differ.align(left, right), left.name, right.name)
+    raw = layout.explained(raw, left, right) + layout.findings(left, right)
+    errors = differ.errors(left, right)
+    if (not categories or "topology" in categories) and parity.relevant(left.snapshots, right.snapshots):
+        flows, unknown = parity.compare(left.name, left.snapshots, right.name, right.snapshots)
+        raw += flows
+        errors += unknown
     findings, warnings = policy_mod.apply(merge.merge(_only(raw, categories)), pol, now.date(), fail_on)
-    return Report("compare", _stamp(now), _side(left), _side(right), tuple(findings),
-                  tuple(differ.errors(left, right)), fail_on if fail_on is not None else pol.fail_on,
-                  tuple(warnings))
+    return Report("compare", _stamp(now), _side(left), _side(right), tuple(findings), tuple(errors),
+                  fail_on if fail_on is not None else pol.fail_on, tuple(warnings))
 
 
 def audit(current: Env, baseline: Env | None, pol: policy_mod.Policy, now: dt.datetime,

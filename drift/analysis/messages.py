@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from drift.analysis import plain, versions
+from drift.analysis import content, plain, versions
 from drift.model.report import Finding, Kind, Value
 from drift.model.snapshot import Snapshot
 
@@ -38,7 +38,7 @@ def subject(path: str) -> str:
     if cat == "packages":
         return parts[-1]
     if cat == "files":
-        return path[len("files"):]
+        return content.subject(path) if content.owns(path) else path[len("files"):]
     if cat == "firewall":
         return chain_label(path)
     if cat == "topology" and len(parts) > 2:
@@ -64,11 +64,13 @@ def display(path: str, value: Any, snap: Snapshot | None = None) -> Any:
     with its real gateway on `snap`."""
     if isinstance(value, dict) and category(path) == "packages" and "version" in value:
         return value["version"]  # an architecture change shows in the finding's detail
+    if content.owns(path):
+        return content.display(path, value)
     return plain.real(path, value, snap)
 
 
 def short(path: str, value: Any, snap: Snapshot | None = None) -> str:
-    text = plain.text(path, plain.real(path, value, snap))
+    text = plain.text(path, display(path, value, snap) if content.owns(path) else plain.real(path, value, snap))
     return text if len(text) <= 60 else text[:57] + "..."
 
 

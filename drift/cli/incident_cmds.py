@@ -21,9 +21,11 @@ from drift.cli.app import (
     Common,
     InventoryOpt,
     JobsOpt,
+    ListFormatOpt,
     NoColorOpt,
     OutputOpt,
     QuietOpt,
+    TimelineFormatOpt,
     TimeoutOpt,
     VerboseOpt,
     app,
@@ -80,28 +82,6 @@ def wanted_categories(c: Common) -> frozenset[str]:
     return frozenset(by_name.get(n, n) for n in c.categories)
 
 
-class TimelineFormat(str, enum.Enum):
-    """The formats `changes` accepts (its help lists only these)."""
-
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-
-
-class ViewFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-
-
-TimelineFormatOpt = Annotated[TimelineFormat | None, typer.Option("--format", help="Output format (default table).")]
-ViewFormatOpt = Annotated[ViewFormat | None, typer.Option("--format", help="Output format (default table).")]
-
-
-def _as_output(fmt: TimelineFormat | ViewFormat | None) -> OutputFormat | None:
-    return OutputFormat(fmt.value) if fmt is not None else None
-
-
 @app.command("changes")
 def changes_cmd(
     ctx: typer.Context,
@@ -115,7 +95,7 @@ def changes_cmd(
     category: CategoryOpt = None, quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """Every change in the window across ENV's hosts, grouped into events and ranked for an incident."""
-    c = common(ctx, inventory_path=inventory, format=_as_output(format), output=output, categories=category,
+    c = common(ctx, inventory_path=inventory, format=format, output=output, categories=category,
                quiet=quiet, verbose=verbose, no_color=no_color)
     now = c.env.now()
     start, end = moment(since, now, "--since"), (moment(until, now, "--until") if until else now)
@@ -190,12 +170,12 @@ def _explain(
         "snapshots in the store.")] = Source.live,
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="Approved baseline (default baselines/ENV.json).")] = None,
-    inventory: InventoryOpt = None, format: ViewFormatOpt = None, output: OutputOpt = None,
+    inventory: InventoryOpt = None, format: ListFormatOpt = None, output: OutputOpt = None,
     category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """One host three ways: its approved baseline, its actual state, its role's peers, and since when."""
-    c = common(ctx, inventory_path=inventory, format=_as_output(format), output=output, categories=category,
+    c = common(ctx, inventory_path=inventory, format=format, output=output, categories=category,
                jobs=jobs, timeout=timeout, quiet=quiet, verbose=verbose, no_color=no_color)
     cats = wanted_categories(c)
     inv = c.inventory(required=source is Source.live)

@@ -3,6 +3,7 @@
     {
       "schema": "drift.snapshot/1",
       "host": "prd-web-1", "env": "prod", "role": "web", "address": "10.0.2.10",
+      "roles": ["web", "worker"],   (only when the host carries several roles; `role` is the first)
       "collected_at": "2026-11-22T03:00:00Z", "drift_version": "0.1.0",
       "status": "ok" | "failed", "error": null | "connect timed out after 10 s",
       "host_key": null | {"type": "ssh-ed25519", "sha256": "SHA256:..."},
@@ -12,6 +13,13 @@
                  "identity": ["..."]}
       }
     }
+
+File facts (collectors/files.py) grew additively within drift.snapshot/1, so older readers keep
+working: `files/<path>` may carry `content` (the format its content was read as, or a `hash only:`
+note), and for opted-in content its `sha256` and `size` give way to key facts
+`files/<path>//<key>` (a value, or {"secret": true, "hmac": ...}) or `files/<path>//lines`. The
+identity facts `files//identity` (values normalised) and `files//raw` (a file's own hash where
+normalisation changed it) are recorded and never compared.
 
 `status: failed` at the top means the host itself could not be collected: every fact is unknown.
 A collector with status `failed` means its facts are unknown, which the differ must never read as
@@ -67,6 +75,11 @@ class Snapshot:
     error: str | None = None
     host_key: Mapping[str, str] | None = None
     collectors: Mapping[str, CollectorResult] = field(default_factory=dict)
+    roles: tuple[str, ...] = ()  # several roles on one host; empty means (role,)
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.roles or (self.role,)
 
     @property
     def failed(self) -> bool:
@@ -94,7 +107,10 @@ class Snapshot:
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        # `roles` only where there are several: one-role snapshots stay byte-identical to before.
+        several = {"roles": list(self.roles)} if len(self.roles) > 1 else {}
         return {
+            **several,
             "schema": SCHEMA,
             "host": self.host,
             "env": self.env,
@@ -190,10 +206,14 @@ def _from_dict(doc: Any) -> Snapshot:
     if status not in ("ok", "failed"):
         raise ValueError(f"status is {status!r}")
     host_key = doc.get("host_key")
+    roles = doc.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+        raise ValueError("roles is not a list of role names")
     return Snapshot(
+        roles=tuple(roles) if len(roles) > 1 else (),
         host=_str(doc["host"], "host"),
         env=_str(doc["env"], "env"),
-        role=_str(doc.get("role", "default"), "role"),
+        role=_str(doc.get("role", roles[0] if roles else "default"), "role"),
         address=_str(doc.get("address", doc["host"]), "address"),
         collected_at=_str(doc["collected_at"], "collected_at"),
         drift_version=_str(doc.get("drift_version", "unknown"), "drift_version"),

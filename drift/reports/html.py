@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from drift.model.report import Finding, Level, Report
+from drift.reports import diffblock
 from drift.reports.text import (
     LEVEL_NAMES,
     failed_hosts,
@@ -59,6 +60,7 @@ def _finding(f: Finding, labels: dict[str, str]) -> dict[str, Any]:
         "id": f.id, "severity": f.severity.name, "rank": int(f.severity), "blocking": f.blocking, "status": note,
         "category": f.category, "kind": f.kind.value.replace("_", " "), "roles": [safe(r) for r in f.all_roles],
         "subject": safe(f.subject), "message": safe(f.message), "detail": safe(f.detail), "path": safe(f.path),
+        "diff": diffblock.lines(safe(f.detail)),
         "hosts": sorted({safe(v.host) for v in f.values}), "odd": sorted(safe(h) for h in odd),
         "where": safe(where(f)),
         "vals": [{"env": safe(v.env), "host": safe(v.host), "odd": v.host in odd,

@@ -5,6 +5,7 @@ character limit for a comment: what does not fit is counted in a "+N more" line.
 from __future__ import annotations
 
 from drift.model.report import Finding, Level, Report
+from drift.reports import diffblock
 from drift.reports.text import (
     counts,
     failed_hosts,
@@ -79,7 +80,7 @@ def _details(f: Finding) -> list[str]:
     if len(values) > _MAX_VALUES:
         lines.append(f"- +{len(values) - _MAX_VALUES} more hosts")
     if f.detail:
-        lines += ["", "```", safe(f.detail).replace("```", "'''"), "```"]
+        lines += ["", "```" + diffblock.fence(f.detail), safe(f.detail).replace("```", "'''"), "```"]
     return [*lines, ""]
 
 
