@@ -33,8 +33,8 @@ def scalar(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(scalar(x) for x in value) if value else "none"
     if isinstance(value, dict):
-        if value.get("secret") is True:  # a keyed hash of a secret is no value to show a person
-            return "(value hidden)"
+        if value.get("secret") is True:
+            return "(value hidden)"  # the same words everywhere; the keyed hash stays in the JSON values
         return ", ".join(f"{k} {scalar(v)}" for k, v in sorted(value.items()) if v not in (None, [], ""))
     return json.dumps(value, default=str)
 
