@@ -21,7 +21,8 @@ from drift.collect.runner import Connector
 from drift.collect.script import Section, compose, split
 from drift.core.errors import CollectError, DriftError
 from drift.core.sanitize import clean
-from drift.model.snapshot import CollectorResult, Snapshot
+from drift.model.facts import Tables
+from drift.model.snapshot import CollectorResult, Snapshot, compacted
 
 Progress = Callable[[Snapshot], None]
 
@@ -44,10 +45,11 @@ def collect(hosts: list[Host], connector: Connector, plan: Plan,
     if not hosts:
         return []
     results: dict[str, Snapshot] = {}
+    tables = Tables()  # a host keeps its delta from its role's common table, not a full copy
     with ThreadPoolExecutor(max_workers=max(1, min(plan.jobs, len(hosts)))) as pool:
         futures = {pool.submit(collect_host, h, connector, plan): h for h in hosts}
         for future in as_completed(futures):
-            snap = future.result()
+            snap = compacted(future.result(), tables)
             results[futures[future].name] = snap
             if progress is not None:
                 progress(snap)

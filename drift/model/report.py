@@ -63,6 +63,7 @@ class Finding:
     blocking: bool = False
     waived: Waiver | None = None
     detail: str = ""  # extra lines a person may want (rules added/removed, keys changed)
+    odd: tuple[str, ...] = ()  # an outlier's hosts that disagree with their peers (all, if no majority)
 
     @property
     def id(self) -> str:

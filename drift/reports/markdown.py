@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drift.model import outliers
 from drift.model.report import Report
 from drift.reports.text import by_category, headline, hosts, safe, status, title
 
@@ -13,6 +14,8 @@ def _cell(text: str) -> str:
 def render(report: Report) -> str:
     icon = {0: "✅", 1: "❌", 3: "⚠️"}[int(report.exit_code)]
     out = [f"## {icon} {title(report)}", "", f"**{headline(report)}**", ""]
+    summary = outliers.lines(report)
+    out += ["```", *summary, "```", ""] if summary else []
     for category, findings in by_category(report):
         out += [f"### {category} ({len(findings)})", "",
                 "| severity | kind | role | subject | message | hosts |", "|---|---|---|---|---|---|"]

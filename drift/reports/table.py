@@ -6,6 +6,7 @@ import textwrap
 
 from tabulate import tabulate
 
+from drift.model import outliers
 from drift.model.report import Level, Report
 from drift.reports.text import by_category, headline, safe, status, title
 
@@ -17,6 +18,8 @@ MESSAGE_WIDTH = 62
 
 def render(report: Report, color: bool = False) -> str:
     out = [title(report), ""]
+    summary = outliers.lines(report)
+    out += [*summary, ""] if summary else []
     if not report.findings:
         out.append("no drift" + ("" if not report.errors else " among the hosts that could be collected"))
     for category, findings in by_category(report):

@@ -15,8 +15,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
+import msgspec
+
 from drift.core.errors import InputError
-from drift.model.snapshot import CollectorResult, Snapshot
+from drift.model.facts import Base, FactTable, Tables
+from drift.model.snapshot import CollectorResult, Snapshot, compacted
+
+_DECODE = msgspec.json.Decoder().decode
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: snapshots, per-collector results, content-addressed fact blobs.
@@ -36,6 +41,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (snapshot_id, name)
     );
     CREATE INDEX results_by_blob ON results (blob);
+    """,
+    # 2: a result may be a delta over a base blob: a role's hosts share one table of facts and each
+    # stores only where it differs, so 1,000 hosts x 3,000 packages are one table, not 1,000.
+    """
+    ALTER TABLE results ADD COLUMN base TEXT REFERENCES blobs (sha256);
+    CREATE INDEX results_by_base ON results (base);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -102,46 +113,65 @@ class Store:
     def record(self, snapshots: Iterable[Snapshot]) -> None:
         """Record a batch in one transaction: all of it lands, or none."""
         c = self.conn
+        bases: dict[int, str] = {}  # id(base) -> its blob, written once per batch
+        tables = Tables()  # hosts not yet sharing tables (built one by one) share them from here on
         c.execute("BEGIN IMMEDIATE")
         try:
             for s in snapshots:
+                s = compacted(s, tables)
                 cur = c.execute(
                     "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
                     " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (s.host, s.env, s.role, s.address, s.collected_at, s.drift_version, s.status, s.error,
                      _canonical(dict(s.host_key)) if s.host_key is not None else None))
                 for name, r in s.collectors.items():
-                    body = _canonical({"facts": dict(r.facts), "identity": sorted(r.identity)})
-                    sha = hashlib.sha256(body.encode()).hexdigest()
-                    c.execute("INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?, ?)", (sha, body))
-                    c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob)"
-                              " VALUES (?, ?, ?, ?, ?, ?)", (cur.lastrowid, name, r.category, r.status, r.error, sha))
+                    base = None
+                    facts = r.facts
+                    if isinstance(facts, FactTable) and not facts.whole:
+                        base = bases.get(id(facts.base))
+                        if base is None:
+                            base = bases[id(facts.base)] = self._blob({"facts": facts.base.data, "identity": []})
+                        sha = self._blob({"delta": facts.delta, "removed": sorted(facts.removed),
+                                          "identity": sorted(r.identity)})
+                    else:
+                        sha = self._blob({"facts": dict(facts), "identity": sorted(r.identity)})
+                    c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob, base)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (cur.lastrowid, name, r.category, r.status, r.error, sha, base))
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
 
-    def latest(self, env: str | None = None, host: str | None = None) -> list[Snapshot]:
-        """The newest snapshot of each host, sorted by host."""
+    def _blob(self, doc: object) -> str:
+        body = _canonical(doc)
+        sha = hashlib.sha256(body.encode()).hexdigest()
+        self.conn.execute("INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?, ?)", (sha, body))
+        return sha
+
+    def latest(self, env: str | None = None, host: str | None = None, tables: Tables | None = None) -> list[Snapshot]:
+        """The newest snapshot of each host, sorted by host. Hosts share fact tables through `tables`."""
         where, args = _filters(env, host, None)
         rows = self.conn.execute(
             f"SELECT * FROM snapshots s {where} AND s.id = (SELECT id FROM snapshots t WHERE t.host = s.host "
-            "AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1) ORDER BY host, env", args).fetchall()
-        return [self._load(row) for row in rows]
+            "AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1) ORDER BY host, env", args)
+        loader = _Loader(self.conn, tables or Tables())
+        return [loader.load(row) for row in rows]
 
     def snapshots(self, env: str | None = None, host: str | None = None,
                   since: datetime | None = None) -> Iterator[Snapshot]:
         """Snapshots ordered by host, then time."""
         where, args = _filters(env, host, since)
+        loader = _Loader(self.conn, Tables())
         for row in self.conn.execute(f"SELECT * FROM snapshots s {where} ORDER BY host, collected_at, id", args):
-            yield self._load(row)
+            yield loader.load(row)
 
     def previous(self, env: str | None, host: str, before: datetime) -> Snapshot | None:
         """The newest snapshot of `host` taken before `before`: where a time window's changes start."""
         where, args = _filters(env, host, None)
         row = self.conn.execute(f"SELECT * FROM snapshots s {where} AND s.collected_at < ? "
                                 "ORDER BY collected_at DESC, id DESC LIMIT 1", [*args, _stamp(before)]).fetchone()
-        return self._load(row) if row else None
+        return _Loader(self.conn, Tables()).load(row) if row else None
 
     def hosts(self, env: str | None = None) -> list[str]:
         where, args = _filters(env, None, None)
@@ -158,21 +188,42 @@ class Store:
                 "WHERE t.host = s.host AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1)", (cutoff,))]
             c.executemany("DELETE FROM results WHERE snapshot_id = ?", [(i,) for i in doomed])
             c.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
-            c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)")
+            c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)"
+                      " AND sha256 NOT IN (SELECT base FROM results WHERE base IS NOT NULL)")
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
         return len(doomed)
 
-    def _load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
+
+class _Loader:
+    """Reads snapshots back, decoding each base blob once however many hosts share it."""
+
+    def __init__(self, conn: sqlite3.Connection, tables: Tables):
+        self.conn = conn
+        self.tables = tables
+        self.bases: dict[str, Base] = {}
+
+    def _base(self, sha: str) -> Base:
+        base = self.bases.get(sha)
+        if base is None:
+            body = self.conn.execute("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone()[0]
+            base = self.bases[sha] = self.tables.shared(_DECODE(body)["facts"])
+        return base
+
+    def load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
         sid, host, env, role, address, collected_at, version, status, error, host_key = row
         collectors = {}
-        for name, category, rstatus, rerror, body in self.conn.execute(
-                "SELECT r.name, r.category, r.status, r.error, b.body FROM results r "
+        for name, category, rstatus, rerror, body, base in self.conn.execute(
+                "SELECT r.name, r.category, r.status, r.error, b.body, r.base FROM results r "
                 "LEFT JOIN blobs b ON b.sha256 = r.blob WHERE r.snapshot_id = ? ORDER BY r.name", (sid,)):
-            doc = json.loads(body) if body else {"facts": {}, "identity": []}
-            collectors[name] = CollectorResult(name, category, rstatus, rerror, doc["facts"], tuple(doc["identity"]))
+            doc = _DECODE(body) if body else {"facts": {}, "identity": []}
+            if base is not None:
+                facts = FactTable(self._base(base), doc["delta"], frozenset(doc["removed"]))
+            else:
+                facts = self.tables.table((role, name), doc["facts"])
+            collectors[name] = CollectorResult(name, category, rstatus, rerror, facts, tuple(doc["identity"]))
         return Snapshot(host=host, env=env, role=role, address=address, collected_at=collected_at,
                         drift_version=version, status=status, error=error,
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
