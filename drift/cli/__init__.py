@@ -15,7 +15,7 @@ from drift.core.errors import DriftError, ExitStatus, InputError
 ClickException = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
 
 # Registers the commands on `app`.
-from drift.cli import audit_cmds, collect_cmds, compare_cmds  # noqa: F401,E402
+from drift.cli import audit_cmds, collect_cmds, compare_cmds, engine_cmds  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:

@@ -35,6 +35,7 @@ class Environment:
     local_connector: Callable[[], Connector] = _local_connector
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     stderr_isatty: bool | None = None
+    read_stdin: Callable[[], bytes] = field(default=lambda: sys.stdin.buffer.read())
 
     @property
     def interactive(self) -> bool:

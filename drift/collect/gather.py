@@ -18,7 +18,7 @@ from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
 from drift.collect.inventory import Host
 from drift.collect.runner import Connector
-from drift.collect.script import Section, compose, split
+from drift.collect.script import Script, Section, compose, split
 from drift.core.errors import CollectError, DriftError
 from drift.core.sanitize import clean
 from drift.model.facts import Tables
@@ -74,16 +74,24 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
         return Snapshot(**base, status="failed", error=clean(str(exc)), host_key=key)
     finally:
         session.close()
-    sections = split(script, result.stdout)
     tail = clean(result.stderr.decode("utf-8", "replace").strip()[-500:])
+    collectors = interpret_output(plan, script, result.stdout, result.exit_status, tail)
+    return Snapshot(**base, host_key=session.host_key.to_dict() if session.host_key else None,
+                    collectors=collectors)
+
+
+def interpret_output(plan: Plan, script: Script, stdout: bytes, exit_status: int,
+                     tail: str) -> dict[str, CollectorResult]:
+    """Every planned collector's result from the script's output: the one place that does it, for
+    drift's own SSH runs and for output an engine brought back (`drift ingest`)."""
+    sections = split(script, stdout)
     collectors = {}
     for c in plan.collectors:
         if c.name in script.names:
-            collectors[c.name] = interpret(c, sections.get(c.name), plan.config, result.exit_status, tail)
+            collectors[c.name] = interpret(c, sections.get(c.name), plan.config, exit_status, tail)
         else:  # nothing to do for this configuration, e.g. no [collect] files
             collectors[c.name] = CollectorResult(c.name, c.category, "ok")
-    return Snapshot(**base, host_key=session.host_key.to_dict() if session.host_key else None,
-                    collectors=collectors)
+    return collectors
 
 
 def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
