@@ -116,16 +116,17 @@ def ingest_cmd(
 
 def _outputs(c: Common, source: str, host: str | None) -> list[ingest.Output]:
     if source == "-":
-        if not host:
-            raise InputError("reading stdin: name the host with --host")
-        return [ingest.read(c.env.read_stdin(), host, "<stdin>")]
+        outs = ingest.read(c.env.read_stdin(), host or "", "<stdin>")
+        if any(not o.host for o in outs):
+            raise InputError("reading stdin: name the host with --host (an engine's JSON map names its own)")
+        return outs
     path = Path(source).expanduser()
     path = path if path.is_absolute() else c.env.cwd / path
     if path.is_dir():
         if host:
             raise InputError("--host names one host; a directory holds one file per host", path)
-        return [ingest.read(_bytes(p), ingest.host_name(p), str(p)) for p in ingest.sources(path)]
-    return [ingest.read(_bytes(path), host or ingest.host_name(path), str(path))]
+        return [out for p in ingest.sources(path) for out in ingest.read(_bytes(p), ingest.host_name(p), str(p))]
+    return ingest.read(_bytes(path), host or ingest.host_name(path), str(path))
 
 
 def _bytes(path: Path) -> bytes:

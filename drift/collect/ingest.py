@@ -46,17 +46,24 @@ def host_name(path: Path) -> str:
     return path.name
 
 
-def read(data: bytes, host: str, source: str) -> Output:
-    """Raw script output, or an engine's JSON result holding it."""
+def read(data: bytes, host: str, source: str) -> list[Output]:
+    """Raw script output; an engine's JSON result holding it (Ansible --tree, one host a file); or
+    an engine's map of host -> result (Salt `--out=json --static`: {"minion": {"retcode", "stdout"}})."""
     head = data.lstrip()[:1]
     if head == b"{":
         try:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             doc = None
-        if isinstance(doc, dict) and ("stdout" in doc or "unreachable" in doc or "msg" in doc):
-            return _engine_result(doc, host, source)
-    return Output(host, data, source=source)
+        if isinstance(doc, dict) and _is_result(doc):
+            return [_engine_result(doc, host, source)]
+        if isinstance(doc, dict) and doc and all(isinstance(v, dict) and _is_result(v) for v in doc.values()):
+            return [_engine_result(v, str(k), f"{source}: {k}") for k, v in doc.items()]
+    return [Output(host, data, source=source)]
+
+
+def _is_result(doc: dict[str, object]) -> bool:
+    return "stdout" in doc or "unreachable" in doc or ("msg" in doc and "failed" in doc)
 
 
 def _engine_result(doc: dict[str, object], host: str, source: str) -> Output:
@@ -64,7 +71,7 @@ def _engine_result(doc: dict[str, object], host: str, source: str) -> Output:
     if doc.get("unreachable") or not isinstance(stdout, str):
         why = doc.get("msg") or doc.get("stderr") or "the engine returned no output"
         return Output(host, b"", unreachable=clean(str(why))[:500], source=source)
-    rc = doc.get("rc", 0)
+    rc = doc.get("rc", doc.get("retcode", 0))
     stderr = doc.get("stderr")
     return Output(host, stdout.encode("utf-8", "surrogateescape"), rc if isinstance(rc, int) else 0,
                   clean(str(stderr or "")).strip()[-500:], source=source)

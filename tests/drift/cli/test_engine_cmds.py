@@ -49,7 +49,7 @@ def test_ingest_from_stdin_a_narrower_script_and_a_pty(cli):
         assert all(r.status == "ok" for r in snap.collectors.values())
 
 
-def _ingest_stdin(cli, data):
+def _ingest_stdin(cli, data, *args):
     import io
 
     from drift.cli import main
@@ -58,7 +58,7 @@ def _ingest_stdin(cli, data):
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdout=out, stderr=err, vars={"HOME": str(cli.dir)}, cwd=cli.dir, stderr_isatty=False,
                       read_stdin=lambda: data)
-    code = main(["ingest", "-", "--host", "h1", "--env", "lab", "-o", "one"], env)
+    code = main(["ingest", "-", *(args or ("--host", "h1", "--env", "lab", "-o", "one"))], env)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -71,7 +71,7 @@ def test_unreachable_hosts_are_failed_and_foreign_files_are_bad_input(cli):
     (cli.dir / "notes.txt").write_text("hello\n")
     code, _, err = cli("ingest", "notes.txt", "--env", "prod")
     assert code == 2 and "notes.txt" in err and "not the output of `drift script`" in err
-    code, _, err = cli("ingest", "-", "--env", "prod")
+    code, _, err = _ingest_stdin(cli, b"output\n", "--env", "prod")
     assert code == 2 and "--host" in err
     code, _, err = cli("script", "--collectors", "nope")
     assert code == 2 and "nope" in err
@@ -84,3 +84,14 @@ def test_output_of_a_script_for_other_settings_is_refused(cli, inventory):
     inventory.write_text(inventory.read_text().replace('"net.ipv4.ip_forward"', '"net.core.somaxconn"'))
     code, _, err = cli("ingest", "h.out", "--env", "prod", "--collectors", "sysctl,os")
     assert code == 2 and "other collectors or [collect] settings" in err
+
+
+def test_a_salt_json_map_is_one_snapshot_per_minion(cli):
+    code, script, _ = cli("script", "--collectors", "os")
+    raw = subprocess.run(["sh", "-s"], input=script.encode(), capture_output=True, check=True).stdout.decode()
+    results = {"web-1": {"pid": 10, "retcode": 0, "stdout": raw, "stderr": ""},
+               "web-2": {"pid": 11, "retcode": 0, "stdout": raw, "stderr": ""}}
+    (cli.dir / "salt.json").write_text(json.dumps(results))
+    code, out, err = cli("ingest", "salt.json", "--env", "prod", "--role", "web", "--format", "json")
+    assert code == 0, err
+    assert [(s["host"], s["role"]) for s in json.loads(out)["snapshots"]] == [("web-1", "web"), ("web-2", "web")]
