@@ -139,14 +139,10 @@ def history_cmd(
         raise InputError(f"--format {c.fmt.value} is not available for history (use table or json)")
     start = parse_since(since, c.env.now())
     inv = c.inventory(required=False)
-    from drift.cli.live import _default_store
-    from drift.store.sqlite import Store
+    from drift.cli.live import open_store
 
-    path = inv.store_path if inv is not None else _default_store(c)
-    if not path.exists():
-        raise InputError("no store yet: run `drift snapshot`, `compare` or `audit` first", path)
     found: list[history_mod.Change] = []
-    with Store.open(path) as store:
+    with open_store(c, inv, must_exist=True) as store:
         for name in ([host] if host else store.hosts(env)):
             first = store.previous(env, name, start)
             snaps = ([first] if first else []) + list(store.snapshots(env, name, start))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import collectors as registry
 from drift.cli.app import Common
@@ -14,6 +15,9 @@ from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 from drift.core.errors import InputError
 from drift.model.facts import Tables
 from drift.model.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from drift.store.sqlite import Store
 
 
 def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> list[Target]:
@@ -69,14 +73,30 @@ def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
     """Every snapshot a command collects goes into the store (spec/cli.md, The store)."""
     if not snaps:
         return
-    from drift.store.sqlite import Store
-
-    path = inv.store_path if inv is not None else _default_store(c)
-    with Store.open(path) as store:
+    with open_store(c, inv) as store:
         store.record(snaps)
         pruned = store.prune(inv.keep_days, c.env.now()) if inv is not None else 0
-    c.debug(f"recorded {len(snaps)} snapshots in {path}" + (f"; pruned {pruned} older than "
-                                                          f"{inv.keep_days} days" if pruned and inv else ""))
+    c.debug(f"recorded {len(snaps)} snapshots in {store.path}" + (f"; pruned {pruned} older than "
+                                                                f"{inv.keep_days} days" if pruned and inv else ""))
+
+
+def store_url(c: Common, inv: Inventory | None) -> str | None:
+    """A shared PostgreSQL store: [store] url, else $DRIFT_STORE_URL; None for the SQLite file."""
+    return (inv.store_url if inv is not None else None) or c.env.vars.get("DRIFT_STORE_URL") or None
+
+
+def open_store(c: Common, inv: Inventory | None, must_exist: bool = False) -> Store:
+    from drift.store.sqlite import Store
+
+    url = store_url(c, inv)
+    if url:
+        from drift.store.postgres import PgStore
+
+        return PgStore.connect(url)
+    path = inv.store_path if inv is not None else _default_store(c)
+    if must_exist and not path.exists():
+        raise InputError("no store yet: run `drift snapshot`, `compare` or `audit` first", path)
+    return Store.open(path)
 
 
 def _default_store(c: Common) -> Path:

@@ -55,6 +55,7 @@ class Inventory:
     environments: Mapping[str, tuple[Host, ...]]
     policy_table: Mapping[str, Any]
     source: TomlSource | None = field(default=None, compare=False, repr=False)
+    store_url: str | None = None  # [store] url: a PostgreSQL store shared by controllers
 
     def hosts(self) -> tuple[Host, ...]:
         return tuple(h for hosts in self.environments.values() for h in hosts)
@@ -78,7 +79,7 @@ _SSH_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
 _HOST_KEYS = {"name", "address", "role"} | (set(_SSH_TYPES) - {"jobs"})
 _TOP_KEYS = {"ssh", "collect", "store", "environments", "policy"}
 _COLLECT_KEYS = {"collectors", "files", "python", "sysctl"}
-_STORE_KEYS = {"path", "keep_days"}
+_STORE_KEYS = {"path", "keep_days", "url"}
 _ENV_KEYS = {"hosts", "ssh"}
 
 
@@ -127,6 +128,9 @@ class _Parser:
         keep_days = store.get("keep_days", 90)
         if not isinstance(keep_days, int) or isinstance(keep_days, bool) or keep_days < 1:
             raise self.fail("store.keep_days must be a whole number of days, at least 1", "store", "keep_days")
+        url = store.get("url")
+        if url is not None and (not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://"))):
+            raise self.fail("store.url must be a postgresql:// URL", "store", "url")
         policy = self.table(doc, "policy")
         return Inventory(
             path=self.src.path,
@@ -143,6 +147,7 @@ class _Parser:
             environments=self.environments(self.table(doc, "environments"), ssh),
             policy_table=policy,
             source=self.src,
+            store_url=url,
         )
 
     def table(self, parent: Mapping[str, Any], key: str, where: str = "") -> dict[str, Any]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import msgspec
 
@@ -57,7 +58,7 @@ def _canonical(doc: object) -> str:
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, conn: Any, path: Path):  # a sqlite3 or a psycopg connection
         self.conn = conn
         self.path = path
 
@@ -110,20 +111,35 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
 
+    # Writers queue for the store one at a time: SQLite's write lock, taken at BEGIN.
+    BEGIN: tuple[str, ...] = ("BEGIN IMMEDIATE",)
+
+    def q(self, sql: str, args: Sequence[object] = ()) -> Any:
+        """One statement; `?` placeholders. PostgreSQL's store translates."""
+        return self.conn.execute(sql, args)
+
+    def q_many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def begin(self) -> None:
+        for statement in self.BEGIN:
+            self.q(statement)
+
     def record(self, snapshots: Iterable[Snapshot]) -> None:
         """Record a batch in one transaction: all of it lands, or none."""
-        c = self.conn
+        c = self
         bases: dict[int, str] = {}  # id(base) -> its blob, written once per batch
         tables = Tables()  # hosts not yet sharing tables (built one by one) share them from here on
-        c.execute("BEGIN IMMEDIATE")
+        self.begin()
         try:
             for s in snapshots:
                 s = compacted(s, tables)
-                cur = c.execute(
+                cur = c.q(
                     "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
-                    " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (s.host, s.env, s.role, s.address, s.collected_at, s.drift_version, s.status, s.error,
                      _canonical(dict(s.host_key)) if s.host_key is not None else None))
+                sid = cur.fetchone()[0]
                 for name, r in s.collectors.items():
                     base = None
                     facts = r.facts
@@ -135,64 +151,63 @@ class Store:
                                           "identity": sorted(r.identity)})
                     else:
                         sha = self._blob({"facts": dict(facts), "identity": sorted(r.identity)})
-                    c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob, base)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              (cur.lastrowid, name, r.category, r.status, r.error, sha, base))
-            c.execute("COMMIT")
+                    c.q("INSERT INTO results (snapshot_id, name, category, status, error, blob, base)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (sid, name, r.category, r.status, r.error, sha, base))
+            c.q("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            c.q("ROLLBACK")
             raise
 
     def _blob(self, doc: object) -> str:
         body = _canonical(doc)
         sha = hashlib.sha256(body.encode()).hexdigest()
-        self.conn.execute("INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?, ?)", (sha, body))
+        self.q("INSERT INTO blobs (sha256, body) VALUES (?, ?) ON CONFLICT DO NOTHING", (sha, body))
         return sha
 
     def latest(self, env: str | None = None, host: str | None = None, tables: Tables | None = None) -> list[Snapshot]:
         """The newest snapshot of each host, sorted by host. Hosts share fact tables through `tables`."""
         where, args = _filters(env, host, None)
-        rows = self.conn.execute(
+        rows = self.q(
             f"SELECT * FROM snapshots s {where} AND s.id = (SELECT id FROM snapshots t WHERE t.host = s.host "
             "AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1) ORDER BY host, env", args)
-        loader = _Loader(self.conn, tables or Tables())
+        loader = _Loader(self, tables or Tables())
         return [loader.load(row) for row in rows]
 
     def snapshots(self, env: str | None = None, host: str | None = None,
                   since: datetime | None = None) -> Iterator[Snapshot]:
         """Snapshots ordered by host, then time."""
         where, args = _filters(env, host, since)
-        loader = _Loader(self.conn, Tables())
-        for row in self.conn.execute(f"SELECT * FROM snapshots s {where} ORDER BY host, collected_at, id", args):
+        loader = _Loader(self, Tables())
+        for row in self.q(f"SELECT * FROM snapshots s {where} ORDER BY host, collected_at, id", args).fetchall():
             yield loader.load(row)
 
     def previous(self, env: str | None, host: str, before: datetime) -> Snapshot | None:
         """The newest snapshot of `host` taken before `before`: where a time window's changes start."""
         where, args = _filters(env, host, None)
-        row = self.conn.execute(f"SELECT * FROM snapshots s {where} AND s.collected_at < ? "
+        row = self.q(f"SELECT * FROM snapshots s {where} AND s.collected_at < ? "
                                 "ORDER BY collected_at DESC, id DESC LIMIT 1", [*args, _stamp(before)]).fetchone()
-        return _Loader(self.conn, Tables()).load(row) if row else None
+        return _Loader(self, Tables()).load(row) if row else None
 
     def hosts(self, env: str | None = None) -> list[str]:
         where, args = _filters(env, None, None)
-        return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
+        return [r[0] for r in self.q(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
 
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
         cutoff = _stamp(now - timedelta(days=keep_days))
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
+        c = self
+        self.begin()
         try:
-            doomed = [r[0] for r in c.execute(
+            doomed = [r[0] for r in c.q(
                 "SELECT id FROM snapshots s WHERE collected_at < ? AND id != (SELECT id FROM snapshots t "
                 "WHERE t.host = s.host AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1)", (cutoff,))]
-            c.executemany("DELETE FROM results WHERE snapshot_id = ?", [(i,) for i in doomed])
-            c.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
-            c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)"
+            c.q_many("DELETE FROM results WHERE snapshot_id = ?", [(i,) for i in doomed])
+            c.q_many("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
+            c.q("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)"
                       " AND sha256 NOT IN (SELECT base FROM results WHERE base IS NOT NULL)")
-            c.execute("COMMIT")
+            c.q("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            c.q("ROLLBACK")
             raise
         return len(doomed)
 
@@ -200,24 +215,24 @@ class Store:
 class _Loader:
     """Reads snapshots back, decoding each base blob once however many hosts share it."""
 
-    def __init__(self, conn: sqlite3.Connection, tables: Tables):
-        self.conn = conn
+    def __init__(self, store: Store, tables: Tables):
+        self.store = store
         self.tables = tables
         self.bases: dict[str, Base] = {}
 
     def _base(self, sha: str) -> Base:
         base = self.bases.get(sha)
         if base is None:
-            body = self.conn.execute("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone()[0]
+            body = self.store.q("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone()[0]
             base = self.bases[sha] = self.tables.shared(_DECODE(body)["facts"])
         return base
 
     def load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
         sid, host, env, role, address, collected_at, version, status, error, host_key = row
         collectors = {}
-        for name, category, rstatus, rerror, body, base in self.conn.execute(
+        for name, category, rstatus, rerror, body, base in self.store.q(
                 "SELECT r.name, r.category, r.status, r.error, b.body, r.base FROM results r "
-                "LEFT JOIN blobs b ON b.sha256 = r.blob WHERE r.snapshot_id = ? ORDER BY r.name", (sid,)):
+                "LEFT JOIN blobs b ON b.sha256 = r.blob WHERE r.snapshot_id = ? ORDER BY r.name", (sid,)).fetchall():
             doc = _DECODE(body) if body else {"facts": {}, "identity": []}
             if base is not None:
                 facts = FactTable(self._base(base), doc["delta"], frozenset(doc["removed"]))
