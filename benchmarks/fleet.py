@@ -103,21 +103,18 @@ def measure(folder: Path, source: str) -> None:
     import datetime as dt
 
     from drift.analysis import compare as engine
-    from drift.analysis.differ import Env
     from drift.analysis.policy import Policy
     from drift.reports import OutputFormat, render
 
+    try:  # as the CLI loads its targets (drift/core/heap.py); the "before" code has no such module
+        from drift.core.heap import loading
+    except ImportError:
+        import contextlib
+
+        loading = contextlib.nullcontext  # type: ignore[assignment]
     start = time.perf_counter()
-    if source == "files":
-        from drift.collect.targets import resolve
-
-        left, right = (resolve(str(folder / side), None, folder) for side in ("staging", "prod"))
-        envs = Env(left.name, left.snapshots), Env(right.name, right.snapshots)
-    else:
-        from drift.store.sqlite import Store
-
-        with Store.open(folder / "drift.db") as store:
-            envs = tuple(Env(side, tuple(store.latest(side))) for side in ("staging", "prod"))  # type: ignore[assignment]
+    with loading():
+        envs = _load(folder, source)
     loaded = time.perf_counter()
     report = engine.compare(envs[0], envs[1], Policy(), dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
     out = render(report, OutputFormat.json)
@@ -127,6 +124,29 @@ def measure(folder: Path, source: str) -> None:
     outliers = sum(f.kind.value == "outlier" for f in report.findings)
     print(f"{elapsed:.3f} {peak:.0f} {len(report.findings)} {outliers} {loaded - start:.3f} "
           f"{len(out) // 1024} {table.count(chr(10))}")
+
+
+def _load(folder: Path, source: str):  # type: ignore[no-untyped-def]
+    """Both sides, as `drift compare DIR DIR` loads them, or from the store; one Tables where there is one."""
+    from drift.analysis.differ import Env
+
+    try:
+        from drift.model.facts import Tables
+
+        tables = Tables()
+    except ImportError:
+        tables = None
+    if source == "files":
+        from drift.collect.targets import resolve
+
+        extra = (tables,) if tables is not None else ()
+        left, right = (resolve(str(folder / side), None, folder, *extra) for side in ("staging", "prod"))
+        return Env(left.name, left.snapshots), Env(right.name, right.snapshots)
+    from drift.store.sqlite import Store
+
+    with Store.open(folder / "drift.db") as store:
+        kw = {"tables": tables} if tables is not None else {}
+        return tuple(Env(side, tuple(store.latest(side, **kw))) for side in ("staging", "prod"))
 
 
 def _limit(gb: float):  # type: ignore[no-untyped-def]

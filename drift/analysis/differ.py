@@ -196,9 +196,14 @@ def compare(groups: Sequence[Group], left_name: str, right_name: str, by_host: b
 def _compare_group(g: Group, left_name: str, right_name: str, by_host: bool) -> Iterable[Finding]:
     identity: set[str] = set()
     owners: set[str] = set()
+    seen: set[tuple[str, ...]] = set()
     for snap in g.left + g.right:
-        identity |= snap.identity_paths()
-        owners |= {name for name, r in snap.collectors.items() if r.status == "ok"}
+        for name, r in snap.collectors.items():
+            if r.status == "ok":
+                owners.add(name)
+            if r.identity and r.identity not in seen:  # hosts mostly share theirs: a set lookup each
+                seen.add(r.identity)
+                identity.update(r.identity)
     for owner in sorted(owners):
         lcl, rcl = _classes(g.left, owner), _classes(g.right, owner)
         if len(lcl) == 1 and len(rcl) == 1 and lcl[0][0] == rcl[0][0]:

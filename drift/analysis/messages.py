@@ -81,7 +81,15 @@ def short(path: str, value: Any) -> str:
 
 
 def rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
-    return tuple(Value(env, s.host, display(path, v)) for s, v in values)
+    # Thousands of hosts hold the very same value object (their role's shared table): show it once.
+    shown: dict[int, Any] = {}
+    out = []
+    for s, v in values:
+        key = id(v)
+        if key not in shown:
+            shown[key] = display(path, v)
+        out.append(Value(env, s.host, shown[key]))
+    return tuple(out)
 
 
 def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "",

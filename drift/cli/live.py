@@ -12,6 +12,7 @@ from drift.cli.progress import Progress
 from drift.collect.gather import Plan, collect
 from drift.collect.inventory import Host, Inventory
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
+from drift.core import heap
 from drift.core.errors import InputError
 from drift.model.facts import Tables
 from drift.model.snapshot import Snapshot
@@ -24,7 +25,8 @@ def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> l
     if not specs:
         raise InputError("name at least one target")
     tables = Tables()  # the targets' hosts share fact tables: one base per collector and role
-    return [resolve(s, inv, c.env.cwd, tables) for s in specs]
+    with heap.loading():
+        return [resolve(s, inv, c.env.cwd, tables) for s in specs]
 
 
 def plan_for(c: Common, inv: Inventory | None) -> Plan:

@@ -219,6 +219,7 @@ class _Loader:
         self.store = store
         self.tables = tables
         self.bases: dict[str, Base] = {}
+        self.seen: dict[tuple[str, str, str | None, str | None], tuple[FactTable, tuple[str, ...]]] = {}
 
     def _base(self, sha: str) -> Base:
         base = self.bases.get(sha)
@@ -230,18 +231,29 @@ class _Loader:
     def load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
         sid, host, env, role, address, collected_at, version, status, error, host_key = row
         collectors = {}
-        for name, category, rstatus, rerror, body, base in self.store.q(
-                "SELECT r.name, r.category, r.status, r.error, b.body, r.base FROM results r "
-                "LEFT JOIN blobs b ON b.sha256 = r.blob WHERE r.snapshot_id = ? ORDER BY r.name", (sid,)).fetchall():
-            doc = _DECODE(body) if body else {"facts": {}, "identity": []}
-            if base is not None:
-                facts = FactTable(self._base(base), doc["delta"], frozenset(doc["removed"]))
-            else:
-                facts = self.tables.table((role, name), doc["facts"])
-            collectors[name] = CollectorResult(name, category, rstatus, rerror, facts, tuple(doc["identity"]))
+        for name, category, rstatus, rerror, sha, base in self.store.q(
+                "SELECT name, category, status, error, blob, base FROM results WHERE snapshot_id = ? ORDER BY name",
+                (sid,)).fetchall():
+            facts, identity = self._facts(role, name, sha, base)
+            collectors[name] = CollectorResult(name, category, rstatus, rerror, facts, identity)
         return Snapshot(host=host, env=env, role=role, address=address, collected_at=collected_at,
                         drift_version=version, status=status, error=error,
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
+
+    def _facts(self, role: str, name: str, sha: str | None, base: str | None) -> tuple[FactTable, tuple[str, ...]]:
+        """A result's facts, decoded once per distinct blob: most hosts' tables are the same blob."""
+        key = (role, name, sha, base)
+        known = self.seen.get(key)
+        if known is not None:
+            return known
+        row = self.store.q("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone() if sha else None
+        doc = _DECODE(row[0]) if row else {"facts": {}, "identity": []}
+        if base is not None:
+            facts = FactTable(self._base(base), doc["delta"], frozenset(doc["removed"]))
+        else:
+            facts = self.tables.table((role, name), doc["facts"])
+        known = self.seen[key] = (facts, tuple(doc["identity"]))
+        return known
 
 
 def _stamp(when: datetime) -> str:
