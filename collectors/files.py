@@ -15,7 +15,7 @@ import re
 import shlex
 from functools import lru_cache
 
-from collectors.interface import CollectConfig, Collector, Facts
+from collectors.interface import CollectConfig, Collector, Facts, Json
 from drift.core.errors import CollectError
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -125,7 +125,7 @@ def parse(output: str, cfg: CollectConfig) -> Facts:
     return facts
 
 
-def _record(header: str, target: str, number: int) -> dict[str, object]:
+def _record(header: str, target: str, number: int) -> dict[str, Json]:
     parts = header.split(" ", 6)
     if len(parts) != 7 or parts[0] != "F":
         raise CollectError(f"record {number}: malformed header {header[:80]!r}")
@@ -133,7 +133,7 @@ def _record(header: str, target: str, number: int) -> dict[str, object]:
     if not size.isdigit() or not re.fullmatch(r"[0-7]{1,4}", mode):
         raise CollectError(f"record {number}: bad size or mode in {header[:80]!r}")
     ftype = _TYPES.get(kind, "other")
-    value: dict[str, object] = {
+    value: dict[str, Json] = {
         "sha256": None if sha == "-" else sha,
         "size": int(size),
         "mode": mode.rjust(4, "0"),

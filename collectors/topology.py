@@ -13,7 +13,7 @@ import ipaddress
 import re
 from typing import Any
 
-from collectors.interface import CollectConfig, Collector, Facts, Parsed
+from collectors.interface import CollectConfig, Collector, Facts, Json, Parsed
 from collectors.parsing import load_json, split_parts
 from drift.core.errors import CollectError
 
@@ -61,8 +61,9 @@ def parse_interfaces(output: str, cfg: CollectConfig) -> Parsed:
         kind = (link.get("linkinfo") or {}).get("info_kind") or link.get("link_type")
         facts[base] = {"state": link.get("operstate"), "mtu": link.get("mtu"), "kind": kind}
         facts[base + "/mac"] = link.get("address")
-        facts[base + "/addresses"] = sorted(
-            f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", []) or [] if "local" in a)
+        addresses: list[Json] = [
+            f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", []) or [] if "local" in a]
+        facts[base + "/addresses"] = sorted(addresses, key=str)
         identity |= {base + "/mac", base + "/addresses"}
     return Parsed(facts, frozenset(identity))
 
@@ -208,7 +209,7 @@ def parse_hosts(output: str, cfg: CollectConfig) -> Parsed:
     hostname = head.strip()
     if not hostname:
         raise CollectError("hosts: no hostname (output cut short?)")
-    facts: dict[str, list[str]] = {}
+    facts: dict[str, list[Json]] = {}
     identity = set()
     for line in body.split("\n"):
         words = line.split("#", 1)[0].split()
@@ -232,8 +233,8 @@ DNS = "if [ -e /etc/resolv.conf ]; then cat /etc/resolv.conf; else echo @@absent
 def parse_dns(output: str, cfg: CollectConfig) -> Facts:
     if output.strip() == "@@absent":
         return {"topology/dns/nameservers": None, "topology/dns/search": None, "topology/dns/options": None}
-    nameservers: list[str] = []
-    search: list[str] = []
+    nameservers: list[Json] = []
+    search: list[Json] = []
     options: list[str] = []
     for line in output.split("\n"):
         words = line.split("#", 1)[0].split(";", 1)[0].split()
@@ -242,11 +243,11 @@ def parse_dns(output: str, cfg: CollectConfig) -> Facts:
         if words[0] == "nameserver" and len(words) > 1:
             nameservers.append(words[1])
         elif words[0] in ("search", "domain"):
-            search = words[1:]  # the last search/domain line wins, as in the resolver
+            search = list[Json](words[1:])  # the last search/domain line wins, as in the resolver
         elif words[0] == "options":
             options.extend(words[1:])
     return {"topology/dns/nameservers": nameservers, "topology/dns/search": search,
-            "topology/dns/options": sorted(set(options))}
+            "topology/dns/options": list[Json](sorted(set(options)))}
 
 
 COLLECTORS: tuple[Collector, ...] = (

@@ -80,6 +80,15 @@ def builtin_level(f: Finding) -> Level:
     return next((lvl for glob, lvl in BUILTIN if fnmatchcase(f.path, glob)), DEFAULT_LEVEL)
 
 
+def level_of(path: str, policy: Policy) -> Level | None:
+    """A fact's severity by path alone (user rules, then built-in), for what is not a Finding, such
+    as a change on the timeline; None when the policy ignores the path."""
+    if any(fnmatchcase(path, glob) for glob in policy.ignore):
+        return None
+    rule = next((r for r in policy.severity if fnmatchcase(path, r.match)), None)
+    return rule.severity if rule else next((lvl for glob, lvl in BUILTIN if fnmatchcase(path, glob)), DEFAULT_LEVEL)
+
+
 def apply(findings: Sequence[Finding], policy: Policy, today: dt.date,
           fail_on: Level | None = None) -> tuple[list[Finding], list[str]]:
     """Findings with severity, waivers and blocking filled in, sorted; plus warnings for a person."""

@@ -4,6 +4,7 @@ exit codes here, and only here."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -12,10 +13,10 @@ from drift.cli.environment import Environment
 from drift.core.errors import DriftError, ExitStatus, InputError
 
 # Recent Typer vendors its own Click, older Typer uses the click package: find the class Typer uses.
-ClickException = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
+ClickException: Any = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
 
 # Registers the commands on `app`.
-from drift.cli import audit_cmds, collect_cmds, compare_cmds, engine_cmds  # noqa: F401,E402
+from drift.cli import audit_cmds, collect_cmds, compare_cmds, engine_cmds, incident_cmds, watch_cmds  # noqa: F401, E402
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:

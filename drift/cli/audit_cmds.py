@@ -139,10 +139,13 @@ def history_cmd(
         raise InputError(f"--format {c.fmt.value} is not available for history (use table or json)")
     start = parse_since(since, c.env.now())
     inv = c.inventory(required=False)
-    from drift.cli.live import open_store
+    from drift.cli.live import _default_store, open_store, store_url
 
+    path = inv.store_path if inv is not None else _default_store(c)
+    if not store_url(c, inv) and not path.exists():
+        raise InputError("no store yet: run `drift snapshot`, `compare` or `audit` first", path)
     found: list[history_mod.Change] = []
-    with open_store(c, inv, must_exist=True) as store:
+    with open_store(c, inv) as store:
         for name in ([host] if host else store.hosts(env)):
             first = store.previous(env, name, start)
             snaps = ([first] if first else []) + list(store.snapshots(env, name, start))

@@ -6,7 +6,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from tabulate import tabulate
@@ -19,7 +19,6 @@ from drift.cli.app import (
     InventoryOpt,
     JobsOpt,
     NoColorOpt,
-    OutputFormat,
     QuietOpt,
     TimeoutOpt,
     VerboseOpt,
@@ -32,6 +31,7 @@ from drift.collect.targets import DEFAULT_COLLECT
 from drift.core.errors import DriftError, ExitStatus, InputError
 from drift.core.sanitize import clean
 from drift.model.snapshot import Snapshot
+from drift.reports import OutputFormat
 
 
 def _listing_format(c: Common) -> OutputFormat:
@@ -82,7 +82,7 @@ def snapshot_cmd(
     return ExitStatus.INCOMPLETE if any(s.errors() for s in snaps) else ExitStatus.OK
 
 
-def _summary(s: Snapshot, file: Path | None) -> dict[str, object]:
+def _summary(s: Snapshot, file: Path | None) -> dict[str, Any]:
     ok = sum(r.status == "ok" for r in s.collectors.values())
     failed = sorted(n for n, r in s.collectors.items() if r.status == "failed")
     return {
@@ -109,7 +109,7 @@ def inventory_cmd(
     inv = c.inventory()
     assert inv is not None
     hosts = list(inv.hosts())
-    rows = [{"env": h.env, "role": h.role, "host": h.name, "address": h.address,
+    rows: list[dict[str, Any]] = [{"env": h.env, "role": h.role, "host": h.name, "address": h.address,
              "user": h.ssh.user, "port": h.ssh.port} for h in hosts]
     status = ExitStatus.OK
     if check:
@@ -132,7 +132,7 @@ def inventory_cmd(
     return status
 
 
-def _check(host: Host, connector: object, timeout: float | None) -> dict[str, object]:
+def _check(host: Host, connector: object, timeout: float | None) -> dict[str, Any]:
     deadline = time.monotonic() + (timeout if timeout is not None else host.ssh.connect_timeout)
     try:
         session = connector.open(host, deadline)  # type: ignore[attr-defined]
@@ -155,7 +155,7 @@ def collectors_cmd(
     cfg = inv.collect if inv is not None else DEFAULT_COLLECT
     from drift.collect.script import section_command
 
-    items = [{"name": col.name, "category": col.category, "privileged": col.privileged,
+    items: list[dict[str, Any]] = [{"name": col.name, "category": col.category, "privileged": col.privileged,
               "requires": list(col.requires),
               "command": section_command(col, cfg, inv.ssh.sudo if inv else False) or None}
              for col in registry.REGISTRY]

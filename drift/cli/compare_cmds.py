@@ -37,6 +37,10 @@ from drift.model.snapshot import Snapshot
 from drift.reports import OutputFormat, render
 from drift.store import baseline as baseline_io
 
+TopOpt = Annotated[int | None, typer.Option(
+    "--top", min=0, help="Start the table with the N most important findings, one line each (default 5 when "
+    "stdout is a terminal, else 0).")]
+
 
 def _prepare(c: Common) -> tuple[Inventory | None, policy_mod.Policy]:
     """Everything that can be wrong with the input is found before any host is contacted."""
@@ -67,9 +71,12 @@ def _sides(c: Common, inv: Inventory | None, targets: Sequence[Target]) -> list[
     return envs
 
 
-def _finish(c: Common, report: Report) -> int:
+def _finish(c: Common, report: Report, top: int | None = None, inv: Inventory | None = None) -> int:
     color = c.output is None and not c.no_color and c.env.color(c.env.stdout)
-    c.emit(render(report, c.fmt, color))
+    from drift.cli.incident_cmds import top_default, top_since
+
+    n = top_default(c) if top is None else top
+    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n)))
     if c.fmt is not OutputFormat.table or c.output is not None:
         for w in report.warnings:
             c.say(f"drift: warning: {w}")
@@ -89,7 +96,7 @@ def compare_cmd(
     right: Annotated[str, typer.Argument(help="The other side, in the same forms.")],
     inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None,
     fail_on: FailOnOpt = None, category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
-    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False, top: TopOpt = None,
 ) -> int:
     """Compare two sides role by role, and report hosts that disagree with their own role's peers."""
     c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
@@ -100,7 +107,7 @@ def compare_cmd(
     if lenv.name == renv.name:
         renv = Env(renv.name + " (right)", renv.snapshots)
     report = engine.compare(lenv, renv, pol, c.env.now(), _fail_on(c), _categories(c))
-    return _finish(c, report)
+    return _finish(c, report, top, inv)
 
 
 @app.command("audit")
@@ -111,7 +118,7 @@ def audit_cmd(
         "--baseline", help="Approved baseline (default baselines/ENV.json when it exists).")] = None,
     inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None,
     fail_on: FailOnOpt = None, category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
-    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False, top: TopOpt = None,
 ) -> int:
     """Hosts that disagree with their role's peers in ENV, plus every difference from the baseline."""
     c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
@@ -123,7 +130,7 @@ def audit_cmd(
     if approved is None:
         c.debug(f"drift: no baseline for {env}; reporting in-env outliers only")
     report = engine.audit(current, base_env, pol, c.env.now(), _fail_on(c), _categories(c))
-    return _finish(c, report)
+    return _finish(c, report, top, inv)
 
 
 def _baseline(c: Common, inv: Inventory | None, env: str, given: Path | None) -> baseline_io.Baseline | None:

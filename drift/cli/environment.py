@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,6 +37,7 @@ class Environment:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     stderr_isatty: bool | None = None
     read_stdin: Callable[[], bytes] = field(default=lambda: sys.stdin.buffer.read())
+    sleep: Callable[[float], None] = time.sleep  # `drift watch` waits between rounds; tests pass a fake clock
 
     @property
     def interactive(self) -> bool:

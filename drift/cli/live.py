@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import collectors as registry
 from drift.cli.app import Common
@@ -14,11 +15,10 @@ from drift.collect.inventory import Host, Inventory
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 from drift.core import heap
 from drift.core.errors import InputError
+from drift.core.sanitize import clean
 from drift.model.facts import Tables
 from drift.model.snapshot import Snapshot
-
-if TYPE_CHECKING:
-    from drift.store.sqlite import Store
+from drift.store.sqlite import Store
 
 
 def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> list[Target]:
@@ -59,7 +59,8 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
     snaps: list[Snapshot] = []
     try:
         if remote:
-            snaps += collect(remote, c.env.ssh_connector(), plan, progress)
+            with _connection_notes(c):
+                snaps += collect(remote, c.env.ssh_connector(), plan, progress)
         if local:
             local_hosts = [h for h in hosts.values() if h.env == "local"]
             snaps += collect(local_hosts, c.env.local_connector(), plan, progress)
@@ -69,6 +70,28 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
     if failed:
         c.say(f"drift: {len(failed)} of {len(snaps)} hosts could not be collected: {', '.join(failed)}")
     return snaps
+
+
+@contextlib.contextmanager
+def _connection_notes(c: Common) -> Iterator[None]:
+    """--verbose: what the transport did about connections (pacing, retries), one line each."""
+    if not c.verbose or c.quiet:
+        yield
+        return
+
+    class Say(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            c.debug("drift: " + clean(record.getMessage()))
+
+    logger, handler = logging.getLogger("drift.collect"), Say(logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
@@ -83,22 +106,14 @@ def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
 
 
 def store_url(c: Common, inv: Inventory | None) -> str | None:
-    """A shared PostgreSQL store: [store] url, else $DRIFT_STORE_URL; None for the SQLite file."""
-    return (inv.store_url if inv is not None else None) or c.env.vars.get("DRIFT_STORE_URL") or None
+    return inv.store_url if inv is not None else (c.env.vars.get("DRIFT_STORE_URL") or None)
 
 
-def open_store(c: Common, inv: Inventory | None, must_exist: bool = False) -> Store:
-    from drift.store.sqlite import Store
+def open_store(c: Common, inv: Inventory | None) -> Store:
+    """The store this run reads and records into (spec/cli.md, The store)."""
+    from drift.store import open_store as open_backend
 
-    url = store_url(c, inv)
-    if url:
-        from drift.store.postgres import PgStore
-
-        return PgStore.connect(url)
-    path = inv.store_path if inv is not None else _default_store(c)
-    if must_exist and not path.exists():
-        raise InputError("no store yet: run `drift snapshot`, `compare` or `audit` first", path)
-    return Store.open(path)
+    return open_backend(inv.store_path if inv is not None else _default_store(c), store_url(c, inv))
 
 
 def _default_store(c: Common) -> Path:

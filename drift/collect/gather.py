@@ -8,11 +8,13 @@ and never stops the others.
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
@@ -25,6 +27,10 @@ from drift.model.facts import Tables
 from drift.model.snapshot import CollectorResult, Snapshot, compacted
 
 Progress = Callable[[Snapshot], None]
+
+# How a command run without root, or a sudo that wants a password, says so.
+_DENIED = re.compile(r"permission denied|operation not permitted|must be root|password is required"
+                     r"|may not run sudo|not in the sudoers|not allowed to execute", re.I)
 
 
 @dataclass(frozen=True)
@@ -61,22 +67,22 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     deadline = time.monotonic() + budget
     started = now_utc()
     script = compose(plan.collectors, plan.config, sudo=host.ssh.sudo)
-    base = dict(host=host.name, env=host.env, role=host.role, address=host.address,
-                collected_at=started, drift_version=__version__)
+    snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, address=host.address,
+                       collected_at=started, drift_version=__version__)
     try:
         session = connector.open(host, deadline)
     except DriftError as exc:
-        return Snapshot(**base, status="failed", error=clean(str(exc)))
+        return snapshot(status="failed", error=clean(str(exc)))
     try:
         result = session.exec(script.text.encode(), deadline)
     except DriftError as exc:
         key = session.host_key.to_dict() if session.host_key else None
-        return Snapshot(**base, status="failed", error=clean(str(exc)), host_key=key)
+        return snapshot(status="failed", error=clean(str(exc)), host_key=key)
     finally:
         session.close()
     tail = clean(result.stderr.decode("utf-8", "replace").strip()[-500:])
     collectors = interpret_output(plan, script, result.stdout, result.exit_status, tail)
-    return Snapshot(**base, host_key=session.host_key.to_dict() if session.host_key else None,
+    return snapshot(host_key=session.host_key.to_dict() if session.host_key else None,
                     collectors=collectors)
 
 
@@ -107,6 +113,9 @@ def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
                                f"none of {', '.join(c.requires)} found on the host" if c.requires else None)
     if section.status != 0:
         detail = section.stderr or "no error output"
+        if c.privileged and _DENIED.search(detail):
+            return failed(f"permission denied: {c.name} needs root. Connect as root, or set sudo = true and "
+                          f"allow `{c.command(cfg)}` in sudoers with NOPASSWD (exited {section.status}: {detail})")
         return failed(f"exited {section.status}: {detail}")
     try:
         text = section.stdout.decode("utf-8")

@@ -32,6 +32,8 @@ class SSHSettings:
     command_timeout: float = 60.0
     sudo: bool = False
     jobs: int = 32
+    config: str | None = None  # an ssh config file read instead of ~/.ssh/config and /etc/ssh/ssh_config
+    proxy_jump: str | None = None  # "[user@]host[:port][,...]" as OpenSSH's ProxyJump; "none" ignores ssh config's
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ class Inventory:
     environments: Mapping[str, tuple[Host, ...]]
     policy_table: Mapping[str, Any]
     source: TomlSource | None = field(default=None, compare=False, repr=False)
-    store_url: str | None = None  # [store] url: a PostgreSQL store shared by controllers
+    # A shared PostgreSQL store instead of the SQLite file; it may hold a password: never print it.
+    store_url: str | None = field(default=None, repr=False)
 
     def hosts(self) -> tuple[Host, ...]:
         return tuple(h for hosts in self.environments.values() for h in hosts)
@@ -75,11 +78,13 @@ _SSH_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
     "command_timeout": ((int, float), "a number of seconds"),
     "sudo": (bool, "true or false"),
     "jobs": (int, "an integer"),
+    "config": (str, "a path string"),
+    "proxy_jump": (str, 'a jump host like "user@bastion:22" (comma-separated for several), or "none"'),
 }
 _HOST_KEYS = {"name", "address", "role"} | (set(_SSH_TYPES) - {"jobs"})
 _TOP_KEYS = {"ssh", "collect", "store", "environments", "policy"}
 _COLLECT_KEYS = {"collectors", "files", "python", "sysctl"}
-_STORE_KEYS = {"path", "keep_days", "url"}
+_STORE_KEYS = {"path", "url", "keep_days"}
 _ENV_KEYS = {"hosts", "ssh"}
 
 
@@ -125,12 +130,10 @@ class _Parser:
         store = self.table(doc, "store")
         self.unknown(store, _STORE_KEYS, "store")
         store_path = self.store_path(store)
+        store_url = self.store_url(store)
         keep_days = store.get("keep_days", 90)
         if not isinstance(keep_days, int) or isinstance(keep_days, bool) or keep_days < 1:
             raise self.fail("store.keep_days must be a whole number of days, at least 1", "store", "keep_days")
-        url = store.get("url")
-        if url is not None and (not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://"))):
-            raise self.fail("store.url must be a postgresql:// URL", "store", "url")
         policy = self.table(doc, "policy")
         return Inventory(
             path=self.src.path,
@@ -147,7 +150,7 @@ class _Parser:
             environments=self.environments(self.table(doc, "environments"), ssh),
             policy_table=policy,
             source=self.src,
-            store_url=url,
+            store_url=store_url,
         )
 
     def table(self, parent: Mapping[str, Any], key: str, where: str = "") -> dict[str, Any]:
@@ -170,6 +173,19 @@ class _Parser:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self.fail(f"{where}.{key} must be a list of non-empty strings", where, key)
         return tuple(value)
+
+    def store_url(self, store: Mapping[str, Any]) -> str | None:
+        """[store] url, else $DRIFT_STORE_URL (spec/cli.md, The store); None means the SQLite file."""
+        if "url" in store:
+            url = store["url"]
+            if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
+                raise self.fail("store.url must be a postgresql:// URL", "store", "url")
+            if "path" in store:
+                raise self.fail("store.url and store.path both name a store: keep one", "store", "url")
+            return url
+        if "path" in store:
+            return None
+        return self.env.get("DRIFT_STORE_URL") or None
 
     def store_path(self, store: Mapping[str, Any]) -> Path:
         base = self.src.path.resolve().parent
@@ -199,6 +215,13 @@ class _Parser:
                 ok = 0 < value < 65536
             if ok and key in ("connect_timeout", "command_timeout", "jobs"):
                 ok = value > 0
+            if ok and key == "proxy_jump":
+                ok = bool(value.strip()) and all(h.strip() and not any(c.isspace() for c in h.strip())
+                                                 for h in value.split(","))
+            if ok and key == "config":
+                value = str(self.src.path.resolve().parent / Path(value).expanduser())
+                if not Path(value).is_file():
+                    raise self.fail(f"{where}.config: no ssh config file at {value}", where, key, line)
             if not ok:
                 raise self.fail(f"{where}.{key} must be {description}, not {value!r}", where, key, line)
             changes[key] = float(value) if key.endswith("_timeout") else value

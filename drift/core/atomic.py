@@ -23,9 +23,11 @@ def write_atomic(path: Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # a full disk, most likely: the old file is still there, whole
+            raise InputError(f"cannot write: {exc.strerror or exc}; the file is unchanged", path) from None
         raise
     try:  # the rename itself survives a crash only once the directory is synced
         dir_fd = os.open(path.parent, os.O_RDONLY)

@@ -4,10 +4,12 @@ format that is not handled here fails the type check, not a user."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import NoReturn
 
+from drift.model.incident import Since
 from drift.model.report import Report
-from drift.reports import html, json_report, junit, markdown, table
+from drift.reports import html, json_report, junit, markdown, table, top
 
 
 class OutputFormat(str, enum.Enum):
@@ -22,10 +24,12 @@ def _never(value: object) -> NoReturn:
     raise AssertionError(f"unhandled format {value!r}")
 
 
-def render(report: Report, fmt: OutputFormat, color: bool = False) -> str:
+def render(report: Report, fmt: OutputFormat, color: bool = False, top_n: int = 0,
+           since: Mapping[str, Since] | None = None) -> str:
+    """`top_n`: the table starts with the N most important findings (`since`: finding id -> when)."""
     match fmt:
         case OutputFormat.table:
-            return table.render(report, color)
+            return (top.render(report, top_n, since) if top_n else "") + table.render(report, color)
         case OutputFormat.json:
             return json_report.render(report)
         case OutputFormat.markdown:

@@ -1,27 +1,25 @@
-"""The shared store: the same store on PostgreSQL (psycopg 3), for several controllers and CI runners.
+"""The shared store: the same schema and queries as SQLite, in PostgreSQL (psycopg 3).
 
-Same tables, same migrations (in PostgreSQL's dialect), same behaviour: a batch lands whole or not at
-all, writers take turns (a transaction-scoped advisory lock, as SQLite's write lock does), fact blobs
-are content-addressed, so two controllers recording the same facts store them once.
-`[store] url = "postgresql://..."` or `$DRIFT_STORE_URL`; a password belongs in ~/.pgpass or
-$PGPASSWORD, never in the inventory, and drift never prints the URL's password.
+Several controllers and CI runners record into one history. Writers take one transaction-scoped
+advisory lock, so a batch and a prune never interleave (a prune could otherwise drop a blob that a
+concurrent batch is about to reference): the same one-writer-at-a-time semantics SQLite's
+BEGIN IMMEDIATE gives, with readers never blocked.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from drift.core.errors import InputError
 from drift.store.sqlite import Store
 
-# The SQLite migrations, one for one, in PostgreSQL's dialect.
+# Applied in order; drift_schema holds how many have run. Same tables and columns as SQLite's.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE snapshots (
-        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id BIGSERIAL PRIMARY KEY,
         host TEXT NOT NULL, env TEXT NOT NULL, role TEXT NOT NULL, address TEXT NOT NULL,
         collected_at TEXT NOT NULL, drift_version TEXT NOT NULL,
         status TEXT NOT NULL, error TEXT, host_key TEXT
@@ -37,65 +35,81 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX results_by_blob ON results (blob);
     """,
     """
-    ALTER TABLE results ADD COLUMN base TEXT REFERENCES blobs (sha256);
-    CREATE INDEX results_by_base ON results (base);
+    ALTER TABLE blobs ADD COLUMN base TEXT;
+    CREATE INDEX blobs_by_base ON blobs (base);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-_LOCK = 0x64726966  # "drif": the advisory lock every writer of a drift store takes
+_WRITE_LOCK = 0x64726966  # "drif": one advisory lock id for every drift writer on this database
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    """The URL as it may be printed: never its password."""
+    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
-class PgStore(Store):
-    BEGIN = ("BEGIN", f"SELECT pg_advisory_xact_lock({_LOCK})")
+class _Connection:
+    """psycopg behind the sqlite3 calls Store makes: `?` placeholders become `%s`."""
 
+    def __init__(self, raw: Any):
+        self.raw = raw
+
+    def execute(self, sql: str, args: Sequence[object] = ()) -> Any:
+        return self.raw.execute(sql.replace("?", "%s"), tuple(args))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        with self.raw.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), [tuple(r) for r in rows])
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class PostgresStore(Store):
     @classmethod
-    def connect(cls, url: str) -> PgStore:
-        import psycopg  # only when a PostgreSQL store is configured
-
+    def connect(cls, url: str) -> PostgresStore:
         try:
-            conn = psycopg.connect(url, autocommit=True, connect_timeout=30)
+            import psycopg  # imported here: only a shared store needs it
+        except ImportError:
+            raise InputError("a postgresql:// store needs psycopg: pip install 'psycopg[binary]'",
+                             redact(url)) from None
+        try:
+            # autocommit: Store issues BEGIN/COMMIT itself, exactly as it does on SQLite.
+            raw = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise InputError(f"cannot open the store {redact(url)}: {str(exc).strip().splitlines()[0]}") from None
-        store = cls(conn, Path(redact(url)))
+            raise InputError(f"cannot connect to the store: {_first_line(exc)}", redact(url)) from None
+        store = cls(_Connection(raw), redact(url))  # type: ignore[arg-type]
         try:
             store._migrate()
         except psycopg.Error as exc:
-            conn.close()
-            raise InputError(f"not a usable drift store {redact(url)}: {str(exc).strip()}") from None
+            store.close()
+            raise InputError(f"not a usable drift store: {_first_line(exc)}", redact(url)) from None
         return store
 
-    def q(self, sql: str, args: Sequence[object] = ()) -> Any:
-        return self.conn.execute(sql.replace("?", "%s"), args)
-
-    def q_many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        cur = self.conn.cursor()
-        try:
-            cur.executemany(sql.replace("?", "%s"), list(rows))
-        finally:
-            cur.close()
+    def _begin_write(self) -> None:
+        self.conn.execute("BEGIN")
+        self.conn.execute("SELECT pg_advisory_xact_lock(?)", (_WRITE_LOCK,))
 
     def _migrate(self) -> None:
-        self.q("CREATE TABLE IF NOT EXISTS drift_schema (version INTEGER NOT NULL)")
-        self.begin()
+        c = self.conn
+        self._begin_write()
         try:
-            row = self.q("SELECT version FROM drift_schema").fetchone()
+            c.execute("CREATE TABLE IF NOT EXISTS drift_schema (version INTEGER NOT NULL)")
+            row = c.execute("SELECT version FROM drift_schema").fetchone()
             version = row[0] if row else 0
             if version > SCHEMA_VERSION:
-                raise InputError(f"store schema {version} is newer than this drift understands ({SCHEMA_VERSION})",
-                                 self.path)
-            for number in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        self.q(statement)
-            if version != SCHEMA_VERSION:
-                self.q("DELETE FROM drift_schema")
-                self.q("INSERT INTO drift_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-            self.q("COMMIT")
+                raise InputError(f"store schema {version} is newer than this drift understands "
+                                 f"({SCHEMA_VERSION})", self.path)
+            for statement in ";".join(MIGRATIONS[version:]).split(";"):
+                if statement.strip():
+                    c.execute(statement)
+            c.execute("DELETE FROM drift_schema")
+            c.execute("INSERT INTO drift_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+            c.execute("COMMIT")
         except BaseException:
-            self.q("ROLLBACK")
+            c.execute("ROLLBACK")
             raise
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

@@ -1,5 +1,8 @@
 """The store: every snapshot drift collects, in SQLite (stdlib sqlite3, WAL, one transaction a batch).
 
+The queries are plain SQL with `?` placeholders that PostgreSQL runs too (drift/store/postgres.py
+subclasses Store and only replaces connecting, migrating and the write lock).
+
 Facts are stored content-addressed: each collector's facts are one JSON blob keyed by its
 sha256, so the nightly snapshot of an unchanged host adds a few small rows and no blob.
 The schema is versioned with PRAGMA user_version; MIGRATIONS bring an older file up to date.
@@ -9,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -43,11 +47,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX results_by_blob ON results (blob);
     """,
-    # 2: a result may be a delta over a base blob: a role's hosts share one table of facts and each
-    # stores only where it differs, so 1,000 hosts x 3,000 packages are one table, not 1,000.
+    # 2: a blob may be a delta over a base blob (its body names the base): a role's hosts share one
+    # table of facts and each stores only where it differs, so 1,000 hosts x 3,000 packages are one
+    # table, not 1,000. The column lets pruning keep the bases that deltas still use.
     """
-    ALTER TABLE results ADD COLUMN base TEXT REFERENCES blobs (sha256);
-    CREATE INDEX results_by_base ON results (base);
+    ALTER TABLE blobs ADD COLUMN base TEXT;
+    CREATE INDEX blobs_by_base ON blobs (base);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -58,9 +63,10 @@ def _canonical(doc: object) -> str:
 
 
 class Store:
-    def __init__(self, conn: Any, path: Path):  # a sqlite3 or a psycopg connection
+    def __init__(self, conn: sqlite3.Connection, path: Path | str):
         self.conn = conn
         self.path = path
+        self._parsed: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -75,6 +81,8 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             store = cls(conn, path)
             store._migrate()
+        except sqlite3.OperationalError as exc:  # a full disk or a read-only directory, not a bad file
+            raise InputError(f"cannot open the store: {exc}{_space(path)}", path) from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"not a usable drift store: {exc}", path) from None
         except OSError as exc:
@@ -111,149 +119,189 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
 
-    # Writers queue for the store one at a time: SQLite's write lock, taken at BEGIN.
-    BEGIN: tuple[str, ...] = ("BEGIN IMMEDIATE",)
-
-    def q(self, sql: str, args: Sequence[object] = ()) -> Any:
-        """One statement; `?` placeholders. PostgreSQL's store translates."""
-        return self.conn.execute(sql, args)
-
-    def q_many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        self.conn.executemany(sql, rows)
-
-    def begin(self) -> None:
-        for statement in self.BEGIN:
-            self.q(statement)
+    def _begin_write(self) -> None:
+        # IMMEDIATE takes the write lock now, so concurrent writers queue (busy_timeout) instead of
+        # failing half-way through a batch. Backends override this with their own lock.
+        self.conn.execute("BEGIN IMMEDIATE")
 
     def record(self, snapshots: Iterable[Snapshot]) -> None:
-        """Record a batch in one transaction: all of it lands, or none."""
-        c = self
+        """Record a batch in one transaction: all of it lands, or none. The batch's hosts share fact
+        tables (drift/model/facts.py): each role's first table is stored whole, the others as deltas."""
+        c = self.conn
         bases: dict[int, str] = {}  # id(base) -> its blob, written once per batch
-        tables = Tables()  # hosts not yet sharing tables (built one by one) share them from here on
-        self.begin()
+        tables = Tables()
+        self._begin_write()
         try:
             for s in snapshots:
                 s = compacted(s, tables)
-                cur = c.q(
+                (sid,) = c.execute(
                     "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
                     " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (s.host, s.env, s.role, s.address, s.collected_at, s.drift_version, s.status, s.error,
-                     _canonical(dict(s.host_key)) if s.host_key is not None else None))
-                sid = cur.fetchone()[0]
+                     _canonical(dict(s.host_key)) if s.host_key is not None else None)).fetchone()
                 for name, r in s.collectors.items():
-                    base = None
                     facts = r.facts
                     if isinstance(facts, FactTable) and not facts.whole:
                         base = bases.get(id(facts.base))
                         if base is None:
-                            base = bases[id(facts.base)] = self._blob({"facts": facts.base.data, "identity": []})
-                        sha = self._blob({"delta": facts.delta, "removed": sorted(facts.removed),
-                                          "identity": sorted(r.identity)})
+                            base = bases[id(facts.base)] = self._put({"facts": facts.base.data, "identity": []})
+                        sha = self._put({"base": base, "delta": facts.delta, "removed": sorted(facts.removed),
+                                         "identity": sorted(r.identity)}, base)
                     else:
-                        sha = self._blob({"facts": dict(facts), "identity": sorted(r.identity)})
-                    c.q("INSERT INTO results (snapshot_id, name, category, status, error, blob, base)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (sid, name, r.category, r.status, r.error, sha, base))
-            c.q("COMMIT")
-        except BaseException:
-            c.q("ROLLBACK")
-            raise
+                        sha = self._put({"facts": dict(facts), "identity": sorted(r.identity)})
+                    c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob)"
+                              " VALUES (?, ?, ?, ?, ?, ?)", (sid, name, r.category, r.status, r.error, sha))
+            c.execute("COMMIT")
+        except BaseException as exc:
+            raise self._abort(exc) from None
 
-    def _blob(self, doc: object) -> str:
+    def _put(self, doc: object, base: str | None = None) -> str:
         body = _canonical(doc)
         sha = hashlib.sha256(body.encode()).hexdigest()
-        self.q("INSERT INTO blobs (sha256, body) VALUES (?, ?) ON CONFLICT DO NOTHING", (sha, body))
+        self.conn.execute("INSERT INTO blobs (sha256, body, base) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                          (sha, body, base))
         return sha
 
     def latest(self, env: str | None = None, host: str | None = None, tables: Tables | None = None) -> list[Snapshot]:
         """The newest snapshot of each host, sorted by host. Hosts share fact tables through `tables`."""
         where, args = _filters(env, host, None)
-        rows = self.q(
+        rows = self.conn.execute(
             f"SELECT * FROM snapshots s {where} AND s.id = (SELECT id FROM snapshots t WHERE t.host = s.host "
-            "AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1) ORDER BY host, env", args)
+            "AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1) ORDER BY host, env", args).fetchall()
         loader = _Loader(self, tables or Tables())
-        return [loader.load(row) for row in rows]
+        return [self._load(row, loader) for row in rows]
 
     def snapshots(self, env: str | None = None, host: str | None = None,
                   since: datetime | None = None) -> Iterator[Snapshot]:
         """Snapshots ordered by host, then time."""
         where, args = _filters(env, host, since)
         loader = _Loader(self, Tables())
-        for row in self.q(f"SELECT * FROM snapshots s {where} ORDER BY host, collected_at, id", args).fetchall():
-            yield loader.load(row)
+        for row in self.conn.execute(f"SELECT * FROM snapshots s {where} ORDER BY host, collected_at, id", args):
+            yield self._load(row, loader)
 
     def previous(self, env: str | None, host: str, before: datetime) -> Snapshot | None:
         """The newest snapshot of `host` taken before `before`: where a time window's changes start."""
         where, args = _filters(env, host, None)
-        row = self.q(f"SELECT * FROM snapshots s {where} AND s.collected_at < ? "
+        row = self.conn.execute(f"SELECT * FROM snapshots s {where} AND s.collected_at < ? "
                                 "ORDER BY collected_at DESC, id DESC LIMIT 1", [*args, _stamp(before)]).fetchone()
-        return _Loader(self, Tables()).load(row) if row else None
+        return self._load(row) if row else None
 
     def hosts(self, env: str | None = None) -> list[str]:
         where, args = _filters(env, None, None)
-        return [r[0] for r in self.q(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
+        return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
+
+    def runs(self, env: str | None, host: str, category: str) -> list[tuple[str, str, str, str | None]]:
+        """(collected_at, collector, status, blob) of one host's collectors of one category, oldest
+        first, without loading facts: following one fact through months of history then parses only
+        the few blobs that differ (facts_of)."""
+        where, args = _filters(env, host, None)
+        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(
+            f"SELECT s.collected_at, r.name, r.status, r.blob FROM snapshots s JOIN results r ON r.snapshot_id = s.id "
+            f"{where} AND s.status = 'ok' AND r.category = ? ORDER BY s.collected_at, s.id", [*args, category])]
+
+    def facts_of(self, blob: str | None) -> dict[str, Any]:
+        doc = self._blob(blob)
+        if "base" not in doc:
+            facts: dict[str, Any] = doc["facts"]
+            return facts
+        removed = set(doc["removed"])
+        out = {k: v for k, v in self._blob(doc["base"])["facts"].items() if k not in removed}
+        out.update(doc["delta"])
+        return out
 
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
         cutoff = _stamp(now - timedelta(days=keep_days))
-        c = self
-        self.begin()
+        c = self.conn
+        self._begin_write()
         try:
-            doomed = [r[0] for r in c.q(
+            doomed = [r[0] for r in c.execute(
                 "SELECT id FROM snapshots s WHERE collected_at < ? AND id != (SELECT id FROM snapshots t "
                 "WHERE t.host = s.host AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1)", (cutoff,))]
-            c.q_many("DELETE FROM results WHERE snapshot_id = ?", [(i,) for i in doomed])
-            c.q_many("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
-            c.q("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)"
-                      " AND sha256 NOT IN (SELECT base FROM results WHERE base IS NOT NULL)")
-            c.q("COMMIT")
-        except BaseException:
-            c.q("ROLLBACK")
-            raise
+            c.executemany("DELETE FROM results WHERE snapshot_id = ?", [(i,) for i in doomed])
+            c.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
+            # Twice: deltas no result uses go first, then the bases only they used.
+            for _ in range(2):
+                c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)"
+                          " AND sha256 NOT IN (SELECT base FROM blobs WHERE base IS NOT NULL)")
+            c.execute("COMMIT")
+        except BaseException as exc:
+            raise self._abort(exc) from None
         return len(doomed)
 
+    def _abort(self, exc: BaseException) -> BaseException:
+        """Roll back a failed batch (it lands whole or not at all) and say what a full disk means."""
+        if self.conn.in_transaction:  # SQLite may have rolled back already: it does on a full disk
+            self.conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):  # disk full, read-only file system, I/O error
+            return InputError(f"cannot write to the store: {exc}{_space(self.path)}; nothing of this run was "
+                              "recorded and the store is as it was", self.path)
+        return exc
 
-class _Loader:
-    """Reads snapshots back, decoding each base blob once however many hosts share it."""
-
-    def __init__(self, store: Store, tables: Tables):
-        self.store = store
-        self.tables = tables
-        self.bases: dict[str, Base] = {}
-        self.seen: dict[tuple[str, str, str | None, str | None], tuple[FactTable, tuple[str, ...]]] = {}
-
-    def _base(self, sha: str) -> Base:
-        base = self.bases.get(sha)
-        if base is None:
-            body = self.store.q("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone()[0]
-            base = self.bases[sha] = self.tables.shared(_DECODE(body)["facts"])
-        return base
-
-    def load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
+    def _load(self, row: tuple, loader: _Loader | None = None) -> Snapshot:  # type: ignore[type-arg]
+        loader = loader or _Loader(self, Tables())
         sid, host, env, role, address, collected_at, version, status, error, host_key = row
         collectors = {}
-        for name, category, rstatus, rerror, sha, base in self.store.q(
-                "SELECT name, category, status, error, blob, base FROM results WHERE snapshot_id = ? ORDER BY name",
+        for name, category, rstatus, rerror, sha in self.conn.execute(
+                "SELECT name, category, status, error, blob FROM results WHERE snapshot_id = ? ORDER BY name",
                 (sid,)).fetchall():
-            facts, identity = self._facts(role, name, sha, base)
+            facts, identity = loader.facts(role, name, sha)
             collectors[name] = CollectorResult(name, category, rstatus, rerror, facts, identity)
         return Snapshot(host=host, env=env, role=role, address=address, collected_at=collected_at,
                         drift_version=version, status=status, error=error,
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
 
-    def _facts(self, role: str, name: str, sha: str | None, base: str | None) -> tuple[FactTable, tuple[str, ...]]:
-        """A result's facts, decoded once per distinct blob: most hosts' tables are the same blob."""
-        key = (role, name, sha, base)
+    def _blob(self, sha: str | None) -> dict[str, Any]:
+        """A fact blob, parsed once: a host's history mostly repeats the same few blobs, and the
+        analysis treats facts as read-only, so snapshots may share one parsed copy."""
+        if sha is None:
+            return {"facts": {}, "identity": []}
+        doc = self._parsed.get(sha)
+        if doc is None:
+            row = self.conn.execute("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+            doc = _DECODE(row[0]) if row else {"facts": {}, "identity": []}
+            if len(self._parsed) >= _PARSED_BLOBS:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[sha] = doc
+        return doc
+
+
+_PARSED_BLOBS = 256
+
+
+class _Loader:
+    """Snapshots read together: each distinct blob becomes one shared table, a delta blob a table over
+    its base's shared data, whatever the number of hosts that use it."""
+
+    def __init__(self, store: Store, tables: Tables):
+        self.store = store
+        self.tables = tables
+        self.bases: dict[str, Base] = {}
+        self.seen: dict[tuple[str, str, str | None], tuple[FactTable, tuple[str, ...]]] = {}
+
+    def facts(self, role: str, name: str, sha: str | None) -> tuple[FactTable, tuple[str, ...]]:
+        key = (role, name, sha)
         known = self.seen.get(key)
-        if known is not None:
-            return known
-        row = self.store.q("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone() if sha else None
-        doc = _DECODE(row[0]) if row else {"facts": {}, "identity": []}
-        if base is not None:
-            facts = FactTable(self._base(base), doc["delta"], frozenset(doc["removed"]))
-        else:
-            facts = self.tables.table((role, name), doc["facts"])
-        known = self.seen[key] = (facts, tuple(doc["identity"]))
+        if known is None:
+            doc = self.store._blob(sha)
+            if "base" in doc:
+                base = self.bases.get(doc["base"])
+                if base is None:
+                    base = self.bases[doc["base"]] = self.tables.shared(self.store._blob(doc["base"])["facts"])
+                facts = FactTable(base, doc["delta"], frozenset(doc["removed"]))
+            else:
+                facts = self.tables.table((role, name), doc["facts"])
+            known = self.seen[key] = (facts, tuple(doc["identity"]))
         return known
+
+
+def _space(path: Path | str) -> str:
+    """SQLite says "disk I/O error" when it cannot grow its shared-memory file: name the cause."""
+    try:
+        free = shutil.disk_usage(Path(path).parent).free
+    except OSError:
+        return ""
+    return f" (no space left on the file system holding it: {free} bytes free)" if free < (1 << 20) else ""
 
 
 def _stamp(when: datetime) -> str:

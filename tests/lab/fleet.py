@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-SUBNETS = {"staging": 1, "prod": 2, "mirror": 3, "broken": 4, "bench": 5}
+SUBNETS = {"staging": 1, "prod": 2, "mirror": 3, "broken": 4, "bench": 5, "access": 6, "faults": 7}
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,31 @@ def _env(env: str, prefix: str) -> list[HostSpec]:
             HostSpec(f"{prefix}-db-1", env, "db", 21)]
 
 
+# -- access paths and faults (issue 11; tests/lab/access.py builds them) ------------------------
+# Their own environments, never in the lab's default inventory, so the drift injected above is
+# all that `compare staging prod` sees.
+BASTION = HostSpec("acc-bastion", "access", "bastion", 5)  # sshd's default MaxStartups 10:30:100
+RPM_HOST = HostSpec("acc-rpm-1", "access", "db", 31)  # a real rpm database in /var/lib/rpm
+INNER = HostSpec("acc-inner-1", "access", "web", 41)  # reachable only through the bastion
+DIES = HostSpec("flt-dies-1", "faults", "web", 51)  # dpkg-query hangs half-way when asked to
+SLOW = HostSpec("flt-slow-1", "faults", "web", 52)  # root's login shell sleeps when asked to
+ACCESS: tuple[HostSpec, ...] = (BASTION, RPM_HOST, INNER, DIES, SLOW)
+# Login users on ACCESS hosts (besides root): name -> uid. deploy may run the firewall reads
+# through sudo without a password; nosudo may run nothing through sudo.
+LOGIN_USERS = {"deploy": 2901, "nosudo": 2902}
+SUDO_NOPASSWD = ("/usr/sbin/iptables-save", "/usr/sbin/ip6tables-save", "/usr/sbin/nft -j list ruleset")
+# -----------------------------------------------------------------------------------------------
+
 FLEET: tuple[HostSpec, ...] = (
     *_env("staging", "stg"),
     *_env("prod", "prd"),
     *_env("mirror", "mir"),
     HostSpec("broken-down", "broken", "web", 9, kind="down"),
     HostSpec("broken-silent", "broken", "web", 8, kind="silent"),
+    *ACCESS,
 )
 
-LIVE = tuple(h for h in FLEET if h.kind == "ssh")
+LIVE = tuple(h for h in FLEET if h.kind == "ssh" and h.env in ("staging", "prod", "mirror"))
 
 
 def bench_fleet(n: int) -> tuple[HostSpec, ...]:

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.lab import fleet
+from tests.lab import access, fleet
 from tests.lab.fleet import FLEET, SUBNETS, HostSpec
 
 BRIDGE = "drlab0"
@@ -125,6 +125,7 @@ class Lab:
             elif h.kind == "silent":
                 self._spawn(h, "listener", ["ip", "netns", "exec", h.netns, sys.executable, "-c", LISTENER, "22"])
         self._await_banners()
+        access.finish(self)
         self.known_hosts.write_text("".join(
             f"{h.address} {self.host_key(h)}\n" for h in self.hosts if h.kind == "ssh"))
         self.inventory.write_text(self.toml())
@@ -137,7 +138,7 @@ class Lab:
 
     def _venv(self) -> None:
         if not self.python.exists():
-            sh(sys.executable, "-m", "venv", "--without-pip", str(self.root / "venv"))
+            sh(access.interpreter(), "-m", "venv", "--without-pip", str(self.root / "venv"))
 
     def _network(self, h: HostSpec) -> None:
         ns, veth = h.netns, f"drl{SUBNETS[h.env]}x{h.index}"
@@ -181,7 +182,8 @@ class Lab:
             f"AuthorizedKeysFile {self.root / 'authorized_keys'}\n"
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
             "PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\nPidFile none\n"
-            "LogLevel ERROR\nMaxStartups 200\nMaxSessions 50\n")
+            f"LogLevel ERROR\nMaxSessions 50\n{access.sshd_options(h)}")
+        access.prepare(self, h)
 
     def _start_sshd(self, h: HostSpec) -> None:
         d = self.host_dir(h)
@@ -190,6 +192,7 @@ class Lab:
                  (d / "site-packages", str(self.site_packages()))]
         if Path("/root/.bashrc").exists():
             binds.append((d / "bashrc", "/root/.bashrc"))
+        binds += access.binds(self, h)
         script = "set -e; " + "; ".join(f"mount --bind {shlex.quote(str(a))} {shlex.quote(b)}" for a, b in binds)
         script += f"; hostname {shlex.quote(h.name)}; exec /usr/sbin/sshd -D -e -f {shlex.quote(str(d / 'sshd_config'))}"
         self.site_packages().mkdir(parents=True, exist_ok=True)
@@ -251,6 +254,11 @@ def down() -> None:
             if pids and sig == signal.SIGTERM:
                 time.sleep(0.2)
         sh("ip", "netns", "del", ns, check=False)
+    # The kernel tears a deleted namespace's veth pairs down asynchronously: wait, so an `up` right
+    # after never meets a leftover drl* link ("RTNETLINK answers: File exists").
+    end = time.monotonic() + 10
+    while time.monotonic() < end and any(n.startswith("drl") and n != BRIDGE for n in os.listdir("/sys/class/net")):
+        time.sleep(0.05)
     if Path("/sys/class/net", BRIDGE).exists():
         sh("ip", "link", "del", BRIDGE, check=False)
     if (ACME_DIR / ACME_MARK).exists() and set(os.listdir(ACME_DIR)) == {ACME_MARK}:

@@ -21,7 +21,8 @@ def _same(a, b):
 
 def test_script_output_ingested_equals_drift_snapshot(cli, inventory):
     code, _, err = cli("snapshot", "prd-web-1", "-o", "own")
-    assert code == 0, err
+    assert code in (0, 3), err  # 3: a collector this machine cannot answer (rpm without a database)
+    own_code = code
     code, script, err = cli("script")
     assert code == 0, err
     assert script.startswith("#!/bin/sh\n") and "sudo" not in script
@@ -30,7 +31,7 @@ def test_script_output_ingested_equals_drift_snapshot(cli, inventory):
     (cli.dir / "tree" / "prd-web-1").write_text(json.dumps({"rc": 0, "stdout": raw.decode(), "stderr": "",
                                                             "changed": True}))
     code, out, err = cli("ingest", "tree", "--env", "prod", "-o", "ingested", "--format", "json")
-    assert code == 0, err
+    assert code == own_code, err
     assert json.loads(out)["snapshots"][0]["host_key"] is None
     own, got = load(cli.dir / "own" / "prd-web-1.json"), load(cli.dir / "ingested" / "prd-web-1.json")
     assert got.role == "web" and got.address == "127.0.0.1"

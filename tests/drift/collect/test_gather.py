@@ -139,3 +139,22 @@ def test_a_timed_out_exec_fails_the_host():
 
     (snap,) = collect(hosts("w1"), Stuck(), Plan((col("a", "echo x"),), timeout=1))
     assert snap.failed and "deadline" in snap.error and snap.host_key is not None
+
+
+def test_a_privileged_collector_refused_says_permission_denied_and_how_to_grant_it():
+    from drift.collect.gather import interpret
+    from drift.collect.script import Section
+
+    fw = Collector("iptables", "firewall", lambda cfg: "iptables-save", lambda out, cfg: {}, privileged=True)
+    plain = Collector("dpkg", "packages", lambda cfg: "dpkg-query -W", lambda out, cfg: {})
+    for stderr in ("sudo: a password is required",
+                   "iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied "
+                   "(you must be root)", "netlink: Error: cache initialization failed: Operation not permitted"):
+        result = interpret(fw, Section("iptables", b"", 1, stderr), CollectConfig())
+        assert result.status == "failed" and result.error is not None
+        assert result.error.startswith("permission denied") and "sudo = true" in result.error
+        assert "`iptables-save`" in result.error and stderr in result.error
+    other = interpret(plain, Section("dpkg", b"", 1, "Permission denied"), CollectConfig())
+    assert other.error == "exited 1: Permission denied"  # only the privileged reads get the sudo advice
+    broken = interpret(fw, Section("iptables", b"", 2, "iptables-save: unknown option"), CollectConfig())
+    assert broken.error == "exited 2: iptables-save: unknown option"
