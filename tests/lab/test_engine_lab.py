@@ -36,7 +36,8 @@ def test_ansible_script_then_ingest_equals_drift_snapshot(lab, drift, tmp_path):
     ansible = _ansible()
     envs = sorted({h.env for h in LIVE})
     code, _, err = drift("snapshot", *envs, "-i", str(lab.inventory), "-o", str(tmp_path / "own"))
-    assert code == 0, err
+    assert code in (0, 3), err  # 3: a collector the hosts cannot answer; the ingest must say the same
+    own_code = code
     code, script, err = drift("script", "-i", str(lab.inventory))
     assert code == 0, err
     (tmp_path / "drift.sh").write_text(script)
@@ -65,7 +66,7 @@ def test_ansible_script_then_ingest_equals_drift_snapshot(lab, drift, tmp_path):
                 shutil.copy(tmp_path / "tree" / h.name, folder / h.name)
         code, _, err = drift("ingest", str(folder), "--env", name, "-i", str(lab.inventory),
                              "-o", str(tmp_path / "ingested"))
-        assert code == 0, err
+        assert code in (0, own_code), err
 
     for h in LIVE:
         own = snapshot.load(tmp_path / "own" / f"{h.name}.json")
