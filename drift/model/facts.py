@@ -128,10 +128,14 @@ class FactTable(Mapping[str, Json]):
         if self is other:
             return True
         if isinstance(other, FactTable):
-            if self.digest == other.digest:
-                return True
+            # Cheapest first: digests already known; then C-speed dict equality; a digest is only
+            # worth computing for grouping many tables (the differ), not for one comparison.
+            if self._digest is not None and other._digest is not None:
+                return self._digest == other._digest
             if self.whole and other.whole:
                 return self.base.data == other.base.data
+            if self.base is other.base:
+                return self.delta == other.delta and self.removed == other.removed
         if not isinstance(other, Mapping):
             return NotImplemented
         return dict(self.items()) == dict(other.items())
