@@ -90,6 +90,8 @@ def parse_dpkg(output: str, cfg: CollectConfig) -> Facts:
 def parse_rpm(output: str, cfg: CollectConfig) -> Facts:
     if output.strip() == NO_RPMDB:
         raise NotApplicable("rpm is installed, but there is no rpm database: not an RPM-based host")
+    if not output.strip():  # rpm exited 0: an empty database (Debian's, once queried), never an RPM host's
+        raise NotApplicable("the rpm database lists no packages: not an RPM-based host")
     rows = []
     for number, line in lines(output):
         name, epoch, version, release, arch = fields(line, 5, number, "name, epoch, version, release, arch")
@@ -98,7 +100,9 @@ def parse_rpm(output: str, cfg: CollectConfig) -> Facts:
         full = f"{version}-{release}" if epoch in ("", "0", "(none)") else f"{epoch}:{version}-{release}"
         rows.append((name, full, arch))
     if not rows:
-        raise CollectError("rpm listed no installed packages")
+        # A database with no software in it is one the rpm tool made on first use (Debian's rpm
+        # creates ~/.rpmdb when root runs any query): an RPM distribution always lists rpm itself.
+        raise NotApplicable("the rpm database lists no packages: not an RPM-based host")
     return _keyed("rpm", rows)
 
 

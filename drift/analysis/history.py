@@ -83,4 +83,4 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 def _summary(path: str, old: Any, new: Any) -> str:
     if messages.category(path) == "firewall" and isinstance(old, dict) and isinstance(new, dict):
         return messages.chain_delta(old, new)
-    return f"{messages.short(path, old)} -> {messages.short(path, new)}"
+    return f"{messages.short(path, old)} → {messages.short(path, new)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 import collectors as registry
 from drift.analysis import compare as engine
+from drift.analysis import freshness
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
 from drift.cli.app import (
@@ -71,12 +73,16 @@ def _sides(c: Common, inv: Inventory | None, targets: Sequence[Target]) -> list[
     return envs
 
 
-def _finish(c: Common, report: Report, top: int | None = None, inv: Inventory | None = None) -> int:
+def _finish(c: Common, report: Report, pol: policy_mod.Policy, compared: Sequence[Env], top: int | None = None,
+            inv: Inventory | None = None) -> int:
+    stale = freshness.warnings(compared, c.env.now(), pol.max_snapshot_age)
+    report = replace(report, warnings=(*report.warnings, *stale))
     color = c.output is None and not c.no_color and c.env.color(c.env.stdout)
-    from drift.cli.incident_cmds import top_default, top_since
+    from drift.cli.past import top_default, top_since
 
     n = top_default(c) if top is None else top
-    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n)))
+    width = c.env.width(c.env.stdout) if c.output is None else None
+    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n), width=width))
     if c.fmt is not OutputFormat.table or c.output is not None:
         for w in report.warnings:
             c.say(f"drift: warning: {w}")
@@ -107,7 +113,7 @@ def compare_cmd(
     if lenv.name == renv.name:
         renv = Env(renv.name + " (right)", renv.snapshots)
     report = engine.compare(lenv, renv, pol, c.env.now(), _fail_on(c), _categories(c))
-    return _finish(c, report, top, inv)
+    return _finish(c, report, pol, [lenv, renv], top, inv)
 
 
 @app.command("audit")
@@ -130,7 +136,7 @@ def audit_cmd(
     if approved is None:
         c.debug(f"drift: no baseline for {env}; reporting in-env outliers only")
     report = engine.audit(current, base_env, pol, c.env.now(), _fail_on(c), _categories(c))
-    return _finish(c, report, top, inv)
+    return _finish(c, report, pol, [current], top, inv)  # a baseline is old by design: only now is checked
 
 
 def _baseline(c: Common, inv: Inventory | None, env: str, given: Path | None) -> baseline_io.Baseline | None:

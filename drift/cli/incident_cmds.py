@@ -8,7 +8,7 @@ import enum
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -19,12 +19,13 @@ from drift.analysis import policy as policy_mod
 from drift.cli.app import (
     CategoryOpt,
     Common,
-    FormatOpt,
     InventoryOpt,
     JobsOpt,
+    ListFormatOpt,
     NoColorOpt,
     OutputOpt,
     QuietOpt,
+    TimelineFormatOpt,
     TimeoutOpt,
     VerboseOpt,
     app,
@@ -34,8 +35,6 @@ from drift.cli.audit_cmds import parse_since
 from drift.cli.live import _default_store, open_store, store_url
 from drift.collect.inventory import Inventory
 from drift.core.errors import ExitStatus, InputError
-from drift.model.incident import Since
-from drift.model.report import Report
 from drift.model.snapshot import Snapshot
 from drift.reports import OutputFormat
 from drift.reports import changes as changes_report
@@ -92,14 +91,12 @@ def changes_cmd(
     host: Annotated[str | None, typer.Option("--host", help="Only this host.")] = None,
     span: Annotated[str, typer.Option(
         "--span", help="The same change seen on hosts this close together is one event.")] = "1h",
-    inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None, category: CategoryOpt = None,
-    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+    inventory: InventoryOpt = None, format: TimelineFormatOpt = None, output: OutputOpt = None,
+    category: CategoryOpt = None, quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """Every change in the window across ENV's hosts, grouped into events and ranked for an incident."""
-    c = common(ctx, inventory_path=inventory, format=format, output=output, categories=category, quiet=quiet,
-               verbose=verbose, no_color=no_color)
-    if c.fmt is OutputFormat.junit:
-        raise InputError("--format junit is not available for changes (use table, json, markdown or html)")
+    c = common(ctx, inventory_path=inventory, format=format, output=output, categories=category,
+               quiet=quiet, verbose=verbose, no_color=no_color)
     now = c.env.now()
     start, end = moment(since, now, "--since"), (moment(until, now, "--until") if until else now)
     if end < start:
@@ -173,15 +170,13 @@ def _explain(
         "snapshots in the store.")] = Source.live,
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="Approved baseline (default baselines/ENV.json).")] = None,
-    inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None, category: CategoryOpt = None,
-    jobs: JobsOpt = None, timeout: TimeoutOpt = None,
+    inventory: InventoryOpt = None, format: ListFormatOpt = None, output: OutputOpt = None,
+    category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """One host three ways: its approved baseline, its actual state, its role's peers, and since when."""
-    c = common(ctx, inventory_path=inventory, format=format, output=output, categories=category, jobs=jobs,
-               timeout=timeout, quiet=quiet, verbose=verbose, no_color=no_color)
-    if c.fmt not in (OutputFormat.table, OutputFormat.json):
-        raise InputError(f"--format {c.fmt.value} is not available for explain (use table or json)")
+    c = common(ctx, inventory_path=inventory, format=format, output=output, categories=category,
+               jobs=jobs, timeout=timeout, quiet=quiet, verbose=verbose, no_color=no_color)
     cats = wanted_categories(c)
     inv = c.inventory(required=source is Source.live)
     pol = load_policy(c, inv)
@@ -195,6 +190,7 @@ def _explain(
         snaps = collect_targets(c, inv, resolve_targets(c, inv, [f"{spec.env}:{spec.role}"]))
         record(c, inv, snaps)
     from drift.analysis import explain as explain_mod
+    from drift.cli.past import History
     from drift.reports import explain as explain_report
 
     with existing_store(c, inv) as store:
@@ -252,55 +248,3 @@ def _baseline_of(c: Common, inv: Inventory | None, env: str, host: str,
 explain_cmd = app.command("explain")(_explain)
 why_cmd = app.command("why", help="Alias of `drift explain`.")(_explain)
 
-
-TOP_ON_A_TERMINAL = 5
-
-
-def top_default(c: Common) -> int:
-    """The incident summary is for a person at a terminal; a pipe or a file gets the plain table."""
-    if c.fmt is not OutputFormat.table or c.output is not None:
-        return 0
-    out = c.env.stdout
-    return TOP_ON_A_TERMINAL if hasattr(out, "isatty") and out.isatty() else 0
-
-
-def top_since(c: Common, inv: Inventory | None, report: Report, n: int) -> dict[str, Since]:
-    """For the top findings, when their hosts took their current values, as far as the store saw."""
-    if not n or c.fmt is not OutputFormat.table:
-        return {}
-    path = inv.store_path if inv is not None else _default_store(c)
-    if not store_url(c, inv) and not path.exists():
-        return {}
-    from drift.analysis import explain as explain_mod
-    from drift.reports import top as top_report
-
-    out: dict[str, Since] = {}
-    with open_store(c, inv) as store:
-        past = History(store, None)
-        for f in top_report.pick(report, n):
-            found = []
-            for h in sorted({v.host for v in f.values}):
-                runs = past.runs(h, f.category)
-                found.append(explain_mod.last_change(f.path, runs, past.blobs(runs)))
-            when = explain_mod.latest(found)
-            if when is not None:
-                out[f.id] = when
-    return out
-
-
-class History:
-    """One fact's past from the store, read lean: each host's runs once, each blob parsed once."""
-
-    def __init__(self, store: Store, env: str | None):
-        self.store, self.env = store, env
-        self._runs: dict[tuple[str, str], list[tuple[str, str, str, str | None]]] = {}
-
-    def runs(self, host: str, category: str) -> list[tuple[str, str, str, str | None]]:
-        key = (host, category)
-        if key not in self._runs:
-            self._runs[key] = self.store.runs(self.env, host, category)
-        return self._runs[key]
-
-    def blobs(self, runs: list[tuple[str, str, str, str | None]]) -> dict[str, dict[str, Any]]:
-        shas = {blob for _, _, status, blob in runs if status == "ok" and blob}
-        return {sha: self.store.facts_of(sha) for sha in shas}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import collectors as registry
@@ -12,6 +13,7 @@ from drift.cli.app import Common
 from drift.cli.progress import Progress
 from drift.collect.gather import Plan, collect
 from drift.collect.inventory import Host, Inventory
+from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 from drift.core import heap
 from drift.core.errors import InputError
@@ -35,9 +37,14 @@ def plan_for(c: Common, inv: Inventory | None) -> Plan:
     if c.categories:
         wanted = set(c.categories)
         chosen = tuple(x for x in chosen if x.category in wanted or x.name in wanted)
+    config = inv.collect if inv is not None else DEFAULT_COLLECT
+    if inv is not None and config.content and any(x.name == "files" for x in chosen):
+        from drift.store import secret_key
+
+        config = replace(config, secret_key=secret_key.load(inv.store_path, c.env.vars))
     return Plan(
         collectors=chosen,
-        config=inv.collect if inv is not None else DEFAULT_COLLECT,
+        config=config,
         timeout=c.timeout,
         jobs=c.jobs or (inv.ssh.jobs if inv else 32),
     )
@@ -55,6 +62,7 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
         return []
     plan = plan_for(c, inv)
     remote = [h for h in hosts.values() if not (local and h.env == "local")]
+    check_files(remote)
     progress = Progress(len(hosts), c.env.stderr, c.progress_wanted())
     snaps: list[Snapshot] = []
     try:

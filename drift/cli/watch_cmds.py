@@ -41,7 +41,7 @@ def watch_cmd(
     c = common(ctx, inventory_path=inventory, categories=category, jobs=jobs, timeout=timeout, quiet=quiet,
                verbose=verbose, no_color=no_color)
     step, limit = duration(every, "--every"), duration(for_, "--for")
-    inv = c.inventory()
+    inv = c.inventory(required=False)
     targets = resolve_targets(c, inv, [env])
     if any(not t.live for t in targets):
         raise InputError(f"watch collects live hosts; {env} is a snapshot file or directory")

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import partial
 
@@ -66,9 +66,11 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     budget = plan.timeout if plan.timeout is not None else host.ssh.connect_timeout + host.ssh.command_timeout
     deadline = time.monotonic() + budget
     started = now_utc()
-    script = compose(plan.collectors, plan.config, sudo=host.ssh.sudo)
-    snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, address=host.address,
-                       collected_at=started, drift_version=__version__)
+    # The host's inventory name and address are identity values its files are normalised against.
+    cfg = replace(plan.config, host_names=(host.name, host.address))
+    script = compose(plan.collectors, cfg, sudo=host.ssh.sudo)
+    snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, roles=host.roles,
+                       address=host.address, collected_at=started, drift_version=__version__)
     try:
         session = connector.open(host, deadline)
     except DriftError as exc:
@@ -81,20 +83,21 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     finally:
         session.close()
     tail = clean(result.stderr.decode("utf-8", "replace").strip()[-500:])
-    collectors = interpret_output(plan, script, result.stdout, result.exit_status, tail)
+    collectors = interpret_output(plan, script, result.stdout, result.exit_status, tail, cfg)
     return snapshot(host_key=session.host_key.to_dict() if session.host_key else None,
                     collectors=collectors)
 
 
-def interpret_output(plan: Plan, script: Script, stdout: bytes, exit_status: int,
-                     tail: str) -> dict[str, CollectorResult]:
+def interpret_output(plan: Plan, script: Script, stdout: bytes, exit_status: int, tail: str,
+                     cfg: CollectConfig | None = None) -> dict[str, CollectorResult]:
     """Every planned collector's result from the script's output: the one place that does it, for
     drift's own SSH runs and for output an engine brought back (`drift ingest`)."""
+    cfg = cfg or plan.config
     sections = split(script, stdout)
     collectors = {}
     for c in plan.collectors:
         if c.name in script.names:
-            collectors[c.name] = interpret(c, sections.get(c.name), plan.config, exit_status, tail)
+            collectors[c.name] = interpret(c, sections.get(c.name), cfg, exit_status, tail)
         else:  # nothing to do for this configuration, e.g. no [collect] files
             collectors[c.name] = CollectorResult(c.name, c.category, "ok")
     return collectors

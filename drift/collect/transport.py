@@ -108,6 +108,9 @@ class SSHSession:
             if status == -1:  # Paramiko's "never received": the connection ended under the script
                 if time.monotonic() >= deadline:
                     raise HostTimeout("collection did not finish before the host's deadline")
+                if transport.is_active():  # sshd sent no exit-status: the shell died of a signal
+                    raise TransportError(f"the collection script was killed on the host after {len(out)} bytes "
+                                         "(no exit status); nothing kept")
                 raise TransportError(f"the connection closed mid-transfer after {len(out)} bytes, before the "
                                      "script's exit status (the host or its sshd went away); nothing kept")
             return ExecResult(bytes(out), bytes(err), status)

@@ -3,6 +3,7 @@
     {
       "schema": "drift.snapshot/1",
       "host": "prd-web-1", "env": "prod", "role": "web", "address": "10.0.2.10",
+      "roles": ["web", "worker"],   (only when the host carries several roles; `role` is the first)
       "collected_at": "2026-11-22T03:00:00Z", "drift_version": "0.1.0",
       "status": "ok" | "failed", "error": null | "connect timed out after 10 s",
       "host_key": null | {"type": "ssh-ed25519", "sha256": "SHA256:..."},
@@ -12,6 +13,13 @@
                  "identity": ["..."]}
       }
     }
+
+File facts (collectors/files.py) grew additively within drift.snapshot/1, so older readers keep
+working: `files/<path>` may carry `content` (the format its content was read as, or a `hash only:`
+note), and for opted-in content its `sha256` and `size` give way to key facts
+`files/<path>//<key>` (a value, or {"secret": true, "hmac": ...}) or `files/<path>//lines`. The
+identity facts `files//identity` (values normalised) and `files//raw` (a file's own hash where
+normalisation changed it) are recorded and never compared.
 
 `status: failed` at the top means the host itself could not be collected: every fact is unknown.
 A collector with status `failed` means its facts are unknown, which the differ must never read as
@@ -75,6 +83,11 @@ class Snapshot:
     error: str | None = None
     host_key: Mapping[str, str] | None = None
     collectors: Mapping[str, CollectorResult] = field(default_factory=dict)
+    roles: tuple[str, ...] = ()  # several roles on one host; empty means (role,)
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.roles or (self.role,)
 
     @property
     def failed(self) -> bool:
@@ -102,7 +115,10 @@ class Snapshot:
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        # `roles` only where there are several: one-role snapshots stay byte-identical to before.
+        several = {"roles": list(self.roles)} if len(self.roles) > 1 else {}
         return {
+            **several,
             "schema": SCHEMA,
             "host": self.host,
             "env": self.env,
@@ -186,6 +202,7 @@ class _Document(msgspec.Struct):
     host: Any = msgspec.UNSET
     env: Any = msgspec.UNSET
     role: Any = msgspec.UNSET
+    roles: Any = msgspec.UNSET
     address: Any = msgspec.UNSET
     collected_at: Any = msgspec.UNSET
     drift_version: Any = msgspec.UNSET
@@ -216,7 +233,10 @@ def _from_dict(doc: Any, tables: Tables, raw: bool) -> Snapshot:
         raise ValueError("top level is not an object")
     if doc.get("schema") != SCHEMA:
         raise ValueError(f"schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
-    role = _str(doc.get("role", "default"), "role")
+    roles = doc.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+        raise ValueError("roles is not a list of role names")
+    role = _str(doc.get("role", roles[0] if roles else "default"), "role")
     collectors: dict[str, CollectorResult] = {}
     for name, c in _obj(doc.get("collectors", {}), "collectors").items():
         c = _obj(c, f"collectors.{name}")
@@ -237,6 +257,7 @@ def _from_dict(doc: Any, tables: Tables, raw: bool) -> Snapshot:
         raise ValueError(f"status is {status!r}")
     host_key = doc.get("host_key")
     return Snapshot(
+        roles=tuple(roles) if len(roles) > 1 else (),
         host=_str(doc["host"], "host"),
         env=_str(doc["env"], "env"),
         role=role,

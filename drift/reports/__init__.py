@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from drift.model.incident import Since
 from drift.model.report import Report
-from drift.reports import html, json_report, junit, markdown, table, top
+from drift.reports import html, json_report, junit, markdown, sarif, table, top
 
 
 class OutputFormat(str, enum.Enum):
@@ -18,6 +18,7 @@ class OutputFormat(str, enum.Enum):
     markdown = "markdown"
     junit = "junit"
     html = "html"
+    sarif = "sarif"
 
 
 def _never(value: object) -> NoReturn:
@@ -25,11 +26,13 @@ def _never(value: object) -> NoReturn:
 
 
 def render(report: Report, fmt: OutputFormat, color: bool = False, top_n: int = 0,
-           since: Mapping[str, Since] | None = None) -> str:
-    """`top_n`: the table starts with the N most important findings (`since`: finding id -> when)."""
+           since: Mapping[str, Since] | None = None, width: int | None = None) -> str:
+    """`top_n`: the table starts with the N most important findings (`since`: finding id -> when), after
+    its header. `width`: the terminal's columns when the table goes to a terminal; None for a file or
+    a pipe (one line per finding)."""
     match fmt:
         case OutputFormat.table:
-            return (top.render(report, top_n, since) if top_n else "") + table.render(report, color)
+            return table.render(report, color, width, top.render(report, top_n, since) if top_n else "")
         case OutputFormat.json:
             return json_report.render(report)
         case OutputFormat.markdown:
@@ -38,5 +41,7 @@ def render(report: Report, fmt: OutputFormat, color: bool = False, top_n: int = 
             return junit.render(report)
         case OutputFormat.html:
             return html.render(report)
+        case OutputFormat.sarif:
+            return sarif.render(report)
         case _:
             _never(fmt)

@@ -32,6 +32,14 @@ def between_words(after: str, before: str) -> str:
     return f"between {a} and {b[11:] if a[:10] == b[:10] else b}"
 
 
+def seen(e: Event) -> str:
+    """When the hosts first and last showed it: how long the rollout took, as far as snapshots tell."""
+    if e.first_seen == e.last_seen:
+        return ""  # the end of the interval says it already
+    return f"seen {between(e.first_seen, e.last_seen)[11:]}" if e.first_seen[:10] == e.last_seen[:10] \
+        else f"seen {between(e.first_seen, e.last_seen)}"
+
+
 def hosts(e: Event, limit: int = 6) -> str:
     names = e.host_names
     text = " ".join(names[:limit]) + (f" +{len(names) - limit}" if len(names) > limit else "")
@@ -60,7 +68,8 @@ def render_table(t: Timeline) -> str:
     rows = []
     for e in t.events:
         what = f"{e.subject}: {e.summary}" if e.kind != "bulk" else f"{e.subject} ({e.summary})"
-        rows.append([_mark(e), between(e.after, e.before), _wrap(hosts(e), 28, 99), e.category, _wrap(what, 48, 4)])
+        rows.append([_mark(e), "\n".join(filter(None, (between(e.after, e.before), seen(e)))),
+                     _wrap(hosts(e), 28, 99), e.category, _wrap(what, 48, 4)])
     if rows:
         out.append(tabulate(rows, headers=["severity", "between (UTC)", "hosts", "category", "what"]))
     else:
@@ -107,7 +116,8 @@ def render_markdown(t: Timeline) -> str:
     if t.events:
         out += ["| severity | between (UTC) | hosts | category | subject | change |", "|---|---|---|---|---|---|"]
         for e in t.events:
-            out.append(f"| {_mark(e)} | {between(e.after, e.before)} | {_cell(hosts(e))} | {e.category} "
+            span = "<br>".join(x for x in (between(e.after, e.before), seen(e)) if x)
+            out.append(f"| {_mark(e)} | {span} | {_cell(hosts(e))} | {e.category} "
                        f"| `{_cell(e.subject)}` | {_cell(e.summary)} |")
     out += [f"> note: {_cell(n)}" for n in t.notes]
     return "\n".join(out).rstrip() + "\n"
@@ -130,7 +140,8 @@ def render_html(t: Timeline) -> str:
         if e.members:  # a bulk change folds its members away until someone opens it
             items = "".join(f"<li><code>{_e(m.subject)}</code> {_e(m.summary)}</li>" for m in e.members)
             change = f"<details><summary>{change}</summary><ul>{items}</ul></details>"
-        out.append(f'<tr><td class="{e.severity.name}">{_mark(e)}</td><td>{_e(between(e.after, e.before))}</td>'
+        when_ = "<br>".join(_e(x) for x in (between(e.after, e.before), seen(e)) if x)
+        out.append(f'<tr><td class="{e.severity.name}">{_mark(e)}</td><td>{when_}</td>'
                    f"<td>{_e(hosts(e, 50))}</td><td>{_e(e.category)}</td><td><code>{_e(e.subject)}</code></td>"
                    f"<td>{change}</td></tr>")
     out.append("</table>")

@@ -137,7 +137,8 @@ class Store:
                 (sid,) = c.execute(
                     "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
                     " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (s.host, s.env, s.role, s.address, s.collected_at, s.drift_version, s.status, s.error,
+                    (s.host, s.env, ",".join(s.all_roles), s.address, s.collected_at, s.drift_version, s.status,
+                     s.error,
                      _canonical(dict(s.host_key)) if s.host_key is not None else None)).fetchone()
                 for name, r in s.collectors.items():
                     facts = r.facts
@@ -189,6 +190,9 @@ class Store:
     def hosts(self, env: str | None = None) -> list[str]:
         where, args = _filters(env, None, None)
         return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
+
+    def environments(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT env FROM snapshots ORDER BY env")]
 
     def runs(self, env: str | None, host: str, category: str) -> list[tuple[str, str, str, str | None]]:
         """(collected_at, collector, status, blob) of one host's collectors of one category, oldest
@@ -247,7 +251,10 @@ class Store:
                 (sid,)).fetchall():
             facts, identity = loader.facts(role, name, sha)
             collectors[name] = CollectorResult(name, category, rstatus, rerror, facts, identity)
-        return Snapshot(host=host, env=env, role=role, address=address, collected_at=collected_at,
+        # Several roles are kept in the one role column, comma-joined (role names never hold a comma).
+        roles = tuple(role.split(","))
+        return Snapshot(host=host, env=env, role=roles[0], roles=roles if len(roles) > 1 else (),
+                        address=address, collected_at=collected_at,
                         drift_version=version, status=status, error=error,
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
 

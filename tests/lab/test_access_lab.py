@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,17 @@ def test_two_jump_hosts_are_visited_in_openssh_order(lab, drift, tmp_path, where
     code, snaps, err = collected(drift, inv, tmp_path / "out", "--category", "system")
     assert code == 0, err
     assert snaps[RPM_HOST.name].facts()["system/hostname"] == RPM_HOST.name
+
+
+def test_proxyjump_from_the_users_own_ssh_config(lab, tmp_path):
+    """~/.ssh/config itself, as an operator has it: drift run as a process with HOME pointing here."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    ssh_config(lab, home / ".ssh" / "config")
+    hosts = [(INNER.name, INNER), (LIVE[0].name, LIVE[0])]
+    inv = inventory(lab, tmp_path / "drift.toml", hosts)
+    done = subprocess.run([sys.executable, "-m", "drift", "snapshot", "access", "-i", str(inv), "-o",
+                           str(tmp_path / "out"), "--verbose"], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parents[2], env={**os.environ, "HOME": str(home), "CI": "1"})
+    assert done.returncode == 0, done.stderr
+    assert snapshot.load(tmp_path / "out" / f"{INNER.name}.json").facts()["system/hostname"] == INNER.name

@@ -46,22 +46,22 @@ def files(folder: Path) -> dict[str, bytes]:
 
 # -- sshd killed mid-transfer --------------------------------------------------------------------
 
-def kill_sshd(h: HostSpec) -> int:
-    """SIGKILL every sshd in the host's network namespace (listener and sessions); how many."""
+SCRIPT = ("sh", "sleep", "dpkg-query", "head")  # the collection script and what it runs
+
+
+def kill(h: HostSpec, names: tuple[str, ...]) -> int:
+    """SIGKILL every process named so in the host's network namespace; how many."""
     killed = 0
     for pid in map(int, sh("ip", "netns", "pids", h.netns).split()):
         with contextlib.suppress(OSError):
-            if Path(f"/proc/{pid}/comm").read_text().strip() == "sshd":
+            if Path(f"/proc/{pid}/comm").read_text().strip() in names:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
     return killed
 
 
 def restart_sshd(lab, h: HostSpec) -> None:
-    for pid in map(int, sh("ip", "netns", "pids", h.netns).split()):  # the orphaned session's shell
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/{pid}/comm").read_text().strip() in ("sh", "sleep", "dpkg-query", "head"):
-                os.kill(pid, signal.SIGKILL)
+    kill(h, SCRIPT)  # the orphaned session's
     lab._start_sshd(h)
     for _ in range(200):
         with contextlib.suppress(OSError), socket.create_connection((h.address, 22), timeout=1) as s:
@@ -71,7 +71,10 @@ def restart_sshd(lab, h: HostSpec) -> None:
     raise AssertionError(f"sshd on {h.name} did not come back")
 
 
-def test_a_host_whose_sshd_dies_mid_transfer_is_failed_and_nothing_is_torn(lab, drift, tmp_path):
+@pytest.mark.parametrize("victim, says", [("sshd", "the connection closed mid-transfer"),
+                                           ("script", "the collection script was killed on the host")])
+def test_a_host_whose_sshd_or_script_dies_mid_transfer_is_failed_and_nothing_is_torn(lab, drift, tmp_path,
+                                                                                      victim, says):
     hosts, d, out = [DIES, *PEERS], lab.host_dir(DIES), tmp_path / "out"
     inv = inventory(lab, tmp_path / "drift.toml", hosts, store=tmp_path / "drift.db")
     code, _, err = drift("snapshot", "faults", "-i", str(inv), "-o", str(out))
@@ -90,18 +93,19 @@ def test_a_host_whose_sshd_dies_mid_transfer_is_failed_and_nothing_is_torn(lab, 
             time.sleep(0.05)
         assert (d / "started").exists(), "the host never started sending"
         time.sleep(0.2)
-        assert kill_sshd(DIES) >= 2  # the listener and the session
+        assert kill(DIES, ("sshd",) if victim == "sshd" else SCRIPT) >= 2
         run.join(60)
         assert not run.is_alive()
     finally:
         (d / "hang").unlink()
         (d / "started").unlink(missing_ok=True)
-        restart_sshd(lab, DIES)
+        if victim == "sshd":
+            restart_sshd(lab, DIES)
     code, _, err = result[0]
     assert code == 3, err
     dead = snapshot.load(out / f"{DIES.name}.json")
-    assert dead.failed and "mid-transfer" in (dead.error or ""), dead.error
-    assert f"{DIES.name}: the connection closed mid-transfer" in err
+    assert dead.failed and (dead.error or "").startswith(says), dead.error
+    assert f"{DIES.name}: {says}" in err
     for h in PEERS:  # the others, collected again and whole
         assert not snapshot.load(out / f"{h.name}.json").failed
     rows = store_rows(tmp_path / "drift.db")

@@ -84,7 +84,7 @@ def test_changes_and_explain_after_a_partial_rollout_a_rule_and_a_reverted_edit(
 
         # The audit's incident summary says where and since when the store saw it happen.
         code, out, _ = drift("audit", "prod", "--top", "5", "-i", inv)
-        top = out.split("\n\n")[0].splitlines()
+        top = out.split("\n\n")[1].splitlines()  # after the header
         assert code == 1 and top[0].startswith("top 5 of ")
         (odd,) = [line for line in top if "prd-web-3 has libssl3" in line]
         assert "— on prd-web-3; since " in odd and seen[2][11:19] in odd  # when the peers moved on

@@ -53,8 +53,8 @@ def test_an_edit_and_its_revert_are_one_event_spanning_both():
     e = by_subject(timeline())["/etc/app.conf"]
     assert e.kind == "reverted" and e.host_names == ("web-1",)
     assert (e.after, e.before) == (fx.at(2), fx.at(5))
-    assert e.old == e.new == "a" * 12 and e.via == "b" * 12
-    assert "-> bbbbbbbbbbbb ->" in e.summary
+    assert e.old == e.new == "sha256 " + "a" * 12 and e.via == "sha256 " + "b" * 12  # files in words (plain.py)
+    assert "-> sha256 bbbbbbbbbbbb ->" in e.summary
 
 
 def test_a_firewall_rule_on_every_web_host_is_one_event_with_the_rule():

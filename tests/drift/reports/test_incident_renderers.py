@@ -40,3 +40,11 @@ def test_intervals_across_midnight_keep_both_dates():
     assert changes.between("2026-11-19T23:00:00Z", "2026-11-20T01:00:00Z") == \
         "2026-11-19 23:00:00 – 2026-11-20 01:00:00"
     assert changes.between_words(T0, T1) == "between 2026-11-20 01:00:00 and 03:00:00"
+
+
+def test_an_event_seen_over_time_says_when_it_was_first_and_last_seen():
+    spread = Event("packages", "packages/deb/a", "a", "changed", "1", "2", "1 -> 2", Level.medium, ("web",),
+                   (Occurrence("web-1", T0, T1), Occurrence("web-2", T0, "2026-11-20T03:00:09Z")), 2)
+    assert changes.seen(spread) == "seen 03:00:00 – 03:00:09" and changes.seen(EVIL) == ""
+    assert "seen 03:00:00 – 03:00:09" in changes.render_table(timeline(spread))
+    assert "<br>seen 03:00:00 – 03:00:09" in changes.render_html(timeline(spread))
