@@ -88,7 +88,8 @@ def ingest_cmd(
         listed = known.get(out.host)
         ssh = listed.ssh if listed else (inv.ssh if inv else SSHSettings())
         target = Host(out.host, env, role or (listed.role if listed else "default"),
-                      listed.address if listed else out.host, ssh)
+                      listed.address if listed else out.host, ssh,
+                      roles=() if role or not listed else listed.roles)
         snaps.append(ingest.snapshot(out, target, plan, sudo=target.ssh.sudo, narrow=not collectors))
     names = [s.host for s in snaps]
     if len(set(names)) != len(names):

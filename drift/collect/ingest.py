@@ -80,7 +80,7 @@ def _engine_result(doc: dict[str, object], host: str, source: str) -> Output:
 def snapshot(out: Output, host: Host, plan: Plan, sudo: bool = False, narrow: bool = True) -> Snapshot:
     """The snapshot `drift snapshot` would have recorded for this output (host key aside). `narrow`:
     a script printed for fewer collectors (`drift script --collectors`) is read as such."""
-    base = dict(host=host.name, env=host.env, role=host.role, address=host.address,
+    base = dict(host=host.name, env=host.env, role=host.role, roles=host.roles, address=host.address,
                 drift_version=__version__)
     if out.unreachable is not None:
         return Snapshot(**base, collected_at=now_utc(), status="failed", error=out.unreachable)  # type: ignore[arg-type]
