@@ -86,5 +86,10 @@ def explained(raw: Sequence[Finding], left: Env, right: Env) -> list[Finding]:
             normal = _keys(differ.compare([Group(role, *sides)], left.name, right.name), held)
             against = (mine, partners) if shared is left else (partners, mine)
             vs_partner = _keys(differ.compare([Group(role, *against)], left.name, right.name))
-            drop |= {(role, path, subject) for path, subject in normal - vs_partner}
+            # Hosts of the role on the shared side that do not carry the partner role cannot borrow
+            # its facts: where they differ from the other side as well, the difference is the role's own.
+            alone = tuple(s for s in mine if partner not in s.all_roles)
+            own = _keys(differ.compare([Group(role, *((alone, theirs) if shared is left else (theirs, alone)))],
+                                       left.name, right.name), held) if alone else set()
+            drop |= {(role, path, subject) for path, subject in normal - vs_partner - own}
     return [f for f in raw if f.kind not in _BETWEEN or (f.role, f.path, f.subject) not in drop]

@@ -268,9 +268,11 @@ def site_conf(h: HostSpec) -> str:
 CONTENT_EXPECTED: tuple[Drift, ...] = (
     Drift("files", "files/etc/acme/settings.ini//[cache] ttl_seconds", "changed", "web"),
     Drift("files", "files/etc/acme/settings.ini//[cache] ttl_seconds", "changed", "db"),
+    Drift("files", "files/etc/acme/settings.ini//[cache] ttl_seconds", "changed", "worker"),  # prd-worker-1 too
     Drift("files", "files/etc/acme/settings.ini//[cache] max_entries", "outlier", "web", ("prd-web-1",)),
     Drift("files", "files/etc/acme/settings.ini//[smtp] api_token", "changed", "web"),
     Drift("files", "files/etc/acme/settings.ini//[smtp] api_token", "changed", "db"),
+    Drift("files", "files/etc/acme/settings.ini//[smtp] api_token", "changed", "worker"),
     Drift("files", "files/etc/acme/site.conf//lines", "changed", "web"),
 )
 EXPECTED = EXPECTED + CONTENT_EXPECTED
