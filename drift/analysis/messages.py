@@ -27,8 +27,10 @@ def category(path: str) -> str:
 
 
 def manager(path: str) -> str:
-    """deb, rpm, apk or pip, from packages/<manager>/<name>."""
-    return path.split("/")[1].split(":", 1)[0]
+    """deb, rpm, apk or pip, from packages/<manager>/<name>; "" for a path without one (a hand-written
+    snapshot), which versions.describe then compares generically."""
+    parts = path.split("/")
+    return parts[1].split(":", 1)[0] if len(parts) > 1 else ""
 
 
 def subject(path: str) -> str:
@@ -63,7 +65,12 @@ def display(path: str, value: Any) -> Any:
     if isinstance(value, dict) and category(path) == "packages" and "version" in value:
         return value["version"]  # an architecture change shows in the finding's detail
     if isinstance(value, dict) and category(path) == "files" and "sha256" in value:
-        return value["sha256"][:12] if value.get("type", "file") == "file" else value.get("target", value["type"])
+        kind = value.get("type", "file")
+        if kind != "file":
+            return value.get("target", kind)
+        sha = value["sha256"]
+        # An unprivileged run cannot hash a file it may not read: its sha256 is null, not a digest.
+        return sha[:12] if isinstance(sha, str) else "unreadable"
     return value
 
 
@@ -208,7 +215,7 @@ def chain_delta(old: Any, new: Any) -> str:
 
 def _rule_subject(path: str, rule: str) -> str:
     parts = path.split("/")
-    if parts[1] in ("iptables", "ip6tables") and len(parts) >= 4:
+    if len(parts) >= 4 and parts[1] in ("iptables", "ip6tables"):
         return f"-A {parts[3]} {rule}"
     return f"{chain_label(path)}: {rule}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from drift.model.report import REPORT_SCHEMA, Finding, Report, Side
@@ -47,4 +48,10 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     # Key order is the spec's, for people reading it; lists are already in the report's order.
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+    text = json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n"
+    # JSON escapes C0 controls itself; these others it leaves raw, and a terminal showing the report
+    # would obey them. Escaped, the data stays exact for a program and inert for a terminal.
+    return _INERT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_INERT = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
