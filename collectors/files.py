@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from collectors.interface import CollectConfig, Collector, Facts
 from drift.core.errors import CollectError
+from drift.core.sanitize import quote
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -50,7 +51,7 @@ def command(cfg: CollectConfig) -> str:
     for pattern in cfg.files:
         q = shlex.quote(pattern)
         if not pattern.startswith("/"):
-            raise CollectError(f"files: {pattern!r} is not an absolute path")
+            raise CollectError(f"files: {quote(pattern)} is not an absolute path")
         if not _GLOB_CHARS.search(pattern):
             parts.append(
                 f"if [ -e {q} ] || [ -L {q} ]; then sh -c {shlex.quote(_PER_FILE)} sh {q}; "

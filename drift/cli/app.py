@@ -13,6 +13,7 @@ from drift.cli.environment import Environment
 from drift.collect import inventory as inventory_io
 from drift.collect.inventory import Inventory
 from drift.core.errors import InputError, InventoryError
+from drift.core.sanitize import quote
 from drift.reports import OutputFormat
 
 app = typer.Typer(
@@ -94,7 +95,7 @@ class Common:
     def check_categories(self, known: set[str]) -> None:
         for name in self.categories:
             if name not in known:
-                raise InputError(f"--category {name!r}: unknown (known: {', '.join(sorted(known))})")
+                raise InputError(f"--category {quote(name)}: unknown (known: {', '.join(sorted(known))})")
 
     def emit(self, text: str) -> None:
         """The command's result: to -o FILE atomically, else stdout."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from collectors.interface import CollectConfig
 from drift.collect.inventory import Host, Inventory
 from drift.core.errors import InputError, SnapshotFileError
+from drift.core.sanitize import quote
 from drift.model import snapshot as snapshot_io
 from drift.model.snapshot import Snapshot
 
@@ -43,14 +44,14 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
         envs = inventory.environments
         if spec in envs:
             if not envs[spec]:
-                raise InputError(f"environment {spec!r} has no hosts", inventory.path)
+                raise InputError(f"environment {quote(spec)} has no hosts", inventory.path)
             return Target(spec, hosts=envs[spec])
         env, sep, role = spec.partition(":")
         if sep and env in envs:
             hosts = tuple(h for h in envs[env] if h.role == role)
             if not hosts:
                 roles = sorted({h.role for h in envs[env]})
-                raise InputError(f"environment {env!r} has no role {role!r} (roles: {', '.join(roles)})",
+                raise InputError(f"environment {quote(env)} has no role {quote(role)} (roles: {', '.join(roles)})",
                                  inventory.path)
             return Target(spec, hosts=hosts)
         host = inventory.host(spec)
@@ -70,7 +71,7 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
     if inventory is not None:
         known = f" (environments: {', '.join(sorted(inventory.environments))})"
     where = "; no inventory was found" if inventory is None else ""
-    raise InputError(f"unknown target {spec!r}: not an environment, ENV:ROLE, host, `local`, "
+    raise InputError(f"unknown target {quote(spec)}: not an environment, ENV:ROLE, host, `local`, "
                      f"or a snapshot file or directory{known}{where}")
 
 
@@ -82,7 +83,7 @@ def _directory(path: Path) -> Target:
     hosts: dict[str, Path] = {}
     for snap, file in zip(snaps, files, strict=False):
         if snap.host in hosts:
-            raise SnapshotFileError(f"host {snap.host!r} appears twice (also in {hosts[snap.host].name})", file)
+            raise SnapshotFileError(f"host {quote(snap.host)} appears twice (also in {hosts[snap.host].name})", file)
         hosts[snap.host] = file
     envs = {s.env for s in snaps}
     name = envs.pop() if len(envs) == 1 else path.name
