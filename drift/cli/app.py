@@ -13,7 +13,7 @@ from drift.cli.environment import Environment
 from drift.collect import inventory as inventory_io
 from drift.collect.inventory import Inventory
 from drift.core.errors import InputError, InventoryError
-from drift.core.sanitize import quote
+from drift.core.sanitize import clip, quote
 from drift.reports import OutputFormat
 
 app = typer.Typer(
@@ -70,13 +70,14 @@ class Common:
         return self.format or OutputFormat.table
 
     def say(self, message: str) -> None:
-        """A line for a person, on stderr, unless --quiet."""
+        """A line for a person, on stderr, unless --quiet. Every stderr line passes through clip():
+        host names, errors and warnings can come from snapshot files and hosts."""
         if not self.quiet:
-            print(message, file=self.env.stderr)
+            print(clip(message), file=self.env.stderr)
 
     def debug(self, message: str) -> None:
         if self.verbose and not self.quiet:
-            print(message, file=self.env.stderr)
+            print(clip(message), file=self.env.stderr)
 
     def inventory(self, required: bool = True) -> Inventory | None:
         if self.inventory_path is not None:

@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from drift.model.report import Report
 from drift.reports import html, json_report, junit, markdown, table
+from drift.reports.text import sanitised
 
 
 class OutputFormat(str, enum.Enum):
@@ -23,16 +24,19 @@ def _never(value: object) -> NoReturn:
 
 
 def render(report: Report, fmt: OutputFormat, color: bool = False) -> str:
+    """The one door to every format. Human formats get a sanitised copy of the report (names to
+    one printable line, text without control sequences); JSON keeps the data exact and escapes what
+    a terminal would obey (json_report)."""
     match fmt:
         case OutputFormat.table:
-            return table.render(report, color)
+            return table.render(sanitised(report), color)
         case OutputFormat.json:
             return json_report.render(report)
         case OutputFormat.markdown:
-            return markdown.render(report)
+            return markdown.render(sanitised(report))
         case OutputFormat.junit:
-            return junit.render(report)
+            return junit.render(sanitised(report))
         case OutputFormat.html:
-            return html.render(report)
+            return html.render(sanitised(report))
         case _:
             _never(fmt)

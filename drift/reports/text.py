@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from drift.core.sanitize import clean
-from drift.model.report import CATEGORIES, Finding, Level, Report
+from dataclasses import replace
+
+from drift.core.sanitize import clean, clip, name
+from drift.model.report import CATEGORIES, Finding, HostError, Level, Report, Side, Value
 
 
 def title(report: Report) -> str:
@@ -53,6 +55,25 @@ def hosts(f: Finding) -> str:
 
 def safe(text: str) -> str:
     return clean(text)
+
+
+def sanitised(report: Report) -> Report:
+    """Every string a human format prints, cleaned here once: names, messages, errors and warnings
+    to one printable line (no forged lines in a table), details without control sequences, errors
+    bounded."""
+    def side(s: Side | None) -> Side | None:
+        return None if s is None else Side(name(s.name), tuple(name(h) for h in s.hosts))
+
+    def finding(f: Finding) -> Finding:
+        return replace(f, category=name(f.category), path=name(f.path), subject=name(f.subject), role=name(f.role),
+                       message=name(f.message), detail=clean(f.detail),
+                       values=tuple(Value(name(v.env), name(v.host), v.value) for v in f.values))
+
+    return replace(report, left=side(report.left), right=side(report.right),  # type: ignore[arg-type]
+                   findings=tuple(finding(f) for f in report.findings),
+                   errors=tuple(HostError(name(e.host), None if e.collector is None else name(e.collector),
+                                          name(clip(e.message))) for e in report.errors),
+                   warnings=tuple(name(w) for w in report.warnings))
 
 
 LEVEL_NAMES = [lvl.name for lvl in reversed(Level)]
