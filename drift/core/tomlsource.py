@@ -46,6 +46,8 @@ class TomlSource:
             raise error(f"invalid TOML: {msg}", path, line) from None
         except RecursionError:  # tomllib recurses once per level of arrays and inline tables
             raise error(f"nested deeper than {MAX_DEPTH} levels", path) from None
+        except ValueError:  # int() past sys.get_int_max_str_digits, raised bare by tomllib
+            raise error("a number with thousands of digits", path) from None
         deepest = _depth(self.doc)
         if deepest > MAX_DEPTH:
             raise error(f"nested deeper than {MAX_DEPTH} levels (tables, arrays or dotted keys)", path)

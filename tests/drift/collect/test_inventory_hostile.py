@@ -24,6 +24,7 @@ def load_text(tmp_path: Path, text: str) -> inventory.Inventory:
     ("[environments." + "a." * 500_000 + "b]\n", "nested deeper than 32"),
     ("[policy]\nx" + ".y" * 40 + " = 1\n", "nested deeper than 32"),
     ('x = "' + "a" * 1_000_000 + '"\n', "unknown key 'x'"),
+    ("[ssh]\nport = " + "9" * 5000 + "\n", "a number with thousands of digits"),
     ("[" + " " * 1_000_000 + "\n", "invalid TOML"),
     ('[ssh]\nport = "' + "9" * 1_000_000 + '"\n', "characters)"),
 ])
