@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import collectors as registry
@@ -99,9 +100,10 @@ def one_host(lab: Lab, runs: int) -> dict[str, float]:
     from drift.store.sqlite import Store
 
     inv = inventory_io.load(lab.inventory)
+    inv = replace(inv, collect=replace(inv.collect, secret_key=b"bench-installation-key"))  # content needs one
     host = inv.environments["bench"][0]
     chosen = registry.select(None)
-    script = compose(chosen, inv.collect)
+    script = compose(chosen, replace(inv.collect, host_names=(host.name, host.address)))
     parts: dict[str, list[float]] = {"connect + auth": [], "exec (on-host script + transfer)": [],
                                      "on-host script alone": [], "parse": [], "store": []}
     for _ in range(runs):

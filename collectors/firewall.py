@@ -127,7 +127,7 @@ def _statement(e: Any) -> str:
         left, right = _expr(body.get("left")), _expr(body.get("right"))
         return f"{left} {right}" if op in ("==", "in") else f"{left} {op} {right}"
     if kind in ("accept", "drop", "continue", "return"):
-        return kind
+        return str(kind)
     if kind in ("jump", "goto") and isinstance(body, dict):
         return f"{kind} {body.get('target')}"
     if kind == "reject":
@@ -141,7 +141,7 @@ def _statement(e: Any) -> str:
         # `masquerade to :1024` has a port and no address; flags and family are kept as words.
         body = body or {}
         to = (_expr(body["addr"]) if "addr" in body else "") + (f":{_expr(body['port'])}" if "port" in body else "")
-        return kind + (f" to {to}" if to else "") + "".join(
+        return str(kind) + (f" to {to}" if to else "") + "".join(
             f" {k} {_expr(v)}" for k, v in sorted(body.items()) if k not in ("addr", "port"))
     if kind == "xt" and isinstance(body, dict):
         return f"xt {body.get('type')} {body.get('name')}"

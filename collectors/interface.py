@@ -42,6 +42,15 @@ class CollectConfig:
     files: tuple[str, ...] = ()
     python: tuple[str, ...] = ()
     sysctl: tuple[str, ...] = ()
+    # Opt-in content: a subset of `files` whose content is brought back, parsed and compared by
+    # key or line. Over `content_max_bytes` a file is compared by its hash only.
+    content: tuple[str, ...] = ()
+    content_max_bytes: int = 256 * 1024
+    secret_keys: tuple[str, ...] = ()  # more key words whose values are secret
+    # Per host, not from [collect]: the inventory's name and address of the host being collected
+    # (identity values to normalise), and the installation's key for hashing secrets.
+    host_names: tuple[str, ...] = ()
+    secret_key: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,22 @@ from __future__ import annotations
 import re
 import shlex
 
-from collectors.interface import CollectConfig, Collector, Facts
+from collectors.interface import CollectConfig, Collector, Facts, NotApplicable
 from collectors.parsing import fields, lines
 from drift.core.errors import CollectError
 from drift.core.sanitize import quote
 
 DPKG_COMMAND = "dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\n'"
-RPM_COMMAND = "rpm -qa --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}}:{0}|\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'"
+# Debian's rpm package keeps its database in ~/.rpmdb and creates one there on the first query:
+# query only where a database exists, so reading never writes, and a host that merely has the rpm
+# tool is not an RPM host (NO_RPMDB: unsupported). %{_dbpath} is /var/lib/rpm on RPM distributions.
+NO_RPMDB = "@@no-rpmdb"
+RPM_COMMAND = (
+    "__db=$(rpm --eval '%{_dbpath}'); "
+    'if [ -e "$__db/rpmdb.sqlite" ] || [ -e "$__db/Packages" ] || [ -e "$__db/Packages.db" ]; then '
+    "rpm -qa --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}}:{0}|\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'; "
+    f"else echo {NO_RPMDB}; fi"
+)
 # The installed database holds exactly what `apk info -v` prints, with name and version apart.
 APK_COMMAND = "grep -E '^[PVA]:' /lib/apk/db/installed"
 
@@ -80,6 +89,10 @@ def parse_dpkg(output: str, cfg: CollectConfig) -> Facts:
 
 
 def parse_rpm(output: str, cfg: CollectConfig) -> Facts:
+    if output.strip() == NO_RPMDB:
+        raise NotApplicable("rpm is installed, but there is no rpm database: not an RPM-based host")
+    if not output.strip():  # rpm exited 0: an empty database (Debian's, once queried), never an RPM host's
+        raise NotApplicable("the rpm database lists no packages: not an RPM-based host")
     rows = []
     for number, line in lines(output):
         name, epoch, version, release, arch = fields(line, 5, number, "name, epoch, version, release, arch")
@@ -88,7 +101,9 @@ def parse_rpm(output: str, cfg: CollectConfig) -> Facts:
         full = f"{version}-{release}" if epoch in ("", "0", "(none)") else f"{epoch}:{version}-{release}"
         rows.append((name, full, arch))
     if not rows:
-        raise CollectError("rpm listed no installed packages")
+        # A database with no software in it is one the rpm tool made on first use (Debian's rpm
+        # creates ~/.rpmdb when root runs any query): an RPM distribution always lists rpm itself.
+        raise NotApplicable("the rpm database lists no packages: not an RPM-based host")
     return _keyed("rpm", rows)
 
 

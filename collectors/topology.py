@@ -13,7 +13,7 @@ import ipaddress
 import re
 from typing import Any
 
-from collectors.interface import CollectConfig, Collector, Facts, Parsed
+from collectors.interface import CollectConfig, Collector, Facts, Json, Parsed
 from collectors.parsing import load_json, split_parts
 from drift.core.errors import CollectError
 
@@ -86,8 +86,9 @@ def parse_interfaces(output: str, cfg: CollectConfig) -> Parsed:
         kind = (link.get("linkinfo") or {}).get("info_kind") or link.get("link_type")
         facts[base] = {"state": link.get("operstate"), "mtu": link.get("mtu"), "kind": kind}
         facts[base + "/mac"] = link.get("address")
-        facts[base + "/addresses"] = sorted(
-            f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", []) or [] if "local" in a)
+        addresses: list[Json] = [
+            f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", []) or [] if "local" in a]
+        facts[base + "/addresses"] = sorted(addresses, key=str)
         identity |= {base + "/mac", base + "/addresses"}
     return Parsed(facts, frozenset(identity))
 
@@ -250,7 +251,7 @@ def parse_hosts(output: str, cfg: CollectConfig) -> Parsed:
             facts.setdefault(key, {})[address] = None
             if own_line:
                 identity.add(key)
-    return Parsed({key: list(addresses) for key, addresses in facts.items()}, frozenset(identity))
+    return Parsed({key: list[Json](addresses) for key, addresses in facts.items()}, frozenset(identity))
 
 
 DNS = "if [ -e /etc/resolv.conf ]; then cat /etc/resolv.conf; else echo @@absent; fi"
@@ -259,8 +260,8 @@ DNS = "if [ -e /etc/resolv.conf ]; then cat /etc/resolv.conf; else echo @@absent
 def parse_dns(output: str, cfg: CollectConfig) -> Facts:
     if output.strip() == "@@absent":
         return {"topology/dns/nameservers": None, "topology/dns/search": None, "topology/dns/options": None}
-    nameservers: list[str] = []
-    search: list[str] = []
+    nameservers: list[Json] = []
+    search: list[Json] = []
     options: list[str] = []
     for line in output.split("\n"):
         words = line.split("#", 1)[0].split(";", 1)[0].split()
@@ -269,11 +270,11 @@ def parse_dns(output: str, cfg: CollectConfig) -> Facts:
         if words[0] == "nameserver" and len(words) > 1:
             nameservers.append(words[1])
         elif words[0] in ("search", "domain"):
-            search = words[1:]  # the last search/domain line wins, as in the resolver
+            search = list[Json](words[1:])  # the last search/domain line wins, as in the resolver
         elif words[0] == "options":
             options.extend(words[1:])
     return {"topology/dns/nameservers": nameservers, "topology/dns/search": search,
-            "topology/dns/options": sorted(set(options))}
+            "topology/dns/options": list[Json](sorted(set(options)))}
 
 
 COLLECTORS: tuple[Collector, ...] = (

@@ -6,14 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from drift.analysis import differ
+from drift.analysis import differ, layout, merge
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
+from drift.analysis.reach import parity
 from drift.model.report import Finding, Level, Report, Side
 
 
 def _side(env: Env) -> Side:
-    return Side(env.name, tuple(sorted(s.host for s in env.snapshots)))
+    snaps = sorted(env.snapshots, key=lambda s: s.host)
+    return Side(env.name, tuple(s.host for s in snaps), tuple(s.collected_at for s in snaps))
 
 
 def _only(findings: Iterable[Finding], categories: frozenset[str]) -> list[Finding]:
@@ -24,10 +26,15 @@ def compare(left: Env, right: Env, pol: policy_mod.Policy, now: dt.datetime, fai
             categories: frozenset[str] = frozenset()) -> Report:
     """Role by role: the sides' consensus against each other, and the outliers inside each side."""
     raw = differ.compare(differ.align(left, right), left.name, right.name)
-    findings, warnings = policy_mod.apply(_only(raw, categories), pol, now.date(), fail_on)
-    return Report("compare", _stamp(now), _side(left), _side(right), tuple(findings),
-                  tuple(differ.errors(left, right)), fail_on if fail_on is not None else pol.fail_on,
-                  tuple(warnings))
+    raw = layout.explained(raw, left, right) + layout.findings(left, right)
+    errors = differ.errors(left, right)
+    if (not categories or "topology" in categories) and parity.relevant(left.snapshots, right.snapshots):
+        flows, unknown = parity.compare(left.name, left.snapshots, right.name, right.snapshots)
+        raw += flows
+        errors += unknown
+    findings, warnings = policy_mod.apply(merge.merge(_only(raw, categories)), pol, now.date(), fail_on)
+    return Report("compare", _stamp(now), _side(left), _side(right), tuple(findings), tuple(errors),
+                  fail_on if fail_on is not None else pol.fail_on, tuple(warnings))
 
 
 def audit(current: Env, baseline: Env | None, pol: policy_mod.Policy, now: dt.datetime,
@@ -37,9 +44,10 @@ def audit(current: Env, baseline: Env | None, pol: policy_mod.Policy, now: dt.da
     raw = differ.compare(differ.align(current, None), current.name, "")
     errors = differ.errors(current)
     if baseline is not None:
-        raw += differ.compare(differ.align(baseline, current, by_host=True), baseline.name, current.name, by_host=True)
+        raw += merge.merge_hosts(differ.compare(differ.align(baseline, current, by_host=True), baseline.name,
+                                                current.name, by_host=True))
         errors = differ.errors(baseline, current)
-    findings, warnings = policy_mod.apply(_only(raw, categories), pol, now.date(), fail_on)
+    findings, warnings = policy_mod.apply(merge.link(_only(raw, categories)), pol, now.date(), fail_on)
     return Report("audit", _stamp(now), _side(baseline) if baseline else _side(current),
                   _side(current) if baseline else None, tuple(findings), tuple(errors),
                   fail_on if fail_on is not None else pol.fail_on, tuple(warnings))

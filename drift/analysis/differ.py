@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drift.analysis import messages
+from drift.analysis import content, messages
 from drift.model.report import Finding, HostError, Kind
 from drift.model.snapshot import Snapshot
 
@@ -34,14 +34,18 @@ class Group:
 
 
 def align(left: Env, right: Env | None, by_host: bool = False) -> list[Group]:
-    """Line hosts up by role; by host when both sides are the same hosts at two times."""
-    def key(s: Snapshot) -> str:
-        return s.host if by_host else s.role
+    """Line hosts up by role; by host when both sides are the same hosts at two times.
 
-    keys = sorted({key(s) for s in left.snapshots} | {key(s) for s in (right.snapshots if right else ())})
-    return [Group(k if not by_host else _role_of(k, left, right),
-                  tuple(s for s in left.snapshots if key(s) == k),
-                  tuple(s for s in (right.snapshots if right else ()) if key(s) == k)) for k in keys]
+    A host with several roles (`roles = ["web", "worker"]`) joins each of its roles' groups, so
+    each role is compared with that role's hosts on the other side however hosts are shared."""
+    sides = (left.snapshots, right.snapshots if right else ())
+    members: dict[str, tuple[list[Snapshot], list[Snapshot]]] = {}
+    for i, snaps in enumerate(sides):
+        for s in snaps:
+            for k in ((s.host,) if by_host else s.all_roles):
+                members.setdefault(k, ([], []))[i].append(s)
+    return [Group(k if not by_host else _role_of(k, left, right), tuple(members[k][0]), tuple(members[k][1]))
+            for k in sorted(members)]
 
 
 def _role_of(host: str, *envs: Env | None) -> str:
@@ -116,7 +120,7 @@ def _compare_group(g: Group, left_name: str, right_name: str, by_host: bool) -> 
                 lc = _consensus(lreps, prefer=rc)
                 if lc != rc:
                     where = g.left[0].host if by_host and g.left else None
-                    yield from messages.between(path, g.role, left_name, right_name, lc, rc,
+                    yield from _speaker(path).between(path, g.role, left_name, right_name, lc, rc,
                                                 _flat(lreps), _flat(rreps), where)
 
 
@@ -151,4 +155,9 @@ def _outliers(path: str, role: str, env: str, reps: list[tuple[Any, list[Snapsho
     if len(reps) < 2:
         return
     majority = reps[0][0] if len(reps[0][1]) > len(reps[1][1]) else None
-    yield messages.outlier(path, role, env, majority, reps)
+    yield _speaker(path).outlier(path, role, env, majority, reps)
+
+
+def _speaker(path: str) -> Any:
+    """Who words a finding: file content (keys, lines) has its own module."""
+    return content if content.owns(path) else messages

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
-from drift.analysis import versions
+from drift.analysis import content, plain, versions
 from drift.model.report import Finding, Kind, Value
 from drift.model.snapshot import Snapshot
 
@@ -39,7 +40,7 @@ def subject(path: str) -> str:
     if cat == "packages":
         return parts[-1]
     if cat == "files":
-        return path[len("files"):]
+        return content.subject(path) if content.owns(path) else path[len("files"):]
     if cat == "firewall":
         return chain_label(path)
     if cat == "topology" and len(parts) > 2:
@@ -60,35 +61,38 @@ def chain_label(path: str) -> str:
     return " ".join(path.split("/")[1:])
 
 
-def display(path: str, value: Any) -> Any:
-    """The value as the report shows it: a package's version rather than its whole record."""
+def display(path: str, value: Any, snap: Snapshot | None = None) -> Any:
+    """The value as the report shows it: a package's version rather than its whole record, a route
+    with its real gateway on `snap`."""
     if isinstance(value, dict) and category(path) == "packages" and "version" in value:
         return value["version"]  # an architecture change shows in the finding's detail
-    if isinstance(value, dict) and category(path) == "files" and "sha256" in value:
-        kind = value.get("type", "file")
-        if kind != "file":
-            return value.get("target", kind)
-        sha = value["sha256"]
-        # An unprivileged run cannot hash a file it may not read: its sha256 is null, not a digest.
-        return sha[:12] if isinstance(sha, str) else "unreadable"
-    return value
+    if content.owns(path):
+        return content.display(path, value)
+    return plain.real(path, value, snap)
 
 
-def short(path: str, value: Any) -> str:
-    v = display(path, value)
-    if v is None:
-        return "absent"
-    if isinstance(v, dict):
-        # Compact and readable: "process=nginx families=v4,v6" rather than JSON.
-        text = " ".join(f"{k}={','.join(map(str, x)) if isinstance(x, list) else x}"
-                        for k, x in sorted(v.items()) if x not in (None, [], ""))
-    else:
-        text = v if isinstance(v, str) else canonical(v)
+def short(path: str, value: Any, snap: Snapshot | None = None) -> str:
+    text = plain.text(path, display(path, value, snap) if content.owns(path) else plain.real(path, value, snap))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def pair(path: str, a: Any, b: Any, on_a: Snapshot | None, on_b: Snapshot | None) -> tuple[str, str]:
+    """Two values in words, each by what sets it apart from the other."""
+    x, y = plain.contrast(path, plain.real(path, a, on_a), plain.real(path, b, on_b))
+    return (x if len(x) <= 60 else x[:57] + "...", y if len(y) <= 60 else y[:57] + "...")
+
+
+def value(env: str, snap: Snapshot, path: str, v: Any) -> Value:
+    return Value(env, snap.host, display(path, v, snap), plain.text(path, plain.real(path, v, snap)))
+
+
 def rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
-    return tuple(Value(env, s.host, display(path, v)) for s, v in values)
+    return tuple(value(env, s, path, v) for s, v in values)
+
+
+def _on(values: Values, v: Any) -> Snapshot | None:
+    """A host holding `v`, to show that value as a real host has it."""
+    return next((s for s, x in values if x == v), None)
 
 
 def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "",
@@ -110,7 +114,7 @@ def host_only(snap: Snapshot, env: str, kind: Kind) -> Finding:
 
 
 def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any, list[Snapshot]]]) -> Finding:
-    values = tuple(Value(env, s.host, display(path, v)) for v, hosts in reps for s in hosts)
+    values = tuple(value(env, s, path, v) for v, hosts in reps for s in hosts)
     values = tuple(sorted(values, key=lambda x: x.host))
     name = subject(path)
     if majority is not None:
@@ -121,16 +125,21 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any,
             deltas = "; ".join(sorted({chain_delta(majority, v) for _, v in odd}))
             message = (f"{who} {'differs' if len(odd) == 1 else 'differ'} from {'its' if len(odd) == 1 else 'their'} "
                        f"{len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env} on {name}: {deltas}")
-            return _finding(path, role, Kind.outlier, message, values, deltas.replace("; ", "\n"))
-        theirs = "; ".join(sorted({short(path, v) for _, v in odd}))
+            return replace(_finding(path, role, Kind.outlier, message, values, deltas.replace("; ", "\n")),
+                           odd=tuple(sorted({s.host for s, _ in odd})))
+        theirs = "; ".join(sorted({pair(path, majority, v, peers[0], s)[1] for s, v in odd}))
+        ours = pair(path, majority, odd[0][1], peers[0], odd[0][0])[0]
         message = (f"{who} {'has' if len(odd) == 1 else 'have'} {name} {theirs}; "
                    f"its {len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env} "
-                   f"{'have' if len(peers) > 1 else 'has'} {short(path, majority)}")
-        detail = "\n".join(explain(path, majority, v) for v in {canonical(v): v for _, v in odd}.values())
+                   f"{'have' if len(peers) > 1 else 'has'} {ours}")
+        firsts = {canonical(v): (s, v) for s, v in odd}.values()
+        detail = "\n".join(explain(path, majority, v, peers[0], s) for s, v in firsts)
+        return replace(_finding(path, role, Kind.outlier, message, values, detail),
+                       odd=tuple(sorted({s.host for s, _ in odd})))
     else:
-        split = ", ".join(f"{short(path, v)} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
+        split = ", ".join(f"{short(path, v, hosts[0])} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
         message = f"{role} hosts in {env} disagree on {name}: {split}"
-        detail = explain(path, reps[0][0], reps[1][0])
+        detail = explain(path, reps[0][0], reps[1][0], reps[0][1][0], reps[1][1][0])
     return _finding(path, role, Kind.outlier, message, values, detail)
 
 
@@ -144,20 +153,21 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
         return
     role_text = role
     role = where or role
+    ls, rs = _on(lv, lc), _on(rv, rc)
     if lc is None:
         yield _finding(path, role_text, Kind.only_right,
-                       f"{name} {short(path, rc)} is in {right} ({role}) but not in {left}", values)
+                       f"{name} {short(path, rc, rs)} is in {right} ({role}) but not in {left}", values)
     elif rc is None:
         yield _finding(path, role_text, Kind.only_left,
-                       f"{name} {short(path, lc)} is in {left} ({role}) but not in {right}", values)
+                       f"{name} {short(path, lc, ls)} is in {left} ({role}) but not in {right}", values)
     elif category(path) == "packages" and isinstance(lc, dict) and isinstance(rc, dict) \
             and lc.get("version") != rc.get("version"):
         yield _finding(path, role_text, Kind.changed, _version_message(path, left, right, lc, rc)
-                       + (f" on {where}" if where else ""), values, explain(path, lc, rc))
+                       + (f" on {where}" if where else ""), values, explain(path, lc, rc, ls, rs))
     else:
-        yield _finding(path, role_text, Kind.changed,
-                       f"{name} differs ({role}): {left} has {short(path, lc)}, {right} has {short(path, rc)}",
-                       values, explain(path, lc, rc))
+        lt, rt = pair(path, lc, rc, ls, rs)
+        yield _finding(path, role_text, Kind.changed, f"{name} differs ({role}): {left} has {lt}, {right} has {rt}",
+                       values, explain(path, lc, rc, ls, rs))
 
 
 def _version_message(path: str, left: str, right: str, lc: dict[str, Any], rc: dict[str, Any]) -> str:
@@ -201,13 +211,13 @@ def _chain(path: str, role: str, left: str, right: str, lc: dict[str, Any], rc: 
 
 
 def chain_delta(old: Any, new: Any) -> str:
-    """'+ rule; - rule; policy ACCEPT -> DROP': how chain `new` differs from chain `old`."""
+    """'+ rule; - rule; policy ACCEPT → DROP': how chain `new` differs from chain `old`."""
     if not isinstance(old, dict) or not isinstance(new, dict):
-        return f"{short('firewall/', old)} -> {short('firewall/', new)}"
+        return f"{short('firewall/', old)} {plain.ARROW} {short('firewall/', new)}"
     o, n = Counter(map(str, old.get("rules") or [])), Counter(map(str, new.get("rules") or []))
     parts = [f"+ {r}" for r in sorted(n - o)] + [f"- {r}" for r in sorted(o - n)]
     if old.get("policy") != new.get("policy"):
-        parts.append(f"policy {old.get('policy')} -> {new.get('policy')}")
+        parts.append(f"policy {old.get('policy')} {plain.ARROW} {new.get('policy')}")
     if not parts and old != new:
         parts.append("rules reordered" if o == n else explain("firewall/", old, new).replace("\n", "; "))
     return "; ".join(parts)
@@ -220,20 +230,7 @@ def _rule_subject(path: str, rule: str) -> str:
     return f"{chain_label(path)}: {rule}"
 
 
-def explain(path: str, old: Any, new: Any) -> str:
-    """What changed inside a structured value, one line per change. Lists inside facts are small and
-    ordered by meaning (nameserver order, rule order), so an ordered diff is the faithful one."""
-    if not isinstance(old, (dict, list)) or not isinstance(new, (dict, list)):
-        return f"{short(path, old)} -> {short(path, new)}"
-    from deepdiff import DeepDiff  # only when a structured value really changed: it costs 0.3 s to import
-
-    diff = DeepDiff(old, new, verbose_level=2)
-    out: list[str] = []
-    for change, items in sorted(diff.items()):
-        for where, what in sorted(items.items() if isinstance(items, dict) else ((str(i), None) for i in items)):
-            where = where.replace("root", "", 1) or "value"
-            if isinstance(what, dict) and "old_value" in what:
-                out.append(f"{where}: {canonical(what['old_value'])} -> {canonical(what['new_value'])}")
-            else:
-                out.append(f"{where}: {change.replace('_', ' ')}" + (f" {canonical(what)}" if what is not None else ""))
-    return "\n".join(out)
+def explain(path: str, old: Any, new: Any, old_on: Snapshot | None = None, new_on: Snapshot | None = None) -> str:
+    """What changed inside a value, one line per change, values as the hosts `old_on`/`new_on` have them.
+    Lists inside facts are small and ordered by meaning (nameserver order, rule order)."""
+    return "\n".join(plain.diff(path, plain.real(path, old, old_on), plain.real(path, new, new_on)))

@@ -37,6 +37,8 @@ BUILTIN: tuple[tuple[str, Level], ...] = (
     ("system/role/*", Level.high),
     ("system/host/*", Level.high),
     ("services/*", Level.medium),
+    ("topology/reach/*", Level.high),  # a flow one environment admits and the other refuses: an outage
+    ("topology/layout/*", Level.info),  # roles shared on one host here, apart there: by design, said once
     ("topology/listen/*", Level.medium),
     ("topology/routes/*", Level.medium),
     ("topology/dns/*", Level.medium),
@@ -73,12 +75,22 @@ class Policy:
     ignore: tuple[str, ...] = ()
     severity: tuple[Rule, ...] = ()
     waivers: tuple[WaiverRule, ...] = field(default=())
+    max_snapshot_age: dt.timedelta = dt.timedelta(days=7)  # older compared snapshots are warned about
 
 
 def builtin_level(f: Finding) -> Level:
     if f.kind is Kind.outlier and f.category == "packages":
         return Level.high
     return next((lvl for glob, lvl in BUILTIN if fnmatchcase(f.path, glob)), DEFAULT_LEVEL)
+
+
+def level_of(path: str, policy: Policy) -> Level | None:
+    """A fact's severity by path alone (user rules, then built-in), for what is not a Finding, such
+    as a change on the timeline; None when the policy ignores the path."""
+    if any(fnmatchcase(path, glob) for glob in policy.ignore):
+        return None
+    rule = next((r for r in policy.severity if fnmatchcase(path, r.match)), None)
+    return rule.severity if rule else next((lvl for glob, lvl in BUILTIN if fnmatchcase(path, glob)), DEFAULT_LEVEL)
 
 
 def apply(findings: Sequence[Finding], policy: Policy, today: dt.date,
@@ -112,7 +124,8 @@ def apply(findings: Sequence[Finding], policy: Policy, today: dt.date,
     return sorted(out, key=Finding.sort_key), warnings
 
 
-_POLICY_KEYS = {"fail_on", "ignore", "severity", "waivers"}
+_POLICY_KEYS = {"fail_on", "ignore", "severity", "waivers", "max_snapshot_age"}
+_AGE = re.compile(r"^([1-9][0-9]{0,5})([hdw])$")
 _RULE_KEYS = {"match", "severity"}
 _WAIVER_KEYS = {"match", "reason", "expires"}
 
@@ -161,7 +174,14 @@ def parse(table: Mapping[str, Any], source: TomlSource | None) -> Policy:
         reason = _str(raw, "reason", label, fail, line("reason", "waivers", n))
         waivers.append(WaiverRule(_str(raw, "match", label, fail, line("match", "waivers", n)), reason, expires,
                                   line(None, "waivers", n)))
-    return Policy(fail_on, tuple(ignore), tuple(rules), tuple(waivers))
+    age = table.get("max_snapshot_age", "7d")
+    m = _AGE.match(age) if isinstance(age, str) else None
+    if m is None:
+        raise fail(f"[policy] max_snapshot_age: {age!r} is not a duration like 12h, 7d or 2w",
+                   line("max_snapshot_age"))
+    unit = {"h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
+    max_age = dt.timedelta(**{unit: int(m.group(1))})
+    return Policy(fail_on, tuple(ignore), tuple(rules), tuple(waivers), max_age)
 
 
 def _tables(raw: Any, name: str, fail: Any, line: Any) -> list[Mapping[str, Any]]:

@@ -3,28 +3,41 @@ exit codes here, and only here."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
+from typing import Any
 
 import typer
 
 from drift.cli.app import app
 from drift.cli.environment import Environment
+from drift.cli.help import tidy
 from drift.core.errors import DriftError, ExitStatus, InputError
 from drift.core.sanitize import clip
 
 # Recent Typer vendors its own Click, older Typer uses the click package: find the class Typer uses.
-ClickException = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
+ClickException: Any = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
 
 # Registers the commands on `app`.
-from drift.cli import audit_cmds, collect_cmds, compare_cmds  # noqa: F401,E402
+from drift.cli import (  # noqa: F401, E402
+    audit_cmds,
+    collect_cmds,
+    compare_cmds,
+    incident_cmds,
+    init_cmds,
+    reach_cmds,
+    watch_cmds,
+)
 
 
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args=args, prog_name="drift", standalone_mode=False, obj=env)
+        command = tidy(typer.main.get_command(app))
+        with contextlib.redirect_stdout(env.stdout):  # Click prints --help on sys.stdout
+            result = command.main(args=args, prog_name="drift", standalone_mode=False, obj=env)
     except typer.Exit as exc:
         return exc.exit_code
     except ClickException as exc:

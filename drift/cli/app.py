@@ -27,6 +27,40 @@ app = typer.Typer(
 )
 
 
+def _version(ctx: typer.Context, value: bool) -> None:
+    if value:
+        from drift import __version__
+
+        env = ctx.obj if isinstance(ctx.obj, Environment) else Environment()
+        print(f"drift {__version__}", file=env.stdout)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help="Print drift's version and exit.", is_eager=True,
+                                          callback=_version)] = False,
+) -> None:
+    pass
+
+
+class ListFormat(str, enum.Enum):
+    """The formats of the listing commands (snapshot, inventory, collectors, history, baseline show)."""
+
+    table = "table"
+    json = "json"
+
+
+class TimelineFormat(str, enum.Enum):
+    """The formats of `drift changes` (a timeline has no JUnit form)."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 class Severity(str, enum.Enum):
     info = "info"
     low = "low"
@@ -38,6 +72,8 @@ class Severity(str, enum.Enum):
 InventoryOpt = Annotated[Path | None, typer.Option(
     "-i", "--inventory", help="Inventory file (default ./drift.toml, then $DRIFT_INVENTORY).")]
 FormatOpt = Annotated[OutputFormat | None, typer.Option("--format", help="Output format (default table).")]
+ListFormatOpt = Annotated[ListFormat | None, typer.Option("--format", help="Output format (default table).")]
+TimelineFormatOpt = Annotated[TimelineFormat | None, typer.Option("--format", help="Output format (default table).")]
 OutputOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Write the report to FILE (atomically).")]
 FailOnOpt = Annotated[Severity | None, typer.Option(
     "--fail-on", help="Lowest severity that fails the run (default: the inventory's policy, else high).")]
@@ -114,4 +150,7 @@ class Common:
 def common(ctx: typer.Context, **options: object) -> Common:
     env = ctx.obj if isinstance(ctx.obj, Environment) else Environment()
     cats = options.pop("categories", None) or ()
+    fmt = options.get("format")
+    if isinstance(fmt, (ListFormat, TimelineFormat)):
+        options["format"] = OutputFormat(fmt.value)
     return Common(env=env, categories=tuple(cats), **options)  # type: ignore[arg-type]

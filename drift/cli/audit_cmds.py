@@ -16,9 +16,9 @@ from drift.analysis import history as history_mod
 from drift.cli.app import (
     CategoryOpt,
     Common,
-    FormatOpt,
     InventoryOpt,
     JobsOpt,
+    ListFormatOpt,
     NoColorOpt,
     QuietOpt,
     TimeoutOpt,
@@ -28,11 +28,13 @@ from drift.cli.app import (
 )
 from drift.cli.compare_cmds import who
 from drift.cli.live import collect_targets, record, resolve_targets
+from drift.collect.inventory import Inventory
 from drift.core.atomic import write_atomic
 from drift.core.errors import ExitStatus, InputError
 from drift.core.sanitize import clean, quote
 from drift.reports import OutputFormat
 from drift.store import baseline as baseline_io
+from drift.store.sqlite import Store
 
 baseline_app = typer.Typer(help="Approved baselines in baselines/ENV.json.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
@@ -82,7 +84,7 @@ def show_cmd(
     env: Annotated[str, typer.Argument(help="The environment whose baseline to show.")],
     baseline: Annotated[Path | None,
         typer.Option("--baseline", help="Baseline file (default baselines/ENV.json).")] = None,
-    inventory: InventoryOpt = None, format: FormatOpt = None,
+    inventory: InventoryOpt = None, format: ListFormatOpt = None,
 ) -> int:
     """Summarise a baseline: when, by whom, against which inventory, and its hosts."""
     c = common(ctx, inventory_path=inventory, format=format)
@@ -108,6 +110,23 @@ def show_cmd(
     return ExitStatus.OK
 
 
+def _known(store: Store, inv: Inventory | None, env: str, host: str | None) -> None:
+    """An unknown environment or host is a typo (exit 2), never "no changes" (exit 0)."""
+    recorded = store.hosts(env)
+    in_inventory = inv is not None and env in inv.environments
+    if not recorded and not in_inventory:
+        envs = sorted(set(store.environments()) | set(inv.environments if inv else ()))
+        raise InputError(f"unknown environment {env!r}: not in the inventory and never recorded in the store "
+                         f"(known: {', '.join(envs) or 'none yet'})")
+    if host is None or host in recorded:
+        return
+    listed = inv.host(host) if inv is not None else None
+    if listed is None or listed.env != env:
+        known = sorted(set(recorded) | {h.name for h in (inv.environments.get(env, ()) if inv else ())})
+        raise InputError(f"unknown host {host!r} in {env}: not in the inventory and never recorded "
+                         f"(hosts of {env}: {', '.join(known) or 'none yet'})")
+
+
 _SINCE = re.compile(r"^(\d+)([mhdw])$")
 
 
@@ -130,7 +149,7 @@ def history_cmd(
     env: Annotated[str, typer.Argument(help="The environment whose history to show.")],
     since: Annotated[str, typer.Option("--since", help="How far back: 30m, 24h, 7d, 2w, or a date.")] = "7d",
     host: Annotated[str | None, typer.Option("--host", help="Only this host.")] = None,
-    inventory: InventoryOpt = None, format: FormatOpt = None, category: CategoryOpt = None,
+    inventory: InventoryOpt = None, format: ListFormatOpt = None, category: CategoryOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """What changed, when, on which hosts, from the snapshots in the store."""
@@ -139,14 +158,14 @@ def history_cmd(
         raise InputError(f"--format {c.fmt.value} is not available for history (use table or json)")
     start = parse_since(since, c.env.now())
     inv = c.inventory(required=False)
-    from drift.cli.live import _default_store
-    from drift.store.sqlite import Store
+    from drift.cli.live import _default_store, open_store, store_url
 
     path = inv.store_path if inv is not None else _default_store(c)
-    if not path.exists():
+    if not store_url(c, inv) and not path.exists():
         raise InputError("no store yet: run `drift snapshot`, `compare` or `audit` first", path)
     found: list[history_mod.Change] = []
-    with Store.open(path) as store:
+    with open_store(c, inv) as store:
+        _known(store, inv, env, host)
         for name in ([host] if host else store.hosts(env)):
             first = store.previous(env, name, start)
             snaps = ([first] if first else []) + list(store.snapshots(env, name, start))

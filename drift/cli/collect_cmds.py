@@ -6,7 +6,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from tabulate import tabulate
@@ -15,11 +15,10 @@ import collectors as registry
 from drift.cli.app import (
     CategoryOpt,
     Common,
-    FormatOpt,
     InventoryOpt,
     JobsOpt,
+    ListFormatOpt,
     NoColorOpt,
-    OutputFormat,
     QuietOpt,
     TimeoutOpt,
     VerboseOpt,
@@ -28,10 +27,12 @@ from drift.cli.app import (
 )
 from drift.cli.live import collect_targets, record, resolve_targets
 from drift.collect.inventory import Host
+from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT
 from drift.core.errors import DriftError, ExitStatus, InputError
 from drift.core.sanitize import clean
 from drift.model.snapshot import Snapshot
+from drift.reports import OutputFormat
 
 
 def _listing_format(c: Common) -> OutputFormat:
@@ -46,7 +47,7 @@ def snapshot_cmd(
     targets: Annotated[list[str], typer.Argument(help="Environments, ENV:ROLE, hosts, `local`.")],
     out_dir: Annotated[Path | None,
         typer.Option("-o", "--output", help="Write one snapshot JSON per host here.")] = None,
-    inventory: InventoryOpt = None, format: FormatOpt = None, category: CategoryOpt = None,
+    inventory: InventoryOpt = None, format: ListFormatOpt = None, category: CategoryOpt = None,
     jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
@@ -73,22 +74,28 @@ def snapshot_cmd(
     if fmt is OutputFormat.json:
         c.emit(json.dumps({"schema": "drift.snapshots/1", "snapshots": rows}, indent=2, sort_keys=True))
     else:
-        table = [[r["host"], r["env"], r["role"], r["status"], r["collectors"], clean(r["error"] or "")[:70]]
-                 for r in rows]
-        c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all", "error"]))
+        table = [[r["host"], r["env"], r["role"], r["status"], r["collectors"],
+                  ", ".join(r["collectors_unsupported"]) or "-",
+                  clean(r["error"] or "")[:70]] for r in rows]
+        c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all",
+                                        "not applicable here", "error"]))
         for s in snaps:
             for collector, message in s.errors():
                 c.say(f"{s.host}: {collector + ': ' if collector else ''}{message}")
     return ExitStatus.INCOMPLETE if any(s.errors() for s in snaps) else ExitStatus.OK
 
 
-def _summary(s: Snapshot, file: Path | None) -> dict[str, object]:
+def _summary(s: Snapshot, file: Path | None) -> dict[str, Any]:
     ok = sum(r.status == "ok" for r in s.collectors.values())
     failed = sorted(n for n, r in s.collectors.items() if r.status == "failed")
+    # "13/16" alone leaves a newcomer wondering what is missing: name the collectors that do not
+    # apply to this host (no rpm on Debian), apart from the ones that failed.
+    unsupported = sorted(n for n, r in s.collectors.items() if r.status == "unsupported")
     return {
-        "host": s.host, "env": s.env, "role": s.role, "status": "failed" if s.failed or failed else "ok",
+        "host": s.host, "env": s.env, "role": ",".join(s.all_roles), "status": "failed" if s.failed or failed else "ok",
         "error": s.error or (f"collectors failed: {', '.join(failed)}" if failed else None),
         "collectors": f"{ok}/{len(s.collectors)}" if not s.failed else "-",
+        "collectors_unsupported": unsupported,
         "collectors_failed": failed, "host_key": dict(s.host_key) if s.host_key else None,
         "file": str(file) if file else None,
     }
@@ -99,7 +106,7 @@ def inventory_cmd(
     ctx: typer.Context,
     check: Annotated[bool,
         typer.Option("--check", help="Connect to each host: reachability and host-key status.")] = False,
-    inventory: InventoryOpt = None, format: FormatOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
+    inventory: InventoryOpt = None, format: ListFormatOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """List environments, roles and hosts; --check connects to each."""
@@ -109,10 +116,11 @@ def inventory_cmd(
     inv = c.inventory()
     assert inv is not None
     hosts = list(inv.hosts())
-    rows = [{"env": h.env, "role": h.role, "host": h.name, "address": h.address,
+    rows: list[dict[str, Any]] = [{"env": h.env, "role": ",".join(h.all_roles), "host": h.name, "address": h.address,
              "user": h.ssh.user, "port": h.ssh.port} for h in hosts]
     status = ExitStatus.OK
     if check:
+        check_files(hosts)
         connector = c.env.ssh_connector()
         with ThreadPoolExecutor(max_workers=max(1, min(c.jobs or inv.ssh.jobs, len(hosts) or 1))) as pool:
             checks = list(pool.map(lambda h: _check(h, connector, c.timeout), hosts))
@@ -132,7 +140,7 @@ def inventory_cmd(
     return status
 
 
-def _check(host: Host, connector: object, timeout: float | None) -> dict[str, object]:
+def _check(host: Host, connector: object, timeout: float | None) -> dict[str, Any]:
     deadline = time.monotonic() + (timeout if timeout is not None else host.ssh.connect_timeout)
     try:
         session = connector.open(host, deadline)  # type: ignore[attr-defined]
@@ -145,7 +153,7 @@ def _check(host: Host, connector: object, timeout: float | None) -> dict[str, ob
 
 @app.command("collectors")
 def collectors_cmd(
-    ctx: typer.Context, inventory: InventoryOpt = None, format: FormatOpt = None,
+    ctx: typer.Context, inventory: InventoryOpt = None, format: ListFormatOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """List the collectors and the exact read-only commands each runs on a host."""
@@ -155,7 +163,7 @@ def collectors_cmd(
     cfg = inv.collect if inv is not None else DEFAULT_COLLECT
     from drift.collect.script import section_command
 
-    items = [{"name": col.name, "category": col.category, "privileged": col.privileged,
+    items: list[dict[str, Any]] = [{"name": col.name, "category": col.category, "privileged": col.privileged,
               "requires": list(col.requires),
               "command": section_command(col, cfg, inv.ssh.sudo if inv else False) or None}
              for col in registry.REGISTRY]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 import collectors as registry
 from drift.analysis import compare as engine
+from drift.analysis import freshness
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
 from drift.cli.app import (
@@ -37,6 +39,10 @@ from drift.model.report import Level, Report
 from drift.model.snapshot import Snapshot
 from drift.reports import OutputFormat, render
 from drift.store import baseline as baseline_io
+
+TopOpt = Annotated[int | None, typer.Option(
+    "--top", min=0, help="Start the table with the N most important findings, one line each (default 5 when "
+    "stdout is a terminal, else 0).")]
 
 
 def _prepare(c: Common) -> tuple[Inventory | None, policy_mod.Policy]:
@@ -68,9 +74,16 @@ def _sides(c: Common, inv: Inventory | None, targets: Sequence[Target]) -> list[
     return envs
 
 
-def _finish(c: Common, report: Report) -> int:
+def _finish(c: Common, report: Report, pol: policy_mod.Policy, compared: Sequence[Env], top: int | None = None,
+            inv: Inventory | None = None) -> int:
+    stale = freshness.warnings(compared, c.env.now(), pol.max_snapshot_age)
+    report = replace(report, warnings=(*report.warnings, *stale))
     color = c.output is None and not c.no_color and c.env.color(c.env.stdout)
-    c.emit(render(report, c.fmt, color))
+    from drift.cli.past import top_default, top_since
+
+    n = top_default(c) if top is None else top
+    width = c.env.width(c.env.stdout) if c.output is None else None
+    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n), width=width))
     if c.fmt is not OutputFormat.table or c.output is not None:
         for w in report.warnings:
             c.say(f"drift: warning: {w}")
@@ -90,7 +103,7 @@ def compare_cmd(
     right: Annotated[str, typer.Argument(help="The other side, in the same forms.")],
     inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None,
     fail_on: FailOnOpt = None, category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
-    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False, top: TopOpt = None,
 ) -> int:
     """Compare two sides role by role, and report hosts that disagree with their own role's peers."""
     c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
@@ -101,7 +114,7 @@ def compare_cmd(
     if lenv.name == renv.name:
         renv = Env(renv.name + " (right)", renv.snapshots)
     report = engine.compare(lenv, renv, pol, c.env.now(), _fail_on(c), _categories(c))
-    return _finish(c, report)
+    return _finish(c, report, pol, [lenv, renv], top, inv)
 
 
 @app.command("audit")
@@ -112,7 +125,7 @@ def audit_cmd(
         "--baseline", help="Approved baseline (default baselines/ENV.json when it exists).")] = None,
     inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None,
     fail_on: FailOnOpt = None, category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
-    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False, top: TopOpt = None,
 ) -> int:
     """Hosts that disagree with their role's peers in ENV, plus every difference from the baseline."""
     c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
@@ -124,7 +137,7 @@ def audit_cmd(
     if approved is None:
         c.debug(f"drift: no baseline for {env}; reporting in-env outliers only")
     report = engine.audit(current, base_env, pol, c.env.now(), _fail_on(c), _categories(c))
-    return _finish(c, report)
+    return _finish(c, report, pol, [current], top, inv)  # a baseline is old by design: only now is checked
 
 
 def _baseline(c: Common, inv: Inventory | None, env: str, given: Path | None) -> baseline_io.Baseline | None:

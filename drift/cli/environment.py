@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,6 +37,19 @@ class Environment:
     local_connector: Callable[[], Connector] = _local_connector
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     stderr_isatty: bool | None = None
+    columns: int | None = None  # stdout is a terminal this wide (tests); None: ask the real stdout
+
+    def width(self, stream: TextIO) -> int | None:
+        """The terminal's width when `stream` is a terminal; None for a file or a pipe (never wrap)."""
+        if self.columns is not None:
+            return self.columns
+        if not (hasattr(stream, "isatty") and stream.isatty()):
+            return None
+        env_cols = self.vars.get("COLUMNS", "")
+        if env_cols.isdigit() and int(env_cols) > 0:
+            return int(env_cols)
+        return shutil.get_terminal_size((100, 24)).columns
+    sleep: Callable[[float], None] = time.sleep  # `drift watch` waits between rounds; tests pass a fake clock
 
     @property
     def interactive(self) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import collectors as registry
@@ -10,9 +13,12 @@ from drift.cli.app import Common
 from drift.cli.progress import Progress
 from drift.collect.gather import Plan, collect
 from drift.collect.inventory import Host, Inventory
+from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 from drift.core.errors import InputError
+from drift.core.sanitize import clean
 from drift.model.snapshot import Snapshot
+from drift.store.sqlite import Store
 
 
 def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> list[Target]:
@@ -27,9 +33,14 @@ def plan_for(c: Common, inv: Inventory | None) -> Plan:
     if c.categories:
         wanted = set(c.categories)
         chosen = tuple(x for x in chosen if x.category in wanted or x.name in wanted)
+    config = inv.collect if inv is not None else DEFAULT_COLLECT
+    if inv is not None and config.content and any(x.name == "files" for x in chosen):
+        from drift.store import secret_key
+
+        config = replace(config, secret_key=secret_key.load(inv.store_path, c.env.vars))
     return Plan(
         collectors=chosen,
-        config=inv.collect if inv is not None else DEFAULT_COLLECT,
+        config=config,
         timeout=c.timeout,
         jobs=c.jobs or (inv.ssh.jobs if inv else 32),
     )
@@ -47,11 +58,13 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
         return []
     plan = plan_for(c, inv)
     remote = [h for h in hosts.values() if not (local and h.env == "local")]
+    check_files(remote)
     progress = Progress(len(hosts), c.env.stderr, c.progress_wanted())
     snaps: list[Snapshot] = []
     try:
         if remote:
-            snaps += collect(remote, c.env.ssh_connector(), plan, progress)
+            with _connection_notes(c):
+                snaps += collect(remote, c.env.ssh_connector(), plan, progress)
         if local:
             local_hosts = [h for h in hosts.values() if h.env == "local"]
             snaps += collect(local_hosts, c.env.local_connector(), plan, progress)
@@ -63,18 +76,48 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
     return snaps
 
 
+@contextlib.contextmanager
+def _connection_notes(c: Common) -> Iterator[None]:
+    """--verbose: what the transport did about connections (pacing, retries), one line each."""
+    if not c.verbose or c.quiet:
+        yield
+        return
+
+    class Say(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            c.debug("drift: " + clean(record.getMessage()))
+
+    logger, handler = logging.getLogger("drift.collect"), Say(logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
     """Every snapshot a command collects goes into the store (spec/cli.md, The store)."""
     if not snaps:
         return
-    from drift.store.sqlite import Store
-
-    path = inv.store_path if inv is not None else _default_store(c)
-    with Store.open(path) as store:
+    with open_store(c, inv) as store:
         store.record(snaps)
         pruned = store.prune(inv.keep_days, c.env.now()) if inv is not None else 0
-    c.debug(f"recorded {len(snaps)} snapshots in {path}" + (f"; pruned {pruned} older than "
-                                                          f"{inv.keep_days} days" if pruned and inv else ""))
+    c.debug(f"recorded {len(snaps)} snapshots in {store.path}" + (f"; pruned {pruned} older than "
+                                                                f"{inv.keep_days} days" if pruned and inv else ""))
+
+
+def store_url(c: Common, inv: Inventory | None) -> str | None:
+    return inv.store_url if inv is not None else (c.env.vars.get("DRIFT_STORE_URL") or None)
+
+
+def open_store(c: Common, inv: Inventory | None) -> Store:
+    """The store this run reads and records into (spec/cli.md, The store)."""
+    from drift.store import open_store as open_backend
+
+    return open_backend(inv.store_path if inv is not None else _default_store(c), store_url(c, inv))
 
 
 def _default_store(c: Common) -> Path:

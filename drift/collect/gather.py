@@ -8,11 +8,13 @@ and never stops the others.
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
@@ -25,6 +27,10 @@ from drift.core.sanitize import clean, clip
 from drift.model.snapshot import CollectorResult, Snapshot
 
 Progress = Callable[[Snapshot], None]
+
+# How a command run without root, or a sudo that wants a password, says so.
+_DENIED = re.compile(r"permission denied|operation not permitted|must be root|password is required"
+                     r"|may not run sudo|not in the sudoers|not allowed to execute", re.I)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ def _guarded(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     try:
         return collect_host(host, connector, plan)
     except Exception as exc:
-        return Snapshot(host=host.name, env=host.env, role=host.role, address=host.address,
+        return Snapshot(host=host.name, env=host.env, role=host.role, roles=host.roles, address=host.address,
                         collected_at=now_utc(), drift_version=__version__, status="failed",
                         error=clip(f"internal error while collecting (a bug in drift): {type(exc).__name__}: {exc}"))
 
@@ -69,18 +75,20 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     budget = plan.timeout if plan.timeout is not None else host.ssh.connect_timeout + host.ssh.command_timeout
     deadline = time.monotonic() + budget
     started = now_utc()
-    script = compose(plan.collectors, plan.config, sudo=host.ssh.sudo)
-    base = dict(host=host.name, env=host.env, role=host.role, address=host.address,
-                collected_at=started, drift_version=__version__)
+    # The host's inventory name and address are identity values its files are normalised against.
+    cfg = replace(plan.config, host_names=(host.name, host.address))
+    script = compose(plan.collectors, cfg, sudo=host.ssh.sudo)
+    snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, roles=host.roles,
+                       address=host.address, collected_at=started, drift_version=__version__)
     try:
         session = connector.open(host, deadline)
     except DriftError as exc:
-        return Snapshot(**base, status="failed", error=clip(str(exc)))
+        return snapshot(status="failed", error=clip(str(exc)))
     try:
         result = session.exec(script.text.encode(), deadline)
     except DriftError as exc:
         key = session.host_key.to_dict() if session.host_key else None
-        return Snapshot(**base, status="failed", error=clip(str(exc)), host_key=key)
+        return snapshot(status="failed", error=clip(str(exc)), host_key=key)
     finally:
         session.close()
     sections = split(script, result.stdout)
@@ -89,13 +97,13 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     for c in plan.collectors:
         if c.name in script.names:
             try:
-                collectors[c.name] = interpret(c, sections.get(c.name), plan.config, result.exit_status, tail)
+                collectors[c.name] = interpret(c, sections.get(c.name), cfg, result.exit_status, tail)
             except Exception as exc:  # a bug of ours in one collector costs that collector only
                 collectors[c.name] = CollectorResult(c.name, c.category, "failed", clip(
                     f"internal error (a bug in drift): {type(exc).__name__}: {exc}"))
         else:  # nothing to do for this configuration, e.g. no [collect] files
             collectors[c.name] = CollectorResult(c.name, c.category, "ok")
-    return Snapshot(**base, host_key=session.host_key.to_dict() if session.host_key else None,
+    return snapshot(host_key=session.host_key.to_dict() if session.host_key else None,
                     collectors=collectors)
 
 
@@ -112,6 +120,9 @@ def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
                                f"none of {', '.join(c.requires)} found on the host" if c.requires else None)
     if section.status != 0:
         detail = section.stderr or "no error output"
+        if c.privileged and _DENIED.search(detail):
+            return failed(f"permission denied: {c.name} needs root. Connect as root, or set sudo = true and "
+                          f"allow `{c.command(cfg)}` in sudoers with NOPASSWD (exited {section.status}: {detail})")
         return failed(f"exited {section.status}: {detail}")
     try:
         text = section.stdout.decode("utf-8")

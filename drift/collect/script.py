@@ -16,6 +16,7 @@ Layout of the output, per section:
 
 from __future__ import annotations
 
+import re
 import secrets
 import shlex
 from collections.abc import Iterator
@@ -50,8 +51,17 @@ def section_command(collector: Collector, cfg: CollectConfig, sudo: bool) -> str
     command = collector.command(cfg)
     if command and collector.privileged and sudo:
         # -n: never prompt. A sudo that wants a password fails this section, not the run.
+        # A plain command goes to sudo as it is, so sudoers can allow exactly it (NOPASSWD:
+        # /usr/sbin/iptables-save) rather than a shell that could run anything.
+        if _plain(command):
+            return "sudo -n " + command
         return "sudo -n sh -c " + shlex.quote(command)
     return command
+
+
+def _plain(command: str) -> bool:
+    """Words only: no quoting, expansion, redirection or list operators for a shell to interpret."""
+    return bool(re.fullmatch(r"[A-Za-z0-9_./=:,+-]+(?: [A-Za-z0-9_./=:,+-]+)*", command))
 
 
 def compose(collectors: tuple[Collector, ...], cfg: CollectConfig, sudo: bool = False,

@@ -6,7 +6,7 @@ Lookup order: environment, ENV:ROLE, host name, `local`, then a snapshot file or
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from collectors.interface import CollectConfig
@@ -48,9 +48,10 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
             return Target(spec, hosts=envs[spec])
         env, sep, role = spec.partition(":")
         if sep and env in envs:
-            hosts = tuple(h for h in envs[env] if h.role == role)
+            # A shared host joins as this role only: `staging:web` compares web, not web's co-tenants.
+            hosts = tuple(replace(h, role=role, roles=()) for h in envs[env] if role in h.all_roles)
             if not hosts:
-                roles = sorted({h.role for h in envs[env]})
+                roles = sorted({r for h in envs[env] for r in h.all_roles})
                 raise InputError(f"environment {quote(env)} has no role {quote(role)} (roles: {', '.join(roles)})",
                                  inventory.path)
             return Target(spec, hosts=hosts)

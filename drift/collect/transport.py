@@ -13,9 +13,11 @@ import base64
 import contextlib
 import hashlib
 import logging
+import random
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import fabric
@@ -25,8 +27,17 @@ from drift.collect.inventory import Host
 from drift.collect.known_hosts import KnownHosts
 from drift.collect.runner import OUTPUT_CAP, ExecResult, HostKey
 from drift.core.errors import AuthError, HostKeyError, HostTimeout, TransportError
+from drift.core.sanitize import clean
 
 _CHUNK = 1 << 16
+# Handshakes in flight per endpoint (a bastion, or one address many inventory names share): sshd's
+# default MaxStartups 10:30:100 starts dropping new connections at 10 unauthenticated ones.
+PACE = 8
+_BACKOFF_BASE = 0.1
+_BACKOFF_CAP = 1.0
+
+# What a run did about connections (pacing, retries); the CLI shows it with --verbose.
+log = logging.getLogger("drift.collect")
 
 # Paramiko logs failures from its own threads; without a handler Python prints them raw on
 # stderr, beside (and before) our own clean message for the same failure.
@@ -38,7 +49,7 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-class _Policy(paramiko.MissingHostKeyPolicy):
+class _Policy(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]  # paramiko ships no types
     """Called by Paramiko only for hosts with no key of any type in known_hosts."""
 
     def __init__(self, known: KnownHosts, accept_new: bool, port: int):
@@ -94,6 +105,14 @@ class SSHSession:
             while chan.recv_stderr_ready():
                 err += chan.recv_stderr(_CHUNK)
             status = chan.recv_exit_status()
+            if status == -1:  # Paramiko's "never received": the connection ended under the script
+                if time.monotonic() >= deadline:
+                    raise HostTimeout("collection did not finish before the host's deadline")
+                if transport.is_active():  # sshd sent no exit-status: the shell died of a signal
+                    raise TransportError(f"the collection script was killed on the host after {len(out)} bytes "
+                                         "(no exit status); nothing kept")
+                raise TransportError(f"the connection closed mid-transfer after {len(out)} bytes, before the "
+                                     "script's exit status (the host or its sshd went away); nothing kept")
             return ExecResult(bytes(out), bytes(err), status)
         except (paramiko.SSHException, EOFError, OSError) as exc:
             if time.monotonic() >= deadline:
@@ -102,16 +121,64 @@ class SSHSession:
 
     def close(self) -> None:
         self._watchdog.cancel()
-        self.conn.close()
+        _close(self.conn)
+
+
+class Dropped(Exception):
+    """sshd closed a new connection before its banner: MaxStartups, or a restart. Worth a retry."""
+
+    def __init__(self, endpoint: str):
+        super().__init__(endpoint)
+        self.endpoint = endpoint
+
+
+class Pacer:
+    """At most PACE SSH handshakes in flight per endpoint; the rest of the pool waits its turn."""
+
+    def __init__(self, limit: int = PACE):
+        self._limit = limit
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._told: set[str] = set()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def slot(self, endpoint: str, deadline: float) -> Iterator[None]:
+        with self._lock:
+            sem = self._slots.setdefault(endpoint, threading.BoundedSemaphore(self._limit))
+        if not sem.acquire(blocking=False):
+            with self._lock:
+                first = endpoint not in self._told
+                self._told.add(endpoint)
+            if first:
+                log.info("pacing SSH handshakes to %s: at most %d at once (sshd's default MaxStartups "
+                         "drops new connections beyond 10)", endpoint, self._limit)
+            if not sem.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise HostTimeout(f"no free handshake slot for {endpoint} before the connect deadline")
+        try:
+            yield
+        finally:
+            sem.release()
 
 
 class SSHConnector:
     """Opens one Fabric Connection per host. Shared by all worker threads of a run."""
 
     def __init__(self) -> None:
-        self._config = fabric.Config()  # loads ~/.ssh/config and /etc/ssh/ssh_config once
+        self._configs: dict[str | None, fabric.Config] = {}
         self._known: dict[Path, KnownHosts] = {}
+        self._pacer = Pacer()
         self._lock = threading.Lock()
+
+    def config(self, path: str | None) -> fabric.Config:
+        """~/.ssh/config and /etc/ssh/ssh_config (loaded once), or only the inventory's `config` file."""
+        with self._lock:
+            if path not in self._configs:
+                runtime = str(Path(path).expanduser()) if path else None
+                try:
+                    self._configs[path] = fabric.Config(runtime_ssh_path=runtime)
+                except OSError as exc:
+                    raise TransportError(f"cannot read the ssh config file {path}: {exc.strerror or exc}") from None
+            return self._configs[path]
 
     def known_hosts(self, path: str) -> KnownHosts:
         resolved = Path(path).expanduser()
@@ -121,34 +188,76 @@ class SSHConnector:
             return self._known[resolved]
 
     def open(self, host: Host, deadline: float) -> SSHSession:
+        connect_deadline = min(deadline, time.monotonic() + host.ssh.connect_timeout)
+        attempt = 0
+        while True:
+            try:
+                return self._open_once(host, deadline, connect_deadline)
+            except Dropped as exc:
+                # sshd's MaxStartups (default 10:30:100) drops new connections at random while
+                # others are still in their handshake: a burst through one bastion meets it first.
+                attempt += 1
+                delay = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)  # noqa: S311
+                if time.monotonic() + delay >= connect_deadline - _BACKOFF_BASE:
+                    raise TransportError(
+                        f"{exc.endpoint} dropped the connection before the SSH handshake {attempt} times "
+                        f"within {host.ssh.connect_timeout:.0f} s (sshd MaxStartups: too many connections "
+                        "in their handshake at once)") from None
+                log.info("%s: %s dropped the connection before the SSH handshake (sshd MaxStartups?); "
+                         "retry %d in %.1f s", clean(host.name), exc.endpoint, attempt, delay)
+                time.sleep(delay)
+
+    def _open_once(self, host: Host, deadline: float, connect_deadline: float) -> SSHSession:
         s = host.ssh
-        connect_deadline = min(deadline, time.monotonic() + s.connect_timeout)
         remaining = max(0.1, connect_deadline - time.monotonic())
+        ours = [str(Path(s.identity_file).expanduser())] if s.identity_file else []
         kwargs: dict[str, object] = {"banner_timeout": remaining, "auth_timeout": remaining}
-        if s.identity_file:
-            kwargs["key_filename"] = [str(Path(s.identity_file).expanduser())]
-        conn = fabric.Connection(
-            host.address, user=s.user, port=s.port, config=self._config, connect_kwargs=kwargs,
-        )
+        if ours:
+            kwargs["key_filename"] = ours
+        config = self.config(s.config)
+        # The ssh config's ProxyJump too is built here: Fabric dials a multi-hop chain from its
+        # last hop, where OpenSSH (and so the operator's ssh config) means the first.
+        jump = s.proxy_jump or config.base_ssh_config.lookup(host.address).get("proxyjump")
+        if jump and not s.proxy_jump and host.address in {_hop_host(h) for h in jump.split(",")}:
+            jump = None  # a wildcard Host block that names the jump host itself: reach it directly
+        gateway = _jump_chain(jump, config, kwargs) if jump else None
+        conn = fabric.Connection(host.address, user=s.user, port=s.port, config=config, connect_kwargs=kwargs,
+                                 gateway=gateway)
         known = self.known_hosts(s.known_hosts)
-        sockets: list[socket.socket] = []
-        for hop in _hops(conn):
+        hops = _hops(conn)
+        for hop in hops:
             self._guard(hop, known, s.host_key_policy == "accept-new")
-        if conn.gateway is None:
-            sock = self._dial(conn.host, int(conn.port), remaining, host)
-            sockets.append(sock)
-            conn.connect_kwargs["sock"] = sock
+            if hop is not conn:  # jump hosts from ~/.ssh/config get no kwargs of ours otherwise
+                keys = [*(hop.connect_kwargs.get("key_filename") or []), *ours]
+                hop.connect_kwargs = {**kwargs, **hop.connect_kwargs}
+                if keys:
+                    hop.connect_kwargs["key_filename"] = list(dict.fromkeys(keys))
+        sockets: list[socket.socket] = []
         watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _kill, (conn, sockets))
         watchdog.daemon = True
         watchdog.start()
         try:
-            conn.open()
+            # Outermost hop first: the one we dial ourselves, paced per endpoint; each inner hop
+            # then opens through the one before it.
+            for hop in reversed(hops):
+                if hop is hops[-1] and not isinstance(hop.gateway, str):
+                    endpoint = f"{hop.host}:{int(hop.port)}"
+                    with self._pacer.slot(endpoint, connect_deadline):
+                        sock = self._dial(hop.host, int(hop.port), remaining, host)
+                        sockets.append(sock)
+                        _await_banner(sock, endpoint, connect_deadline)
+                        hop.connect_kwargs["sock"] = sock
+                        hop.open()
+                else:
+                    hop.open()
         except BaseException as exc:
             watchdog.cancel()
             timed_out = time.monotonic() >= connect_deadline - 0.05
-            conn.close()
+            _close(conn)
             for sock in sockets:
                 sock.close()
+            if isinstance(exc, Dropped):
+                raise
             raise _translate(exc, host, timed_out, remaining) from None
         _nodelay(conn)
         key = conn.client.get_transport().get_remote_server_key()
@@ -182,6 +291,49 @@ class SSHConnector:
             raise TransportError(f"cannot connect to {address}:{port}: {exc.strerror or exc}") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
+
+
+def _jump_chain(spec: str, config: fabric.Config, kwargs: dict[str, object]) -> fabric.Connection | bool:
+    """The inventory's proxy_jump, in OpenSSH's order: the first jump host is the one dialled."""
+    if spec.strip().lower() == "none":
+        return False  # Fabric: no gateway, even if ~/.ssh/config names one
+    gateway: fabric.Connection | None = None
+    for hop in (h.strip() for h in spec.split(",")):
+        gateway = fabric.Connection(hop, config=config, connect_kwargs=dict(kwargs),
+                                    gateway=gateway if gateway is not None else False)
+    assert gateway is not None
+    return gateway
+
+
+def _hop_host(hop: str) -> str:
+    """'user@host:port' -> 'host', as Fabric and OpenSSH read a ProxyJump hop."""
+    return hop.strip().rsplit("@", 1)[-1].rsplit(":", 1)[0].strip("[]")
+
+
+def _await_banner(sock: socket.socket, endpoint: str, deadline: float) -> None:
+    """Wait for sshd's first bytes without consuming them: nothing, or MaxStartups' note, is a drop."""
+    timeout = max(0.1, deadline - time.monotonic())
+    silent = HostTimeout(f"no SSH banner from {endpoint} within {timeout:.0f} s "
+                         "(connected, but the host did not complete the SSH handshake)")
+    sock.settimeout(timeout)
+    try:
+        head = sock.recv(64, socket.MSG_PEEK)
+    except TimeoutError:
+        raise silent from None
+    except ConnectionResetError:
+        head = b""
+    except OSError:
+        return  # Paramiko reports it in its words
+    if not head or head.startswith(b"Exceeded MaxStartups"):
+        # At the deadline the watchdog shuts the socket: that end of file is ours, not sshd's.
+        raise silent if time.monotonic() >= deadline - 0.05 else Dropped(endpoint)
+
+
+def _close(conn: fabric.Connection) -> None:
+    """Fabric closes a connection but not its gateways: each jump host's transport is a thread and a socket."""
+    for hop in _hops(conn):
+        with contextlib.suppress(Exception):
+            hop.close()
 
 
 def _hops(conn: fabric.Connection) -> list[fabric.Connection]:

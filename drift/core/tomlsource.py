@@ -12,7 +12,7 @@ from drift.core.errors import InputError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 # The name may not start or end with blanks, so the regex cannot split a run of them two ways
 # (which made a header of a million spaces quadratic).
@@ -121,7 +121,7 @@ class TomlSource:
 
 def _inside(table: str, header_line: str) -> bool:
     m = _HEADER.match(header_line)
-    return bool(m) and _normalise(m.group(1)).startswith(table + ".")
+    return m is not None and _normalise(m.group(1)).startswith(table + ".")
 
 
 def _normalise(name: str) -> str:

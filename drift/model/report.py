@@ -41,6 +41,7 @@ class Value:
     env: str
     host: str
     value: Any  # None: absent on that host
+    text: str = ""  # the value in words, as the human formats show it ("" when absent or not known)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,14 @@ class Finding:
     blocking: bool = False
     waived: Waiver | None = None
     detail: str = ""  # extra lines a person may want (rules added/removed, keys changed)
+    odd: tuple[str, ...] = ()  # an outlier's hosts that disagree with the majority of their peers
+    roles: tuple[str, ...] = ()  # every role this same difference was found in, when more than one
+    related: tuple[str, ...] = ()  # ids of findings about the same thing (one port: rule, nft rule, listener)
+    topic: str = ""  # what the related findings share, for a person: "tcp port 9187"
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.roles or (self.role,)
 
     @property
     def id(self) -> str:
@@ -89,6 +98,13 @@ class HostError:
 class Side:
     name: str
     hosts: tuple[str, ...]
+    collected_at: tuple[str, ...] = ()  # per host, in the order of `hosts`; empty when not known
+
+    @property
+    def collected_range(self) -> tuple[str, str] | None:
+        """(earliest, latest) collection time of the side's hosts."""
+        known = sorted(t for t in self.collected_at if t)
+        return (known[0], known[-1]) if known else None
 
 
 @dataclass(frozen=True)

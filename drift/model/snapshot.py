@@ -3,6 +3,7 @@
     {
       "schema": "drift.snapshot/1",
       "host": "prd-web-1", "env": "prod", "role": "web", "address": "10.0.2.10",
+      "roles": ["web", "worker"],   (only when the host carries several roles; `role` is the first)
       "collected_at": "2026-11-22T03:00:00Z", "drift_version": "0.1.0",
       "status": "ok" | "failed", "error": null | "connect timed out after 10 s",
       "host_key": null | {"type": "ssh-ed25519", "sha256": "SHA256:..."},
@@ -12,6 +13,13 @@
                  "identity": ["..."]}
       }
     }
+
+File facts (collectors/files.py) grew additively within drift.snapshot/1, so older readers keep
+working: `files/<path>` may carry `content` (the format its content was read as, or a `hash only:`
+note), and for opted-in content its `sha256` and `size` give way to key facts
+`files/<path>//<key>` (a value, or {"secret": true, "hmac": ...}) or `files/<path>//lines`. The
+identity facts `files//identity` (values normalised) and `files//raw` (a file's own hash where
+normalisation changed it) are recorded and never compared.
 
 `status: failed` at the top means the host itself could not be collected: every fact is unknown.
 A collector with status `failed` means its facts are unknown, which the differ must never read as
@@ -69,6 +77,11 @@ class Snapshot:
     error: str | None = None
     host_key: Mapping[str, str] | None = None
     collectors: Mapping[str, CollectorResult] = field(default_factory=dict)
+    roles: tuple[str, ...] = ()  # several roles on one host; empty means (role,)
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.roles or (self.role,)
 
     @property
     def failed(self) -> bool:
@@ -96,7 +109,10 @@ class Snapshot:
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        # `roles` only where there are several: one-role snapshots stay byte-identical to before.
+        several = {"roles": list(self.roles)} if len(self.roles) > 1 else {}
         return {
+            **several,
             "schema": SCHEMA,
             "host": self.host,
             "env": self.env,
@@ -187,11 +203,16 @@ def _from_dict(doc: Any) -> Snapshot:
             facts=_shared(name, facts),
             identity=schema.identity(c.get("identity", []), f"{where}.identity"),
         )
+    roles = doc.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise schema.SchemaError("roles", f"expected a list of role names, got {schema.kind(roles)}")
+    roles = [schema.name(r, f"roles[{i}]") for i, r in enumerate(roles)]
     host = schema.name(schema.required(doc, "host"), "host")
     return Snapshot(
+        roles=tuple(roles) if len(roles) > 1 else (),
         host=host,
         env=schema.name(schema.required(doc, "env"), "env"),
-        role=schema.name(doc.get("role", "default"), "role"),
+        role=schema.name(doc.get("role", roles[0] if roles else "default"), "role"),
         address=schema.text(doc.get("address", host), "address"),
         collected_at=schema.text(schema.required(doc, "collected_at"), "collected_at"),
         drift_version=schema.text(doc.get("drift_version", "unknown"), "drift_version"),

@@ -1,45 +1,113 @@
-"""One self-contained HTML file: inline style, no scripts, no external assets."""
+"""One self-contained HTML file: filters, sort, a per-host view and folded diffs, offline.
+
+Rendered from a Jinja2 template with autoescaping, so host data is text wherever it lands (element
+or attribute). The only script and style are ours, inline, and the page's Content-Security-Policy
+allows exactly those by hash: even a value that slipped through escaping could not run or load
+anything. The script reads data-* attributes and writes textContent only.
+"""
 
 from __future__ import annotations
 
-from html import escape
+import base64
+import hashlib
+from collections import Counter
+from functools import cache
+from importlib import resources
+from typing import Any
 
-from drift.model.report import Report
-from drift.reports.text import by_category, headline, hosts, safe, status, title
+from drift.model.report import Finding, Level, Report
+from drift.reports import diffblock
+from drift.reports.text import (
+    LEVEL_NAMES,
+    failed_hosts,
+    headline,
+    odd_hosts,
+    safe,
+    sides,
+    status,
+    title,
+    value_text,
+    when,
+    where,
+)
 
-_STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;width:100%;margin-bottom:1.5em}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f4f4f4} code{font-size:13px} .critical,.high{color:#b00020;font-weight:bold}
-.medium{color:#a05a00} .low{color:#005a8c} .info{color:#777} .blocking{background:#fff0f0}
-pre{margin:0;white-space:pre-wrap;font-size:12px;color:#555}
-"""
+MAX_VALUES = 50  # values listed per finding (odd hosts first); a 1,000-host role would drown the page
+_EXIT_MEANING = {0: "no blocking drift", 1: "blocking drift", 3: "parity not proven: some facts unknown"}
 
 
-def _e(text: str) -> str:
-    return escape(safe(text))
+@cache
+def _asset(name: str) -> str:
+    return resources.files("drift.reports").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+@cache
+def _template() -> Any:
+    import jinja2  # only when an HTML report is asked for
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    return env.from_string(_asset("report.html.j2"))
+
+
+def _finding(f: Finding, labels: dict[str, str]) -> dict[str, Any]:
+    odd = set(odd_hosts(f))
+    note = status(f)
+    return {
+        "id": f.id, "severity": f.severity.name, "rank": int(f.severity), "blocking": f.blocking, "status": note,
+        "category": f.category, "kind": f.kind.value.replace("_", " "), "roles": [safe(r) for r in f.all_roles],
+        "subject": safe(f.subject), "message": safe(f.message), "detail": safe(f.detail), "path": safe(f.path),
+        "diff": diffblock.lines(safe(f.detail)),
+        "hosts": sorted({safe(v.host) for v in f.values}), "odd": sorted(safe(h) for h in odd),
+        "where": safe(where(f)),
+        "vals": [{"env": safe(v.env), "host": safe(v.host), "odd": v.host in odd,
+                  "text": safe(value_text(f.path, v.value, v.text))}
+                 for v in sorted(f.values, key=lambda v: (v.host not in odd, v.env, v.host))[:MAX_VALUES]],
+        "more": max(0, len(f.values) - MAX_VALUES),
+        "waiver": "" if f.waived is None else safe(f.waived.reason) + (
+            f" (until {f.waived.expires}{', expired' if f.waived.expired else ''})" if f.waived.expires else ""),
+        "related": [{"id": r, "label": labels.get(r, r)} for r in f.related], "topic": safe(f.topic),
+    }
+
+
+def context(report: Report) -> dict[str, Any]:
+    """What the template shows; every string from a host passes through `safe` and then autoescape."""
+    failed = failed_hosts(report)
+    involved: Counter[str] = Counter()
+    odd_in: Counter[str] = Counter()
+    for f in report.findings:
+        involved.update({v.host for v in f.values})
+        odd_in.update(odd_hosts(f))
+    labels = {f.id: safe(f"{f.category} {f.subject}") for f in report.findings}
+    side_rows = [{
+        "name": safe(side.name), "when": when(side, report.generated_at),
+        "hosts": [{"name": safe(h), "failed": h in failed, "findings": involved[h], "odd": odd_in[h],
+                   "collected": (side.collected_at[i].replace("T", " ") if i < len(side.collected_at) else "")}
+                  for i, h in enumerate(side.hosts)],
+    } for side in sides(report)]
+    style, script = _asset("report.css"), _asset("report.js")
+    from markupsafe import Markup  # comes with jinja2
+
+    return {
+        "title": safe(title(report)), "verdict": safe(headline(report)), "generated_at": report.generated_at,
+        "fail_on": report.fail_on.name, "exit_code": int(report.exit_code),
+        "exit_meaning": _EXIT_MEANING.get(int(report.exit_code), ""),
+        "sides": side_rows, "findings": [_finding(f, labels) for f in report.findings],
+        "errors": [{"host": safe(e.host), "collector": safe(e.collector or ""), "message": safe(e.message)}
+                   for e in report.errors],
+        "warnings": [safe(w) for w in report.warnings],
+        "levels": [(name, int(Level[name])) for name in LEVEL_NAMES],
+        "categories": sorted({f.category for f in report.findings}),
+        "roles": sorted({safe(r) for f in report.findings for r in f.all_roles}),
+        "hosts": sorted({safe(h) for side in sides(report) for h in side.hosts}),
+        # Our own static assets, trusted as markup; the policy names them by hash.
+        "style": Markup(style), "script": Markup(script),  # noqa: S704
+        "style_hash": _csp_hash(style), "script_hash": _csp_hash(script),
+    }
 
 
 def render(report: Report) -> str:
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{_e(title(report))}</title><style>{_STYLE}</style></head><body>",
-           f"<h1>{_e(title(report))}</h1>", f"<p><strong>{_e(headline(report))}</strong><br>",
-           f"generated {_e(report.generated_at)}</p>"]
-    for category, findings in by_category(report):
-        out.append(f"<h2>{_e(category)} ({len(findings)})</h2><table>")
-        out.append("<tr><th>severity</th><th>kind</th><th>role</th><th>subject</th><th>message</th><th>hosts</th></tr>")
-        for f in findings:
-            note = status(f)
-            out.append(f'<tr class="{"blocking" if f.blocking else ""}"><td class="{f.severity.name}">'
-                       f"{f.severity.name}{' (' + _e(note) + ')' if note else ''}</td><td>{f.kind.value}</td>"
-                       f"<td>{_e(f.role)}</td><td><code>{_e(f.subject)}</code></td><td>{_e(f.message)}"
-                       f"{'<pre>' + _e(f.detail) + '</pre>' if f.detail else ''}</td><td>{_e(hosts(f))}</td></tr>")
-        out.append("</table>")
-    if report.errors:
-        out.append("<h2>Could not collect</h2><ul>")
-        out += [f"<li><code>{_e(e.host)}</code> {_e(e.collector or '')}: {_e(e.message)}</li>" for e in report.errors]
-        out.append("</ul>")
-    out += [f"<p>warning: {_e(w)}</p>" for w in report.warnings]
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return str(_template().render(context(report)))

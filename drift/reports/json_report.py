@@ -17,18 +17,25 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "subject": f.subject,
         "kind": f.kind.value,
         "role": f.role,
+        "roles": list(f.all_roles),
         "severity": f.severity.name,
         "blocking": f.blocking,
         "waived": None if f.waived is None else
         {"reason": f.waived.reason, "expires": f.waived.expires, "expired": f.waived.expired},
         "message": f.message,
         "detail": f.detail,
+        "odd_hosts": list(f.odd),
         "values": [{"env": v.env, "host": v.host, "value": v.value} for v in f.values],
+        "related": list(f.related),
+        "topic": f.topic or None,
     }
 
 
 def _side(side: Side | None) -> dict[str, Any] | None:
-    return None if side is None else {"name": side.name, "hosts": list(side.hosts)}
+    if side is None:
+        return None
+    return {"name": side.name, "hosts": list(side.hosts),
+            "collected_at": dict(zip(side.hosts, side.collected_at, strict=False)) if side.collected_at else {}}
 
 
 def to_dict(report: Report) -> dict[str, Any]:

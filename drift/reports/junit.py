@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from drift.model.report import Report
-from drift.reports.text import hosts, safe, title
+from drift.reports.text import hosts, odd_hosts, safe, title
 
 
 def _xml_text(text: str) -> str:
@@ -19,7 +19,9 @@ def render(report: Report) -> str:
     for f in report.findings:
         case = ET.SubElement(suite, "testcase", classname=f"drift.{f.category}.{f.role}",
                              name=_xml_text(f"{f.kind.value}: {f.subject}"))
-        body = _xml_text(f"{f.message}\nhosts: {hosts(f)}\npath: {f.path}\n{f.detail}".rstrip())
+        odd = f"odd one out: {' '.join(odd_hosts(f))}\n" if odd_hosts(f) else ""
+        body = _xml_text(f"{f.message}\nroles: {', '.join(f.all_roles)}\n{odd}hosts: {hosts(f)}\npath: {f.path}\n"
+                         f"{f.detail}".rstrip())
         if f.waived is not None and not f.waived.expired:
             skipped += 1
             ET.SubElement(case, "skipped", message=_xml_text(f"waived: {f.waived.reason}"))

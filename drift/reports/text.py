@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import replace
 
 from drift.core.sanitize import clean, clip, name
-from drift.model.report import CATEGORIES, Finding, HostError, Level, Report, Side, Value
+from drift.model.report import CATEGORIES, Finding, Kind, Level, Report, Side
 
 
 def title(report: Report) -> str:
@@ -16,19 +18,69 @@ def title(report: Report) -> str:
     return f"drift {report.command} {report.left.name} {report.right.name}"
 
 
-def headline(report: Report) -> str:
+def counts(report: Report) -> str:
+    """'6 findings: 5 high, 1 medium'."""
     s = report.summary()
     sev = ", ".join(f"{n} {lvl}" for lvl, n in s["by_severity"].items() if n)
-    parts = [f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}"]
-    if s["findings"]:
-        parts[0] += f" ({sev})"
-    parts.append(f"{s['blocking']} blocking at --fail-on {report.fail_on.name}")
+    return f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}" + (f": {sev}" if sev else "")
+
+
+def headline(report: Report) -> str:
+    s = report.summary()
+    parts = [counts(report), f"{s['blocking']} blocking at --fail-on {report.fail_on.name}"]
     if s["waived"]:
         parts.append(f"{s['waived']} waived")
     if report.errors:
         hosts = len({e.host for e in report.errors})
         parts.append(f"{hosts} host{'s' if hosts != 1 else ''} not fully collected: parity not proven")
     return "; ".join(parts) + f"; exit {s['exit_code']}"
+
+
+def sides(report: Report) -> list[Side]:
+    return [report.left] if report.right is None else [report.left, report.right]
+
+
+def when(side: Side, now: str = "") -> str:
+    """'collected 2026-11-22 03:00Z, 3 h ago', or a range when the side's hosts were collected at
+    different times. The age counts from the oldest host, relative to `now` (the report's time)."""
+    span = side.collected_range
+    if span is None:
+        return "collection time unknown"
+    first, last = (t.replace("T", " ")[:16] + "Z" for t in span)
+    text = f"collected {first}" if first == last else f"collected {first} to {last}"
+    old = age(span[0], now)
+    return text + (f", {old}" if old else "")
+
+
+def age(then: str, now: str) -> str:
+    try:
+        seconds = (_instant(now) - _instant(then)).total_seconds()
+    except ValueError:
+        return ""
+    if seconds < -60:
+        return "in the future"
+    if seconds < 60:
+        return ""
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def _instant(stamp: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+def host_list(side: Side, limit: int = 8) -> str:
+    names = list(side.hosts[:limit])
+    more = len(side.hosts) - len(names)
+    return " ".join(names) + (f" (+{more} more)" if more else "")
+
+
+def failed_hosts(report: Report) -> set[str]:
+    return {e.host for e in report.errors}
 
 
 def status(f: Finding) -> str:
@@ -53,6 +105,39 @@ def hosts(f: Finding) -> str:
     return " ".join(sorted({v.host for v in f.values}))
 
 
+def odd_hosts(f: Finding) -> list[str]:
+    """The hosts that disagree with their peers: an outlier's minority, or every host of an outlier
+    with no majority. Empty when the difference is between the sides (every host of the role has it)."""
+    if f.kind is not Kind.outlier:
+        return []
+    return list(f.odd) if f.odd else sorted({v.host for v in f.values})
+
+
+def roles(f: Finding) -> str:
+    return ",".join(f.all_roles)
+
+
+def where(f: Finding) -> str:
+    """Who a person should look at: the odd hosts, or the role on each side."""
+    odd = odd_hosts(f)
+    if odd:
+        return " ".join(odd)
+    envs = list(dict.fromkeys(v.env for v in f.values))
+    return f"{' vs '.join(envs)} ({roles(f)})" if envs else roles(f)
+
+
+def related(f: Finding) -> str:
+    if not f.related:
+        return ""
+    return f"+{len(f.related)} related on {f.topic}" if f.topic else f"+{len(f.related)} related"
+
+
+def value_text(path: str, value: object, text: str) -> str:
+    if text:
+        return text
+    return "absent" if value is None else value if isinstance(value, str) else json.dumps(value, default=str)
+
+
 def safe(text: str) -> str:
     return clean(text)
 
@@ -62,17 +147,20 @@ def sanitised(report: Report) -> Report:
     to one printable line (no forged lines in a table), details without control sequences, errors
     bounded."""
     def side(s: Side | None) -> Side | None:
-        return None if s is None else Side(name(s.name), tuple(name(h) for h in s.hosts))
+        return None if s is None else replace(s, name=name(s.name), hosts=tuple(name(h) for h in s.hosts))
 
     def finding(f: Finding) -> Finding:
         return replace(f, category=name(f.category), path=name(f.path), subject=name(f.subject), role=name(f.role),
-                       message=name(f.message), detail=clean(f.detail),
-                       values=tuple(Value(name(v.env), name(v.host), v.value) for v in f.values))
+                       message=name(f.message), detail=clean(f.detail), topic=name(f.topic),
+                       odd=tuple(name(h) for h in f.odd), roles=tuple(name(r) for r in f.roles),
+                       values=tuple(replace(v, env=name(v.env), host=name(v.host), text=name(v.text))
+                                    for v in f.values))
 
     return replace(report, left=side(report.left), right=side(report.right),  # type: ignore[arg-type]
                    findings=tuple(finding(f) for f in report.findings),
-                   errors=tuple(HostError(name(e.host), None if e.collector is None else name(e.collector),
-                                          name(clip(e.message))) for e in report.errors),
+                   errors=tuple(replace(e, host=name(e.host), message=name(clip(e.message)),
+                                        collector=None if e.collector is None else name(e.collector))
+                                for e in report.errors),
                    warnings=tuple(name(w) for w in report.warnings))
 
 

@@ -1,5 +1,8 @@
 """The store: every snapshot drift collects, in SQLite (stdlib sqlite3, WAL, one transaction a batch).
 
+The queries are plain SQL with `?` placeholders that PostgreSQL runs too (drift/store/postgres.py
+subclasses Store and only replaces connecting, migrating and the write lock).
+
 Facts are stored content-addressed: each collector's facts are one JSON blob keyed by its
 sha256, so the nightly snapshot of an unchanged host adds a few small rows and no blob.
 The schema is versioned with PRAGMA user_version; MIGRATIONS bring an older file up to date.
@@ -9,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from drift.core.errors import InputError
 from drift.model.snapshot import CollectorResult, Snapshot
@@ -46,9 +51,10 @@ def _canonical(doc: object) -> str:
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, conn: sqlite3.Connection, path: Path | str):
         self.conn = conn
         self.path = path
+        self._parsed: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -63,6 +69,8 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             store = cls(conn, path)
             store._migrate()
+        except sqlite3.OperationalError as exc:  # a full disk or a read-only directory, not a bad file
+            raise InputError(f"cannot open the store: {exc}{_space(path)}", path) from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"not a usable drift store: {exc}", path) from None
         except OSError as exc:
@@ -99,27 +107,32 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
 
+    def _begin_write(self) -> None:
+        # IMMEDIATE takes the write lock now, so concurrent writers queue (busy_timeout) instead of
+        # failing half-way through a batch. Backends override this with their own lock.
+        self.conn.execute("BEGIN IMMEDIATE")
+
     def record(self, snapshots: Iterable[Snapshot]) -> None:
         """Record a batch in one transaction: all of it lands, or none."""
         c = self.conn
-        c.execute("BEGIN IMMEDIATE")
+        self._begin_write()
         try:
             for s in snapshots:
-                cur = c.execute(
+                (sid,) = c.execute(
                     "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
-                    " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (s.host, s.env, s.role, s.address, s.collected_at, s.drift_version, s.status, s.error,
-                     _canonical(dict(s.host_key)) if s.host_key is not None else None))
+                    " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (s.host, s.env, ",".join(s.all_roles), s.address, s.collected_at, s.drift_version, s.status,
+                     s.error,
+                     _canonical(dict(s.host_key)) if s.host_key is not None else None)).fetchone()
                 for name, r in s.collectors.items():
                     body = _canonical({"facts": dict(r.facts), "identity": sorted(r.identity)})
                     sha = hashlib.sha256(body.encode()).hexdigest()
-                    c.execute("INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?, ?)", (sha, body))
+                    c.execute("INSERT INTO blobs (sha256, body) VALUES (?, ?) ON CONFLICT DO NOTHING", (sha, body))
                     c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob)"
-                              " VALUES (?, ?, ?, ?, ?, ?)", (cur.lastrowid, name, r.category, r.status, r.error, sha))
+                              " VALUES (?, ?, ?, ?, ?, ?)", (sid, name, r.category, r.status, r.error, sha))
             c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
+        except BaseException as exc:
+            raise self._abort(exc) from None
 
     def latest(self, env: str | None = None, host: str | None = None) -> list[Snapshot]:
         """The newest snapshot of each host, sorted by host."""
@@ -147,11 +160,27 @@ class Store:
         where, args = _filters(env, None, None)
         return [r[0] for r in self.conn.execute(f"SELECT DISTINCT host FROM snapshots s {where} ORDER BY host", args)]
 
+    def environments(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT env FROM snapshots ORDER BY env")]
+
+    def runs(self, env: str | None, host: str, category: str) -> list[tuple[str, str, str, str | None]]:
+        """(collected_at, collector, status, blob) of one host's collectors of one category, oldest
+        first, without loading facts: following one fact through months of history then parses only
+        the few blobs that differ (facts_of)."""
+        where, args = _filters(env, host, None)
+        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(
+            f"SELECT s.collected_at, r.name, r.status, r.blob FROM snapshots s JOIN results r ON r.snapshot_id = s.id "
+            f"{where} AND s.status = 'ok' AND r.category = ? ORDER BY s.collected_at, s.id", [*args, category])]
+
+    def facts_of(self, blob: str | None) -> dict[str, Any]:
+        facts: dict[str, Any] = self._blob(blob)["facts"]
+        return facts
+
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
         cutoff = _stamp(now - timedelta(days=keep_days))
         c = self.conn
-        c.execute("BEGIN IMMEDIATE")
+        self._begin_write()
         try:
             doomed = [r[0] for r in c.execute(
                 "SELECT id FROM snapshots s WHERE collected_at < ? AND id != (SELECT id FROM snapshots t "
@@ -160,22 +189,59 @@ class Store:
             c.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
             c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)")
             c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
+        except BaseException as exc:
+            raise self._abort(exc) from None
         return len(doomed)
+
+    def _abort(self, exc: BaseException) -> BaseException:
+        """Roll back a failed batch (it lands whole or not at all) and say what a full disk means."""
+        if self.conn.in_transaction:  # SQLite may have rolled back already: it does on a full disk
+            self.conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):  # disk full, read-only file system, I/O error
+            return InputError(f"cannot write to the store: {exc}{_space(self.path)}; nothing of this run was "
+                              "recorded and the store is as it was", self.path)
+        return exc
 
     def _load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
         sid, host, env, role, address, collected_at, version, status, error, host_key = row
         collectors = {}
-        for name, category, rstatus, rerror, body in self.conn.execute(
-                "SELECT r.name, r.category, r.status, r.error, b.body FROM results r "
-                "LEFT JOIN blobs b ON b.sha256 = r.blob WHERE r.snapshot_id = ? ORDER BY r.name", (sid,)):
-            doc = json.loads(body) if body else {"facts": {}, "identity": []}
+        for name, category, rstatus, rerror, sha in self.conn.execute(
+                "SELECT name, category, status, error, blob FROM results WHERE snapshot_id = ? ORDER BY name",
+                (sid,)):
+            doc = self._blob(sha)
             collectors[name] = CollectorResult(name, category, rstatus, rerror, doc["facts"], tuple(doc["identity"]))
-        return Snapshot(host=host, env=env, role=role, address=address, collected_at=collected_at,
+        # Several roles are kept in the one role column, comma-joined (role names never hold a comma).
+        roles = tuple(role.split(","))
+        return Snapshot(host=host, env=env, role=roles[0], roles=roles if len(roles) > 1 else (),
+                        address=address, collected_at=collected_at,
                         drift_version=version, status=status, error=error,
                         host_key=json.loads(host_key) if host_key else None, collectors=collectors)
+
+    def _blob(self, sha: str | None) -> dict[str, Any]:
+        """A fact blob, parsed once: a host's history mostly repeats the same few blobs, and the
+        analysis treats facts as read-only, so snapshots may share one parsed copy."""
+        if sha is None:
+            return {"facts": {}, "identity": []}
+        doc = self._parsed.get(sha)
+        if doc is None:
+            row = self.conn.execute("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+            doc = json.loads(row[0]) if row else {"facts": {}, "identity": []}
+            if len(self._parsed) >= _PARSED_BLOBS:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[sha] = doc
+        return doc
+
+
+_PARSED_BLOBS = 256
+
+
+def _space(path: Path | str) -> str:
+    """SQLite says "disk I/O error" when it cannot grow its shared-memory file: name the cause."""
+    try:
+        free = shutil.disk_usage(Path(path).parent).free
+    except OSError:
+        return ""
+    return f" (no space left on the file system holding it: {free} bytes free)" if free < (1 << 20) else ""
 
 
 def _stamp(when: datetime) -> str:

@@ -31,7 +31,12 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def config(fixture: dict[str, Any]) -> CollectConfig:
-    return CollectConfig(**{key: tuple(value) for key, value in fixture.get("config", {}).items()})
+    def value(key: str, raw: Any) -> Any:
+        if key == "secret_key":
+            return raw.encode()
+        return tuple(raw) if isinstance(raw, list) else raw
+
+    return CollectConfig(**{key: value(key, raw) for key, raw in fixture.get("config", {}).items()})
 
 
 def collector_of(path: Path) -> Collector:

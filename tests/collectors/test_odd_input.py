@@ -119,7 +119,8 @@ def test_names_with_spaces_and_unicode(collector: Collector) -> None:
     for old, new in NAMES[collector.name]:
         assert old in output, f"{collector.name}: {old!r} is not in the golden output"
         # Where a config names the thing too (an interpreter path), it is renamed there as well.
-        renamed = CollectConfig(**{k: tuple(v.replace(old, new) for v in vs) for k, vs in vars(cfg).items()})
+        renamed = CollectConfig(**{k: tuple(v.replace(old, new) for v in vs) if isinstance(vs, tuple) else vs
+                                   for k, vs in vars(cfg).items()})
         facts = outcome(collector, output.replace(old, new), renamed)
         probe = new.strip()
         assert facts is not None and any(probe in key or probe in json.dumps(value, ensure_ascii=False)

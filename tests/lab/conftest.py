@@ -6,6 +6,8 @@ import fcntl
 import io
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +31,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     # one run's `down` tear out another's hosts.
     with open(LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        built = Lab(tmp_path_factory.mktemp("lab"))
+        # Not under pytest's basetemp (mode 0700): the lab hosts' login users must reach the lab's
+        # venv and authorized_keys, as any user reaches /usr/bin/python3 on a real host.
+        root = Path(tempfile.mkdtemp(prefix="drift-lab-"))
+        root.chmod(0o755)
+        built = Lab(root)
         try:
             built.up()
             yield built
         finally:
             down()
+            shutil.rmtree(root, ignore_errors=True)
 
 
 class DriftRun:

@@ -6,9 +6,9 @@ Everything here is data plus pure functions, so tests can read EXPECTED without 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-SUBNETS = {"staging": 1, "prod": 2, "mirror": 3, "broken": 4, "bench": 5}
+SUBNETS = {"staging": 1, "prod": 2, "mirror": 3, "broken": 4, "bench": 5, "access": 6, "faults": 7}
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,11 @@ class HostSpec:
     role: str
     index: int  # last octet of the address, and part of interface names
     kind: str = "ssh"  # ssh | down (nothing answers) | silent (accepts TCP, never speaks SSH)
+    roles: tuple[str, ...] = ()  # several roles on this host (role is the first); empty: (role,)
+
+    @property
+    def all_roles(self) -> tuple[str, ...]:
+        return self.roles or (self.role,)
 
     @property
     def address(self) -> str:
@@ -38,15 +43,46 @@ def _env(env: str, prefix: str) -> list[HostSpec]:
             HostSpec(f"{prefix}-db-1", env, "db", 21)]
 
 
+# -- access paths and faults (issue 11; tests/lab/access.py builds them) ------------------------
+# Their own environments, never in the lab's default inventory, so the drift injected above is
+# all that `compare staging prod` sees.
+BASTION = HostSpec("acc-bastion", "access", "bastion", 5)  # sshd's default MaxStartups 10:30:100
+RPM_HOST = HostSpec("acc-rpm-1", "access", "db", 31)  # a real rpm database in /var/lib/rpm
+INNER = HostSpec("acc-inner-1", "access", "web", 41)  # reachable only through the bastion
+DIES = HostSpec("flt-dies-1", "faults", "web", 51)  # dpkg-query hangs half-way when asked to
+SLOW = HostSpec("flt-slow-1", "faults", "web", 52)  # root's login shell sleeps when asked to
+ACCESS: tuple[HostSpec, ...] = (BASTION, RPM_HOST, INNER, DIES, SLOW)
+# Login users on ACCESS hosts (besides root): name -> uid. deploy may run the firewall reads
+# through sudo without a password; nosudo may run nothing through sudo.
+LOGIN_USERS = {"deploy": 2901, "nosudo": 2902}
+SUDO_NOPASSWD = ("/usr/sbin/iptables-save", "/usr/sbin/ip6tables-save", "/usr/sbin/nft -j list ruleset")
+# -----------------------------------------------------------------------------------------------
+
 FLEET: tuple[HostSpec, ...] = (
     *_env("staging", "stg"),
     *_env("prod", "prd"),
     *_env("mirror", "mir"),
     HostSpec("broken-down", "broken", "web", 9, kind="down"),
     HostSpec("broken-silent", "broken", "web", 8, kind="silent"),
+    *ACCESS,
 )
 
-LIVE = tuple(h for h in FLEET if h.kind == "ssh")
+# --- reach (issue 13): a worker role. Staging (and mirror, built like staging) runs it on a web
+# host; prod gives it its own host, and prod's db admits 5432 only from the web hosts' block, so
+# worker → db:5432 is admitted in staging and refused in prod.
+SHARED_WORKER = ("stg-web-1", "mir-web-1")
+FLEET = (*(replace(h, roles=(h.role, "worker")) if h.name in SHARED_WORKER else h for h in FLEET),
+         HostSpec("prd-worker-1", "prod", "worker", 31))
+PRD_DB_ADMITS = "10.213.2.8/29"  # prd-web-1..3 (.11-.13), not prd-worker-1 (.31)
+UDP_ECHO = 8125  # a UDP port the web hosts answer on, so reach is checked over UDP too
+
+
+def udp_ports(h: HostSpec) -> list[int]:
+    return [UDP_ECHO] if "web" in h.all_roles else []
+# --- end reach
+
+
+LIVE = tuple(h for h in FLEET if h.kind == "ssh" and h.env in ("staging", "prod", "mirror"))
 
 
 def bench_fleet(n: int) -> tuple[HostSpec, ...]:
@@ -83,6 +119,19 @@ EXPECTED: tuple[Drift, ...] = (
     Drift("packages", "packages/pip:{lab}/venv/bin/python/acme-lib", "changed", "web"),
     Drift("packages", "packages/pip:{lab}/venv/bin/python/acme-lib", "changed", "db"),
 )
+
+
+# --- reach (issue 13): what the worker role and prd-db-1's firewall add to `compare staging prod`
+EXPECTED += (
+    Drift("packages", "packages/deb/libssl3", "changed", "worker"),
+    Drift("packages", "packages/pip:{lab}/venv/bin/python/acme-lib", "changed", "worker"),
+    Drift("firewall", "firewall/iptables/filter/INPUT", "changed", "db"),  # -s PRD_DB_ADMITS --dport 5432 ACCEPT
+    Drift("firewall", "firewall/iptables/filter/INPUT", "changed", "db"),  # its policy, ACCEPT -> DROP
+    Drift("topology", "topology/reach/worker/db/tcp/5432", "changed", "worker"),
+    Drift("topology", "topology/reach/*/web/tcp/9187", "only_right", "web"),
+    Drift("topology", "topology/layout/web+worker", "only_left", "web"),
+)
+# --- end reach
 
 
 def is_prod_web(h: HostSpec) -> bool:
@@ -127,7 +176,9 @@ def app_conf(h: HostSpec) -> str:
 
 
 def etc_hosts(h: HostSpec) -> str:
-    return f"127.0.0.1\tlocalhost\n127.0.1.1\t{h.name}\n::1\tlocalhost ip6-localhost\n"
+    # The line for the host's own address and FQDN differs on every host by nature (issue 12).
+    return (f"127.0.0.1\tlocalhost\n127.0.1.1\t{h.name}\n{h.address}\t{h.name}.lab.internal {h.name}\n"
+            "::1\tlocalhost ip6-localhost\n")
 
 
 RESOLV = "nameserver 10.213.0.53\nsearch lab.internal\noptions timeout:1\n"
@@ -145,7 +196,7 @@ def somaxconn(h: HostSpec) -> int:
 
 
 def listen_ports(h: HostSpec) -> list[int]:
-    ports = [8080] if h.role == "web" else [5432]
+    ports = [8080] if h.role == "web" else [5432] if h.role == "db" else []
     if is_prod_web(h):
         ports.append(9187)
     return ports
@@ -153,8 +204,11 @@ def listen_ports(h: HostSpec) -> list[int]:
 
 def iptables_rules(h: HostSpec) -> str:
     extra = "-A INPUT -p tcp -m tcp --dport 9187 -j ACCEPT\n" if is_prod_web(h) else ""
+    if h.name == "prd-db-1":  # reach: only the web hosts may reach the database
+        extra = f"-A INPUT -s {PRD_DB_ADMITS} -p tcp -m tcp --dport 5432 -j ACCEPT\n"
+    policy = "DROP" if h.name == "prd-db-1" else "ACCEPT"
     return (
-        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        f"*filter\n:INPUT {policy} [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
         "-A INPUT -i lo -j ACCEPT\n"
         "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
         '-A INPUT -p tcp -m tcp --dport 22 -m comment --comment "ssh from the lab" -j ACCEPT\n'
@@ -173,3 +227,50 @@ def nft_rules(h: HostSpec) -> str:
 
 def extra_routes(h: HostSpec) -> list[str]:
     return [f"10.99.0.0/16 via {h.gateway}"] if is_prod_web(h) else []
+
+
+# -- file content (issue 12): per-host lines that are not drift, keys that are, planted secrets ----
+# Every planted secret starts with PLANTED, so one grep over every artefact proves none leaked.
+PLANTED = "LabPlanted"
+SECRETS = {
+    "smtp_staging": "LabPlanted-smtp-token-stg-4Kq9",
+    "smtp_prod": "LabPlanted-smtp-token-prd-7Zx2",
+    "db_password": "LabPlanted-db-pass-91xZ",
+    "dsn_password": "LabPlantedDsnPw55",
+    "bearer": "LabPlantedQ7mZ2xK9vR4tW8yN3pL6sD1fH5jB0c",
+}
+CONTENT_FILES = ("/etc/acme/settings.ini", "/etc/acme/site.conf")
+
+
+def settings_ini(h: HostSpec) -> str:
+    token = SECRETS["smtp_prod"] if h.env == "prod" else SECRETS["smtp_staging"]
+    return (
+        "# acme settings\n[cache]\n"
+        f"ttl_seconds = {30 if h.env == 'prod' else 300}\n"
+        f"max_entries = {2048 if h.name == 'prd-web-1' else 1024}\n"
+        f"node = {h.name}\nbind = {h.address}:6379\n"
+        f"[smtp]\nhost = smtp.lab.internal\napi_token = {token}\n"
+        f"[db]\npassword = {SECRETS['db_password']}\n"
+        f"dsn = postgresql://app:{SECRETS['dsn_password']}@db.lab.internal/app\n"
+    )
+
+
+def site_conf(h: HostSpec) -> str:
+    extra = "    client_max_body_size 64m;\n" if is_prod_web(h) else ""
+    return (
+        "# nginx-like site, rendered per host\nserver {\n"
+        f"    listen {h.address}:80;\n    server_name {h.name}.lab.internal {h.name};\n"
+        f'    proxy_set_header Authorization "Bearer {SECRETS["bearer"]}";\n'
+        f"{extra}}}\n"
+    )
+
+
+CONTENT_EXPECTED: tuple[Drift, ...] = (
+    Drift("files", "files/etc/acme/settings.ini//[cache] ttl_seconds", "changed", "web"),
+    Drift("files", "files/etc/acme/settings.ini//[cache] ttl_seconds", "changed", "db"),
+    Drift("files", "files/etc/acme/settings.ini//[cache] max_entries", "outlier", "web", ("prd-web-1",)),
+    Drift("files", "files/etc/acme/settings.ini//[smtp] api_token", "changed", "web"),
+    Drift("files", "files/etc/acme/settings.ini//[smtp] api_token", "changed", "db"),
+    Drift("files", "files/etc/acme/site.conf//lines", "changed", "web"),
+)
+EXPECTED = EXPECTED + CONTENT_EXPECTED

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.lab import fleet
+from tests.lab import access, fleet
 from tests.lab.fleet import FLEET, SUBNETS, HostSpec
 
 BRIDGE = "drlab0"
@@ -33,10 +33,21 @@ TOOLS = ("ip", "sshd", "ssh-keygen", "unshare", "iptables-restore", "nft")
 
 # Holds ports open; a silent host gets port 22, and the kernel completes the TCP handshake
 # without anyone ever sending an SSH banner.
+# `uPORT` is a UDP echo (for reach's UDP flows).
 LISTENER = """
-import socket, sys, time
+import socket, sys, threading, time
 socks = []
+def echo(s):
+    while True:
+        data, peer = s.recvfrom(2048)
+        try:
+            s.sendto(data, peer)
+        except OSError:  # EPERM while an OUTPUT rule drops the answer: keep serving
+            pass
 for port in sys.argv[1:]:
+    if port.startswith("u"):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(port[1:])))
+        threading.Thread(target=echo, args=(s,), daemon=True).start(); socks.append(s); continue
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", int(port))); s.listen(64); socks.append(s)
 while True:
@@ -125,6 +136,7 @@ class Lab:
             elif h.kind == "silent":
                 self._spawn(h, "listener", ["ip", "netns", "exec", h.netns, sys.executable, "-c", LISTENER, "22"])
         self._await_banners()
+        access.finish(self)
         self.known_hosts.write_text("".join(
             f"{h.address} {self.host_key(h)}\n" for h in self.hosts if h.kind == "ssh"))
         self.inventory.write_text(self.toml())
@@ -137,7 +149,7 @@ class Lab:
 
     def _venv(self) -> None:
         if not self.python.exists():
-            sh(sys.executable, "-m", "venv", "--without-pip", str(self.root / "venv"))
+            sh(access.interpreter(), "-m", "venv", "--without-pip", str(self.root / "venv"))
 
     def _network(self, h: HostSpec) -> None:
         ns, veth = h.netns, f"drl{SUBNETS[h.env]}x{h.index}"
@@ -156,7 +168,7 @@ class Lab:
         in_ns(h, "iptables-restore", input=fleet.iptables_rules(h))
         in_ns(h, "nft", "-f", "-", input=fleet.nft_rules(h))
         self._spawn(h, "listener", ["ip", "netns", "exec", h.netns, sys.executable, "-c", LISTENER,
-                                    *map(str, fleet.listen_ports(h))])
+                                    *map(str, fleet.listen_ports(h)), *(f"u{p}" for p in fleet.udp_ports(h))])
 
     def _content(self, h: HostSpec, dpkg: str) -> None:
         d = self.host_dir(h)
@@ -170,6 +182,9 @@ class Lab:
         skel = Path("/etc/skel/.bashrc")
         (d / "bashrc").write_text(skel.read_text() if skel.exists() else "case $- in *i*) ;; *) return;; esac\n")
         (d / "etc" / "acme" / "app.conf").write_text(fleet.app_conf(h))
+        # issue 12: per-host content, planted secrets
+        (d / "etc" / "acme" / "settings.ini").write_text(fleet.settings_ini(h))
+        (d / "etc" / "acme" / "site.conf").write_text(fleet.site_conf(h))
         site = d / "site-packages"
         for name, version in {**fleet.DISTRIBUTIONS, "acme-lib": fleet.acme_lib_version(h)}.items():
             info = site / f"{name.replace('-', '_')}-{version}.dist-info"
@@ -181,7 +196,8 @@ class Lab:
             f"AuthorizedKeysFile {self.root / 'authorized_keys'}\n"
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
             "PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\nPidFile none\n"
-            "LogLevel ERROR\nMaxStartups 200\nMaxSessions 50\n")
+            f"LogLevel ERROR\nMaxSessions 50\n{access.sshd_options(h)}")
+        access.prepare(self, h)
 
     def _start_sshd(self, h: HostSpec) -> None:
         d = self.host_dir(h)
@@ -190,6 +206,7 @@ class Lab:
                  (d / "site-packages", str(self.site_packages()))]
         if Path("/root/.bashrc").exists():
             binds.append((d / "bashrc", "/root/.bashrc"))
+        binds += access.binds(self, h)
         script = "set -e; " + "; ".join(f"mount --bind {shlex.quote(str(a))} {shlex.quote(b)}" for a, b in binds)
         script += f"; hostname {shlex.quote(h.name)}; exec /usr/sbin/sshd -D -e -f {shlex.quote(str(d / 'sshd_config'))}"
         self.site_packages().mkdir(parents=True, exist_ok=True)
@@ -224,15 +241,20 @@ class Lab:
                                        "known_hosts": str(self.known_hosts), "connect_timeout": 5,
                                        "command_timeout": 30, **ssh}
         out = ["[ssh]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items()),
-               '[collect]\nfiles = ["/etc/acme/*.conf", "/etc/resolv.conf"]\n'
+               '[collect]\nfiles = ["/etc/acme/*.conf", "/etc/resolv.conf", "/etc/hosts", "/etc/acme/*.ini"]\n'
+               f"content = {json.dumps(list(fleet.CONTENT_FILES))}\n"
                f'python = ["{self.python}"]\nsysctl = ["net.core.somaxconn", "net.ipv4.ip_forward"]\n',
                f'[store]\npath = "{self.root / "drift.db"}"\n']
         for env in envs:
-            rows = [f'  {{ name = "{h.name}", address = "{h.address}", role = "{h.role}" }},'
+            rows = [f'  {{ name = "{h.name}", address = "{h.address}", {_roles(h)} }},'
                     for h in self.hosts if h.env == env]
             if rows:
                 out.append(f"[environments.{env}]\nhosts = [\n" + "\n".join(rows) + "\n]\n")
         return "\n".join(out)
+
+
+def _roles(h: HostSpec) -> str:
+    return f"roles = {json.dumps(list(h.roles))}" if h.roles else f'role = "{h.role}"'
 
 
 def namespaces() -> list[str]:
@@ -251,6 +273,11 @@ def down() -> None:
             if pids and sig == signal.SIGTERM:
                 time.sleep(0.2)
         sh("ip", "netns", "del", ns, check=False)
+    # The kernel tears a deleted namespace's veth pairs down asynchronously: wait, so an `up` right
+    # after never meets a leftover drl* link ("RTNETLINK answers: File exists").
+    end = time.monotonic() + 10
+    while time.monotonic() < end and any(n.startswith("drl") and n != BRIDGE for n in os.listdir("/sys/class/net")):
+        time.sleep(0.05)
     if Path("/sys/class/net", BRIDGE).exists():
         sh("ip", "link", "del", BRIDGE, check=False)
     if (ACME_DIR / ACME_MARK).exists() and set(os.listdir(ACME_DIR)) == {ACME_MARK}:

@@ -12,16 +12,13 @@ from tests.lab.lab import in_ns
 pytestmark = pytest.mark.lab
 
 
-def _key(f: dict) -> tuple[str, str, str]:
-    return (f["path"], f["kind"], f["role"])
-
-
 def test_compare_finds_every_injected_drift_with_kind_and_hosts(lab, drift):
     code, report, err = drift.json("compare", "staging", "prod", "-i", str(lab.inventory))
     assert code == 1, err
     found = {}
     for f in report["findings"]:
-        found.setdefault(_key(f), []).append(f)
+        for role in f["roles"]:  # one finding per difference, listing every role it was found in
+            found.setdefault((f["path"], f["kind"], role), []).append(f)
     for want in fleet.EXPECTED:
         path = want.path.replace("{lab}", str(lab.root))
         kind = "only_right" if want.category == "firewall" else want.kind  # a chain's rules are reported one by one
@@ -34,8 +31,15 @@ def test_compare_finds_every_injected_drift_with_kind_and_hosts(lab, drift):
         else:
             hosts = {v["host"] for h in hits for v in h["values"]}
             assert any(h.startswith("prd-") for h in hosts) and any(h.startswith("stg-") for h in hosts)
-    assert len(report["findings"]) == len(fleet.EXPECTED), json.dumps(report["findings"], indent=1)[:3000]
+    roles = sum(len(f["roles"]) for f in report["findings"])
+    assert roles == len(fleet.EXPECTED), json.dumps(report["findings"], indent=1)[:3000]
     libssl = found[("packages/deb/libssl3", "changed", "web")][0]
+    assert libssl["roles"] == ["db", "web", "worker"]  # reach: the worker role has prod's libssl3 too
+    assert libssl is found[("packages/deb/libssl3", "changed", "db")][0]
+    port = [f for f in report["findings"] if f["topic"] == "tcp port 9187"]
+    assert sorted(f["category"] for f in port) == ["firewall", "firewall", "topology"]
+    route = found[("topology/routes/v4/10.99.0.0/16", "only_right", "web")][0]
+    assert "via 10.213.2.1 dev" in route["message"]  # the real gateway, not `eth0 net+1`
     assert libssl["message"].startswith("libssl3 is newer in prod (3.0.19-1~deb12u2+lab1) than in staging")
     assert report["summary"]["exit_code"] == 1 and report["errors"] == []
 
@@ -51,7 +55,8 @@ def test_audit_reports_the_in_env_outliers(lab, drift):
     code, report, _ = drift.json("audit", "prod", "-i", str(lab.inventory))
     assert code == 1
     outliers = {(f["path"], f["kind"]) for f in report["findings"]}
-    assert outliers == {("packages/deb/tzdata", "outlier"), ("files/etc/acme/app.conf", "outlier")}
+    assert outliers == {("packages/deb/tzdata", "outlier"), ("files/etc/acme/app.conf", "outlier"),
+                        ("files/etc/acme/settings.ini//[cache] max_entries", "outlier")}
 
 
 def test_a_dead_host_makes_compare_exit_3_when_nothing_blocks(lab, drift, tmp_path):

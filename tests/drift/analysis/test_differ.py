@@ -112,7 +112,7 @@ def test_structured_values_say_what_changed_inside():
     path = "topology/interfaces/eth0"
     (f,) = run([snap("a", "staging", "db", {path: {"mtu": 1500, "state": "UP"}})],
                [snap("b", "prod", "db", {path: {"mtu": 9000, "state": "UP"}})]).findings
-    assert "['mtu']: 1500 -> 9000" in f.detail
+    assert f.detail == "mtu: 1500 → 9000"
 
 
 def test_the_same_host_at_two_times_is_compared_host_by_host():

@@ -170,3 +170,22 @@ def test_a_huge_error_message_is_clipped():
     plan = Plan((col("big", "echo x", parse=lambda out, cfg: (_ for _ in ()).throw(CollectError("y" * 1_000_000))),))
     (snap,) = collect(hosts("w1"), FakeConnector(), plan)
     assert len(snap.collectors["big"].error) < 3000
+
+
+def test_a_privileged_collector_refused_says_permission_denied_and_how_to_grant_it():
+    from drift.collect.gather import interpret
+    from drift.collect.script import Section
+
+    fw = Collector("iptables", "firewall", lambda cfg: "iptables-save", lambda out, cfg: {}, privileged=True)
+    plain = Collector("dpkg", "packages", lambda cfg: "dpkg-query -W", lambda out, cfg: {})
+    for stderr in ("sudo: a password is required",
+                   "iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied "
+                   "(you must be root)", "netlink: Error: cache initialization failed: Operation not permitted"):
+        result = interpret(fw, Section("iptables", b"", 1, stderr), CollectConfig())
+        assert result.status == "failed" and result.error is not None
+        assert result.error.startswith("permission denied") and "sudo = true" in result.error
+        assert "`iptables-save`" in result.error and stderr in result.error
+    other = interpret(plain, Section("dpkg", b"", 1, "Permission denied"), CollectConfig())
+    assert other.error == "exited 1: Permission denied"  # only the privileged reads get the sudo advice
+    broken = interpret(fw, Section("iptables", b"", 2, "iptables-save: unknown option"), CollectConfig())
+    assert broken.error == "exited 2: iptables-save: unknown option"

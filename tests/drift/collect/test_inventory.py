@@ -97,3 +97,33 @@ def test_missing_and_non_utf8_files(tmp_path):
     with pytest.raises(InventoryError) as err:
         load(bad, env={})
     assert err.value.line == 2
+
+
+def test_ssh_config_file_and_proxy_jump_at_every_level(tmp_path):
+    (tmp_path / "ssh_config").write_text("Host bastion\n  HostName 10.0.0.5\n")
+    inv = load(write(tmp_path, """
+        [ssh]
+        config = "ssh_config"
+        proxy_jump = "jump@bastion:2222"
+        [environments.prod]
+        ssh = { proxy_jump = "a@b1,c@b2" }
+        hosts = [{ name = "web-1" }, { name = "web-2", proxy_jump = "none" }]
+        [environments.lab]
+        hosts = [{ name = "lab-1" }]
+    """))
+    assert inv.ssh.config == str(tmp_path / "ssh_config")  # relative to the inventory, like store.path
+    by_name = {h.name: h.ssh for h in inv.hosts()}
+    assert by_name["web-1"].proxy_jump == "a@b1,c@b2" and by_name["web-2"].proxy_jump == "none"
+    assert by_name["lab-1"].proxy_jump == "jump@bastion:2222" and by_name["lab-1"].config == inv.ssh.config
+
+
+@pytest.mark.parametrize("line, words", [
+    ('config = "missing"', "no ssh config file"),
+    ('proxy_jump = ""', "proxy_jump must be"),
+    ('proxy_jump = "a b"', "proxy_jump must be"),
+    ('proxy_jump = "a,,b"', "proxy_jump must be"),
+])
+def test_bad_ssh_config_and_proxy_jump_name_the_line(tmp_path, line, words):
+    with pytest.raises(InventoryError) as caught:
+        load(write(tmp_path, f"[ssh]\n{line}\n"))
+    assert words in str(caught.value) and ":2:" in str(caught.value)

@@ -42,8 +42,17 @@ def test_a_command_reading_stdin_does_not_eat_the_script():
 
 def test_privileged_commands_use_sudo_n_only_when_asked():
     c = _c("fw", "iptables-save", privileged=True)
-    assert "sudo -n sh -c iptables-save" in compose((c,), CollectConfig(), sudo=True).text
+    assert "sudo -n iptables-save\n" in compose((c,), CollectConfig(), sudo=True).text
     assert "sudo" not in compose((c,), CollectConfig(), sudo=False).text
+
+
+def test_sudo_gets_a_plain_command_as_it_is_and_anything_else_through_sh():
+    # sudoers can then allow exactly `/usr/sbin/nft -j list ruleset`, never a shell.
+    plain = _c("nft", "nft -j list ruleset", privileged=True)
+    assert "sudo -n nft -j list ruleset\n" in compose((plain,), CollectConfig(), sudo=True).text
+    for shelly in ("iptables-save; id", "cat /etc/shadow > /tmp/x", "echo $(id)", "a | b", "echo 'x y'"):
+        text = compose((_c("fw", shelly, privileged=True),), CollectConfig(), sudo=True).text
+        assert "sudo -n sh -c " in text, shelly
 
 
 def test_truncated_output_loses_only_the_cut_section():

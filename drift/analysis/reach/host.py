@@ -1,0 +1,141 @@
+"""One host's firewalls, whole: every table and base chain a packet crosses on its way in or out.
+
+A packet entering a host crosses prerouting then input; one leaving crosses output then
+postrouting. At each hook, the base chains of every table run in priority order (iptables'
+tables at their fixed priorities, nftables chains at theirs), and an accept in one chain only
+ends that chain: any chain's drop is final. So a host refuses if any chain refuses, admits if
+every chain admits, and otherwise cannot be told.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from drift.analysis.reach import iptables, nft
+from drift.analysis.reach.nft import Tables
+from drift.analysis.reach.packet import Outcome, Packet, accepted, net_range, unknown
+from drift.model.snapshot import Snapshot
+
+# iptables tables by hook, at the kernel's priorities (NF_IP_PRI_*).
+_XT = {
+    "prerouting": (("raw", -300), ("mangle", -150), ("nat", -100)),
+    "input": (("mangle", -150), ("filter", 0), ("security", 50), ("nat", 100)),
+    "output": (("raw", -300), ("mangle", -150), ("nat", -100), ("filter", 0), ("security", 50)),
+    "postrouting": (("mangle", -150), ("nat", 100)),
+}
+INGRESS = ("prerouting", "input")
+EGRESS = ("output", "postrouting")
+
+
+@dataclass(frozen=True)
+class Firewall:
+    host: str
+    problem: str | None  # why nothing can be said about this host's rules
+    iptables: Mapping[str, Any]
+    nft: Mapping[str, Any]
+    # Read from the facts once per host, not once per packet: chains by table, nft tables.
+    xt: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict, compare=False)
+    nft_tables: Tables = field(default_factory=dict, compare=False)
+
+    # Every address range the rules name: two addresses inside the same ones meet the same rules.
+    ranges: list[tuple[int, int]] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        for table in ("raw", "mangle", "nat", "filter", "security"):
+            self.xt[table] = iptables.chains_of(self.iptables, "iptables", table)
+        self.nft_tables.update(nft.tables_v4(self.nft))
+        found = [net_range(t) for t in _ADDRESS.findall(json.dumps([self.iptables, self.nft]))]
+        object.__setattr__(self, "ranges", None if any(r is None for r in found) else sorted(set(found)))
+
+    def signature(self, addr: ipaddress.IPv4Address) -> object:
+        """What the rules can tell about addr: which of their ranges hold it (or addr itself)."""
+        if self.ranges is None:
+            return addr
+        a = int(addr)
+        return tuple(i for i, (lo, hi) in enumerate(self.ranges) if lo <= a <= hi)
+
+
+_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+(?:/[\d.]+)?(?:-\d+\.\d+\.\d+\.\d+)?")
+
+
+def firewall(s: Snapshot) -> Firewall:
+    if s.failed:
+        return Firewall(s.host, f"{s.host} could not be collected", {}, {})
+    facts: dict[str, Mapping[str, Any]] = {}
+    for name in ("iptables", "nft"):
+        r = s.collectors.get(name)
+        if r is None:
+            return Firewall(s.host, f"{s.host}: the {name} collector did not run", {}, {})
+        if r.status == "failed":
+            return Firewall(s.host, f"{s.host}: {name} rules unknown ({r.error or 'collector failed'})", {}, {})
+        facts[name] = r.facts if r.status == "ok" else {}  # unsupported: the tool is absent, so no rules
+    return Firewall(s.host, None, facts["iptables"], facts["nft"])
+
+
+def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
+    """The host's verdict for p crossing hooks (INGRESS or EGRESS)."""
+    if fw.problem:
+        return unknown(fw.problem)
+    where = f"{fw.host} "
+    stages: list[tuple[int, int, Outcome]] = []
+    for order, hook in enumerate(hooks):
+        for table, prio in _XT[hook]:
+            chains = fw.xt[table]
+            if hook.upper() in chains:
+                stages.append((order, prio, iptables.evaluate(chains, hook.upper(), p, where, table)))
+        for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
+            stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where, fw.nft_tables)))
+    stages.sort(key=lambda s: (s[0], s[1]))
+    return combine([o for _, _, o in stages], f"{fw.host}: no rule filters this")
+
+
+def combine(outcomes: list[Outcome], nothing: str) -> Outcome:
+    """Chains in the order a packet meets them: the first sure refusal decides; else all must admit."""
+    for o in outcomes:
+        if o.verdict == "refused":
+            return o
+    if all(o.verdict == "admitted" for o in outcomes):
+        # The admitting rule a person wants to see is the first that is not a mere policy default.
+        rules = [o.accept for o in outcomes if o.accept]
+        named = next((r for r in rules if " policy " not in r), rules[0] if rules else nothing)
+        return accepted(named)
+    reasons = tuple(r for o in outcomes if o.verdict == "unknown" for r in o.reasons)
+    return Outcome(unknown=True, reasons=reasons[:4] or ("the rules allow more than one outcome",))
+
+
+Ifaces = list[tuple[str, ipaddress.IPv4Interface]]
+
+
+def interfaces(s: Snapshot) -> Ifaces | None:
+    """(name, address/prefix) of every IPv4 address of the host; None when not collected."""
+    r = s.collectors.get("interfaces")
+    if s.failed or r is None or r.status != "ok":
+        return None
+    out: Ifaces = []
+    for key, value in r.facts.items():
+        if key.startswith("topology/interfaces/") and key.endswith("/addresses") and isinstance(value, list):
+            name = key[len("topology/interfaces/"):-len("/addresses")]
+            for a in value:
+                try:
+                    iface = ipaddress.ip_interface(str(a))
+                except ValueError:
+                    continue
+                if isinstance(iface, ipaddress.IPv4Interface):
+                    out.append((name, iface))
+    return out
+
+
+def default_dev(s: Snapshot) -> str | None:
+    r = s.collectors.get("routes")
+    if s.failed or r is None or r.status != "ok":
+        return None
+    for key, value in sorted(r.facts.items()):
+        if (key == "topology/routes/v4/default" or key.startswith("topology/routes/v4/default ")) \
+                and isinstance(value, dict) and isinstance(value.get("dev"), str):
+            return str(value["dev"])
+    return None

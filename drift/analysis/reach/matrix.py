@@ -1,0 +1,207 @@
+"""The flow matrix of one environment: source role -> destination role:port, admitted or not.
+
+For every pair of roles and every TCP/UDP port some destination host listens on (bound to an
+address the source can reach), each source host's connection to each destination host is
+judged by both hosts' firewalls: the source's way out, the destination's way in, and the reply
+back (TCP's SYN-ACK; for UDP, the service's answer). Co-located roles talk over loopback.
+Pure: snapshots in, verdicts out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from drift.analysis.reach import host as hostfw
+from drift.analysis.reach.packet import Outcome, Packet
+from drift.model.snapshot import Snapshot
+
+LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
+
+
+@dataclass(frozen=True)
+class Pair:
+    src: str
+    dst: str
+    verdict: str  # admitted | refused | unknown
+    rule: str | None  # the refusing (or admitting) rule, host and chain
+    reasons: tuple[str, ...]
+    via: str  # the address connected to: "127.0.0.1 (loopback)", "10.0.2.21"
+
+
+@dataclass(frozen=True)
+class Cell:
+    src_role: str
+    dst_role: str
+    proto: str
+    port: int
+    pairs: tuple[Pair, ...]
+
+    @property
+    def verdict(self) -> str:
+        seen = {p.verdict for p in self.pairs}
+        if "unknown" in seen:
+            return "unknown"
+        return seen.pop() if len(seen) == 1 else "partial"
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.src_role, self.dst_role, self.proto, self.port)
+
+    def label(self) -> str:
+        return f"{self.src_role} → {self.dst_role}:{self.port}" + ("/udp" if self.proto == "udp" else "")
+
+    def why(self) -> str:
+        """The refusing rule, or the reason drift cannot tell, of the first pair that has one."""
+        v = self.verdict
+        for p in self.pairs:
+            if v in ("refused", "partial") and p.verdict == "refused":
+                return f"by {p.rule}"
+            if v == "unknown" and p.verdict == "unknown":
+                return "; ".join(p.reasons) or "cannot tell"
+        return ""
+
+
+@dataclass(frozen=True)
+class Listener:
+    proto: str
+    bind: str  # *, self, loopback, an address; with %dev when bound to one device
+    port: int
+    v4: bool
+
+
+def listeners(s: Snapshot) -> list[Listener] | None:
+    r = s.collectors.get("listen")
+    if s.failed or r is None or r.status != "ok":
+        return None
+    out = []
+    for key, value in r.facts.items():
+        parts = key.split("/", 3)
+        if len(parts) != 4 or parts[1] != "listen" or parts[2] not in ("tcp", "udp"):
+            continue
+        bind, _, port = parts[3].rpartition(":")
+        families = value.get("families") if isinstance(value, dict) else None
+        if port.isdigit():
+            out.append(Listener(parts[2], bind, int(port), isinstance(families, list) and "v4" in families))
+    return out
+
+
+@dataclass
+class _Host:
+    snap: Snapshot
+    fw: hostfw.Firewall
+    ifaces: hostfw.Ifaces | None
+    listen: list[Listener] | None
+
+
+def build(snapshots: Sequence[Snapshot]) -> list[Cell]:
+    hosts = [_Host(s, hostfw.firewall(s), hostfw.interfaces(s), listeners(s)) for s in snapshots]
+    roles: dict[str, list[_Host]] = {}
+    for h in hosts:
+        for r in h.snap.all_roles:
+            roles.setdefault(r, []).append(h)
+    cache: dict[tuple[object, ...], Outcome] = {}
+    cells = []
+    for dst_role in sorted(roles):
+        ports = sorted({(x.proto, x.port) for h in roles[dst_role] for x in h.listen or ()})
+        for src_role in sorted(roles):
+            for proto, port in ports:
+                pairs = [p for s in roles[src_role] for d in roles[dst_role]
+                         if not (s is d and src_role == dst_role)
+                         for p in [_pair(s, d, proto, port, cache)] if p is not None]
+                if pairs:
+                    cells.append(Cell(src_role, dst_role, proto, port, tuple(pairs)))
+    return cells
+
+
+def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None:  # type: ignore[type-arg]
+    if d.listen is None:
+        return Pair(s.snap.host, d.snap.host, "unknown", None,
+                    (f"{d.snap.host}: listening sockets were not collected",), "")
+    binds = [x for x in d.listen if x.proto == proto and x.port == port]
+    if not binds:
+        return None  # this host of the role does not listen there
+    local = s is d
+    route = _loopback(d, binds) if local else _remote(s, d, binds)
+    if route is None:
+        return None  # bound only where this source cannot connect (loopback of another host)
+    if isinstance(route, str):
+        return Pair(s.snap.host, d.snap.host, "unknown", None, (route,), "")
+    src, dst, s_if, d_if = route
+    first = Packet(proto, src, dst, None, port, None, s_if, "NEW")
+    inbound = Packet(proto, src, dst, None, port, d_if, None, "NEW")
+    steps = [(s, hostfw.EGRESS, first), (d, hostfw.INGRESS, inbound)]
+    # The answer must come back through both hosts too: TCP's SYN-ACK, a UDP service's reply.
+    steps += [(d, hostfw.EGRESS, inbound.reply(None, d_if)), (s, hostfw.INGRESS, inbound.reply(s_if, None))]
+    outcomes = []
+    for h, hooks, p in steps:
+        # Hosts alike in their rules meet a packet alike: keyed by what the rules can see of it.
+        key = (h.snap.host, hooks, p.proto, h.fw.signature(p.src), h.fw.signature(p.dst), p.sport, p.dport,
+               p.iif, p.oif, p.state, p.syn)
+        if key not in cache:
+            cache[key] = hostfw.crossing(h.fw, hooks, p)
+        outcomes.append(cache[key])
+    o = hostfw.combine(outcomes, "nothing filters this")
+    via = f"{dst} (loopback)" if local else str(dst)
+    return Pair(s.snap.host, d.snap.host, o.verdict, o.rule, o.reasons if o.verdict == "unknown" else (), via)
+
+
+Route = tuple[ipaddress.IPv4Address, ipaddress.IPv4Address, str | None, str | None]
+
+
+def _loopback(d: _Host, binds: list[Listener]) -> Route | str | None:
+    for b in binds:
+        if (b.bind in ("*", "loopback") and b.v4) or b.bind == "*%lo":
+            return LOOPBACK, LOOPBACK, "lo", "lo"
+        if b.bind == "self" and b.v4:
+            own = _address(d)
+            if isinstance(own, str):
+                return own
+            return own[0], own[0], "lo", "lo"
+    if any(b.bind == "*" for b in binds):
+        return f"{d.snap.host}: bound to the IPv6 wildcard; whether it also accepts IPv4 is not recorded"
+    return None
+
+
+def _remote(s: _Host, d: _Host, binds: list[Listener]) -> Route | str | None:
+    own = _address(d)
+    if isinstance(own, str):
+        return own
+    dst, d_if = own
+    usable = [b for b in binds if b.bind.split("%")[0] in ("*", "self", str(dst))
+              and (b.v4 or b.bind.split("%")[0] == str(dst)) and b.bind.partition("%")[2] in ("", d_if)]
+    if not usable:
+        if any(b.bind.split("%")[0] == "*" and not b.v4 for b in binds):
+            return f"{d.snap.host}: bound to the IPv6 wildcard; whether it also accepts IPv4 is not recorded"
+        return None
+    if s.ifaces is None:
+        return f"{s.snap.host}: its interfaces were not collected"
+    for name, iface in s.ifaces:
+        if dst in iface.network and not iface.ip.is_loopback:
+            return iface.ip, dst, name, d_if
+    dev = hostfw.default_dev(s.snap)
+    addrs = [i.ip for n, i in s.ifaces if n == dev]
+    if dev is None or not addrs:
+        return f"{s.snap.host}: no route to {dst} in its recorded routes"
+    return addrs[0], dst, dev, d_if
+
+
+def _address(d: _Host) -> tuple[ipaddress.IPv4Address, str] | str:
+    """The address others connect to, and the interface that holds it."""
+    if d.ifaces is None:
+        return f"{d.snap.host}: its interfaces were not collected"
+    try:
+        given = ipaddress.IPv4Address(d.snap.address)
+    except ValueError:
+        given = None
+    own = [(i.ip, n) for n, i in d.ifaces if not i.ip.is_loopback]
+    if given is not None:
+        match = [(ip, n) for ip, n in own if ip == given]
+        if match:
+            return match[0]
+        return f"{d.snap.host}: its address {given} is on none of its interfaces (NAT?)"
+    if len(own) == 1:
+        return own[0]
+    return (f"{d.snap.host}: {len(own)} IPv4 addresses and an inventory address that is a name; "
+            "which one peers use is unknown")

@@ -1,0 +1,105 @@
+"""Reachability parity: the flows whose verdict differs between two environments, in plain words.
+
+"worker → db:5432 admitted in staging, refused in prod by prd-db-1 filter INPUT policy DROP".
+A port reachable in one environment that nothing listens on in the other is an exposure, said
+once per destination role and port. A flow drift cannot judge on either side is unknown: it
+becomes an error of the report (exit 3), never a silent "same".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from drift.analysis.reach.matrix import Cell, Pair, build
+from drift.model.report import Finding, HostError, Kind, Value
+from drift.model.snapshot import Snapshot
+
+FIREWALLS = ("iptables", "nft")
+
+
+def relevant(*sides: Sequence[Snapshot]) -> bool:
+    """Reachability is judged only where firewall rules were asked for on some host."""
+    return any(name in s.collectors for snaps in sides for s in snaps for name in FIREWALLS)
+
+
+def path(c: Cell) -> str:
+    return f"topology/reach/{c.src_role}/{c.dst_role}/{c.proto}/{c.port}"
+
+
+def _values(env: str, c: Cell) -> list[Value]:
+    """One value per destination host (linear in hosts, not in host pairs): its refused pair if any."""
+    by_dst: dict[str, list[Pair]] = {}
+    for p in c.pairs:
+        by_dst.setdefault(p.dst, []).append(p)
+    out = []
+    for dst, pairs in sorted(by_dst.items()):
+        p = next((x for x in pairs if x.verdict == "refused"), pairs[0])
+        text = f"{p.src} → {dst} ({p.via}): {p.verdict}" + (f" by {p.rule}" if p.verdict == "refused" else "")
+        out.append(Value(env, dst, text + (f" (and {len(pairs) - 1} more sources)" if len(pairs) > 1 else "")))
+    return out
+
+
+def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
+            right: Sequence[Snapshot]) -> tuple[list[Finding], list[HostError]]:
+    lcells = {c.key: c for c in build(left)}
+    rcells = {c.key: c for c in build(right)}
+    findings: list[Finding] = []
+    errors: list[HostError] = []
+    for key in sorted(lcells.keys() & rcells.keys()):
+        lc, rc = lcells[key], rcells[key]
+        if "unknown" in (lc.verdict, rc.verdict):
+            for env, c in ((left_name, lc), (right_name, rc)):
+                if c.verdict == "unknown":
+                    host = next(p.dst for p in c.pairs if p.verdict == "unknown")
+                    errors.append(HostError(host, "reach", f"{c.label()} in {env}: cannot tell ({c.why()})"))
+            continue
+        if lc.verdict == rc.verdict:
+            continue
+        message = f"{lc.label()} {_phrase(lc, left_name)}, {_phrase(rc, right_name)}"
+        findings.append(Finding("topology", path(lc), lc.label(), Kind.changed, lc.src_role, message,
+                                tuple(_values(left_name, lc) + _values(right_name, rc))))
+    findings += _exposures(left_name, lcells, right_name, rcells, Kind.only_left, _partners(left), right)
+    findings += _exposures(right_name, rcells, left_name, lcells, Kind.only_right, _partners(right), left)
+    return findings, errors
+
+
+def _phrase(c: Cell, env: str) -> str:
+    v = c.verdict
+    if v == "partial":
+        refused = [p for p in c.pairs if p.verdict == "refused"]
+        return f"refused for {len(refused)} of {len(c.pairs)} host pairs in {env} {c.why()}"
+    return f"{v} in {env} {c.why()}".rstrip()
+
+
+def _partners(snaps: Sequence[Snapshot]) -> dict[str, set[str]]:
+    """The roles each role shares a host with."""
+    out: dict[str, set[str]] = {}
+    for s in snaps:
+        for r in s.all_roles:
+            out.setdefault(r, set()).update(x for x in s.all_roles if x != r)
+    return out
+
+
+def _exposures(env: str, mine: dict[tuple[str, str, str, int], Cell], other: str,
+               theirs: dict[tuple[str, str, str, int], Cell], kind: Kind,
+               partners: dict[str, set[str]], other_snaps: Sequence[Snapshot]) -> list[Finding]:
+    """Ports reachable in env that no host of the role listens on (for the same sources) in other.
+    A port of a shared host that a partner role listens on in other is the partner's, not an exposure."""
+    ports: dict[tuple[str, str, int], list[Cell]] = {}
+    for key, c in mine.items():
+        if key not in theirs and c.verdict in ("admitted", "partial"):
+            ports.setdefault((c.dst_role, c.proto, c.port), []).append(c)
+    listened = {k[1:] for k in theirs}
+    out = []
+    for (role, proto, port), cells in sorted(ports.items()):
+        if any((r, proto, port) in listened for r in {role} | partners.get(role, set())):
+            continue  # the port is open there too, for other sources: those cells are compared above
+        sources = ", ".join(sorted({c.src_role for c in cells}))
+        label = f"{role}:{port}" + ("/udp" if proto == "udp" else "")
+        message = (f"{label} is reachable in {env} (from {sources}); in {other} nothing of role {role} listens "
+                   f"on it")
+        values = [v for c in cells for v in _values(env, c)]
+        values += [Value(other, s.host, None) for s in other_snaps if role in s.all_roles]  # nothing listens
+        out.append(Finding("topology", f"topology/reach/*/{role}/{proto}/{port}", f"exposure {label}", kind, role,
+                           message, tuple(values)))
+    return out

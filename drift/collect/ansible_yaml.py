@@ -1,0 +1,150 @@
+"""Ansible's YAML inventory (`all: {hosts, vars, children}`), read with PyYAML's safe loader.
+
+We walk the composed node graph rather than the constructed objects: nodes carry their line, and
+an alias is the same node object, so each (group name, node) pair is visited once however many times
+anchors repeat it (a "billion laughs" file stays linear).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from drift.collect.ansible import Adjacent, AnsibleInventory, Builder, Var, expand
+
+_GROUP_KEYS = ("hosts", "vars", "children")
+
+
+def parse_vars(text: str, path: Path) -> dict[str, Var]:
+    """A group_vars/ or host_vars/ file: a mapping of variables (empty files are allowed)."""
+    b = Builder(path)
+    root = _compose(text, b)
+    if root is None or _null(root):
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise b.fail("a variables file must be a mapping of names to values", _line(root))
+    _flatten(root, b)
+    return _vars(root, b)
+
+
+def parse_yaml(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleInventory:
+    b = Builder(path)
+    read_yaml(b, text)
+    return b.build(extra)
+
+
+def read_yaml(b: Builder, text: str) -> None:
+    path = b.path
+    root = _compose(text, b)
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
+        return  # an empty file is an empty inventory, as for Ansible
+    if not isinstance(root, yaml.MappingNode):
+        raise b.fail("an Ansible YAML inventory is a mapping of groups (like `all:`)", _line(root))
+    _flatten(root, b)
+    stack = [(_name(k, b, "group"), v, "all") for k, v in reversed(root.value)]
+    seen: set[tuple[str, int]] = set()
+    while stack:
+        name, node, parent = stack.pop()
+        line = _line(node)
+        b.group(name, line)
+        if name != parent and parent != "all":
+            b.child(parent, name, line)
+        if (name, id(node)) in seen:
+            continue
+        seen.add((name, id(node)))
+        if _null(node):
+            continue
+        if not isinstance(node, yaml.MappingNode):
+            raise b.fail(f"group {name!r} must be a mapping with hosts, vars or children", line)
+        _flatten(node, b)
+        for key_node, value in node.value:
+            key = _name(key_node, b, "key")
+            if key not in _GROUP_KEYS:
+                raise b.fail(f"group {name!r}: unknown key {key!r} (allowed: {', '.join(_GROUP_KEYS)})",
+                             _line(key_node))
+            if _null(value):
+                continue
+            if not isinstance(value, yaml.MappingNode):
+                raise b.fail(f"group {name!r}: {key} must be a mapping", _line(value))
+            _flatten(value, b)
+            if key == "vars":
+                b.group(name, line).vars.update(_vars(value, b))
+            elif key == "hosts":
+                for host_key, host_vars in value.value:
+                    names, port = expand(_name(host_key, b, "host"), _line(host_key), path)
+                    variables = {} if port is None else {"ansible_port": b.var(port, _line(host_key))}
+                    if not _null(host_vars):
+                        if not isinstance(host_vars, yaml.MappingNode):
+                            raise b.fail(f"host {names[0]!r}: its variables must be a mapping", _line(host_vars))
+                        _flatten(host_vars, b)
+                        variables.update(_vars(host_vars, b))
+                    for host in names:
+                        b.host(host, name, _line(host_key), variables)
+            else:
+                stack.extend((_name(k, b, "group"), v, name) for k, v in reversed(value.value))
+
+
+def _compose(text: str, b: Builder) -> yaml.Node | None:
+    loader = yaml.SafeLoader(text)
+    try:
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise b.fail(f"invalid YAML: {exc.problem or exc.context}", mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise b.fail(f"invalid YAML: {exc}", None) from None
+    except RecursionError:
+        raise b.fail("invalid YAML: nested too deeply", None) from None
+    finally:
+        loader.dispose()
+
+
+def _flatten(node: yaml.MappingNode, b: Builder) -> None:
+    """Resolve `<<:` merge keys in place, as the safe constructor would."""
+    if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+        try:
+            yaml.constructor.SafeConstructor().flatten_mapping(node)
+        except (yaml.YAMLError, RecursionError) as exc:
+            raise b.fail(f"invalid merge key: {getattr(exc, 'problem', exc)}", _line(node)) from None
+
+
+def _vars(node: yaml.MappingNode, b: Builder) -> dict[str, Var]:
+    out: dict[str, Var] = {}
+    for key, value in node.value:
+        # Only scalars matter to drift (ansible_host, ansible_port...); others are kept as a marker.
+        out[_name(key, b, "variable")] = b.var(_scalar(value, b) if isinstance(value, yaml.ScalarNode)
+                                               else _Structured(), _line(key))
+    return out
+
+
+class _Structured:
+    """A list or mapping variable: never a connection setting, so its content is not needed."""
+
+    def __repr__(self) -> str:
+        return "<structured value>"
+
+
+def _scalar(node: yaml.ScalarNode, b: Builder) -> object:
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        raise b.fail(f"invalid value: {exc}", _line(node)) from None
+
+
+def _name(node: yaml.Node, b: Builder, what: str) -> str:
+    if not isinstance(node, yaml.ScalarNode):
+        raise b.fail(f"a {what} name must be a plain string", _line(node))
+    value = _scalar(node, b)
+    if value is None or isinstance(value, (bool, bytes)):
+        raise b.fail(f"invalid {what} name {node.value!r}", _line(node))
+    return str(value)
+
+
+def _null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _line(node: yaml.Node) -> int | None:
+    mark = getattr(node, "start_mark", None)
+    return mark.line + 1 if mark is not None else None

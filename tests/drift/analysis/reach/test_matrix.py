@@ -1,0 +1,127 @@
+"""The flow matrix and reachability parity on constructed snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from drift.analysis import compare as engine
+from drift.analysis.differ import Env
+from drift.analysis.policy import Policy
+from drift.analysis.reach import matrix, parity
+from drift.model.report import Kind, Level
+from drift.model.snapshot import CollectorResult, Snapshot
+
+NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.timezone.utc)
+OPEN = {"firewall/iptables/filter/INPUT": {"policy": "ACCEPT", "rules": []}}
+
+
+def host(name: str, env: str, roles: tuple[str, ...], address: str, listen: dict, rules: dict | None = None,
+         nft: dict | None = None, skip: tuple[str, ...] = ()) -> Snapshot:
+    facts = {
+        "iptables": rules if rules is not None else OPEN,
+        "nft": nft or {},
+        "interfaces": {"topology/interfaces/lo/addresses": ["127.0.0.1/8"],
+                       "topology/interfaces/eth0/addresses": [f"{address}/24"]},
+        "listen": {f"topology/listen/{k}": {"process": "x", "families": ["v4"]} for k in listen},
+        "routes": {"topology/routes/v4/default": {"dev": "eth0", "via": "eth0 net+1"}},
+    }
+    cats = {"iptables": "firewall", "nft": "firewall"}
+    collectors = {n: CollectorResult(n, cats.get(n, "topology"), "ok", None, f) for n, f in facts.items()
+                  if n not in skip}
+    return Snapshot(name, env, roles[0], address, "2026-11-22T03:00:00Z", "t", collectors=collectors,
+                    roles=roles if len(roles) > 1 else ())
+
+
+def db(env: str, rules: dict | None = None, **kw: object) -> Snapshot:
+    return host(f"{env}-db-1", env, ("db",), f"10.0.{1 if env == 'stg' else 2}.21",
+                {"tcp/*:5432": 1, "tcp/loopback:6379": 1}, rules, **kw)  # type: ignore[arg-type]
+
+
+PROD_DB = {"firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": [
+    "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT", "-s 10.0.2.8/29 -p tcp -m tcp --dport 5432 -j ACCEPT"]}}
+
+
+def staging() -> list[Snapshot]:
+    return [host("stg-app-1", "stg", ("web", "worker"), "10.0.1.11", {"tcp/*:8080": 1}), db("stg")]
+
+
+def prod() -> list[Snapshot]:
+    return [host("prd-web-1", "prd", ("web",), "10.0.2.11", {"tcp/*:8080": 1}),
+            host("prd-worker-1", "prd", ("worker",), "10.0.2.31", {}), db("prd", PROD_DB)]
+
+
+def cells(snaps: list[Snapshot]) -> dict[tuple[str, str, str, int], matrix.Cell]:
+    return {c.key: c for c in matrix.build(snaps)}
+
+
+def test_prod_refuses_the_worker_by_policy_and_admits_web():
+    m = cells(prod())
+    refused = m[("worker", "db", "tcp", 5432)]
+    assert refused.verdict == "refused" and refused.why() == "by prd-db-1 filter INPUT policy DROP"
+    assert m[("web", "db", "tcp", 5432)].verdict == "admitted"
+    assert ("web", "db", "tcp", 6379) not in m  # bound to loopback: no other host can connect
+
+
+def test_co_located_roles_talk_over_loopback():
+    m = cells(staging())
+    (pair,) = m[("worker", "web", "tcp", 8080)].pairs
+    assert (pair.src, pair.dst, pair.via, pair.verdict) == ("stg-app-1", "stg-app-1", "127.0.0.1 (loopback)",
+                                                             "admitted")
+    assert ("web", "web", "tcp", 8080) not in m  # a host is not its own peer
+
+
+def test_a_loopback_only_port_is_reachable_from_a_co_located_role():
+    snaps = [host("a", "e", ("web", "cache"), "10.0.0.1", {"tcp/loopback:6379": 1})]
+    assert cells(snaps)[("web", "cache", "tcp", 6379)].verdict == "admitted"
+
+
+def test_unknown_is_never_admitted_or_refused():
+    failed = dataclasses.replace(db("prd"), status="failed", error="timeout")
+    m = cells([prod()[0], failed, db("x")])
+    assert ("web", "db", "tcp", 5432) in m and m[("web", "db", "tcp", 5432)].verdict == "unknown"
+    no_fw = [prod()[0], db("prd", skip=("iptables",))]
+    c = cells(no_fw)[("web", "db", "tcp", 5432)]
+    assert c.verdict == "unknown" and "iptables collector did not run" in c.why()
+    v6 = [prod()[0], host("prd-db-1", "prd", ("db",), "10.0.2.21", {})]
+    v6[1].collectors["listen"].facts["topology/listen/tcp/*:5432"] = {"families": ["v6"]}  # type: ignore[index]
+    assert "IPv6 wildcard" in cells(v6)[("web", "db", "tcp", 5432)].why()
+
+
+def test_compare_says_in_plain_words_which_flow_prod_refuses():
+    report = engine.compare(Env("staging", tuple(staging())), Env("prod", tuple(prod())), Policy(), NOW)
+    reach = [f for f in report.findings if f.path.startswith("topology/reach/")]
+    (f,) = [f for f in reach if f.path == "topology/reach/worker/db/tcp/5432"]
+    assert f.message == ("worker → db:5432 admitted in staging, refused in prod by prd-db-1 filter INPUT "
+                         "policy DROP")
+    assert (f.kind, f.severity, f.category, f.role) == (Kind.changed, Level.high, "topology", "worker")
+    assert not [x for x in reach if x.path.startswith("topology/reach/*/worker/")]  # the shared host's web port
+
+
+def test_an_exposure_is_a_port_reachable_in_one_environment_only():
+    right = prod()
+    right[0] = host("prd-web-1", "prd", ("web",), "10.0.2.11", {"tcp/*:8080": 1, "tcp/*:9187": 1})
+    findings, errors = parity.compare("staging", staging(), "prod", right)
+    (f,) = [f for f in findings if f.kind is Kind.only_right]
+    assert f.path == "topology/reach/*/web/tcp/9187" and errors == []
+    assert f.message == "web:9187 is reachable in prod (from db, worker); in staging nothing of role web listens on it"
+
+
+def test_an_unknown_flow_is_an_error_of_the_report_not_a_silent_same():
+    right = prod()
+    right[2] = db("prd", {"firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": [
+        "-m set --match-set workers src -j ACCEPT"]}})
+    report = engine.compare(Env("staging", tuple(staging())), Env("prod", tuple(right)), Policy(), NOW)
+    assert any(e.collector == "reach" and "worker → db:5432 in prod: cannot tell" in e.message for e in report.errors)
+    assert int(report.exit_code) in (1, 3)
+
+
+def test_nft_rules_are_compared_rule_by_rule_like_iptables():
+    chain = {"type": "filter", "hook": "input", "priority": 0, "policy": "drop",
+             "rules": ["ct state { established, related } accept", "tcp dport 5432 accept"]}
+    wider = dict(chain, rules=[*chain["rules"], "ip saddr 10.0.2.31 tcp dport 5432 drop"])
+    left = [db("stg", nft={"firewall/nft/inet t/input": chain})]
+    right = [db("prd", nft={"firewall/nft/inet t/input": wider})]
+    report = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
+    (f,) = [f for f in report.findings if f.category == "firewall"]
+    assert f.kind is Kind.only_right and "ip saddr 10.0.2.31 tcp dport 5432 drop" in f.message
