@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from collectors import REGISTRY
-from collectors.interface import CollectConfig, Parsed
+from collectors.interface import Parsed
 from drift.analysis import compare as engine
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
@@ -27,6 +27,7 @@ from drift.model import snapshot as snapshot_io
 from drift.model.snapshot import CollectorResult, Snapshot
 from drift.reports import OutputFormat, render
 from drift.store import baseline as baseline_io
+from tests.collectors.test_golden import config as golden_config
 from tests.fuzz.mutate import NASTY, mutated
 
 pytestmark = pytest.mark.fuzz
@@ -41,7 +42,7 @@ def _golden_snapshot(host: str, env: str) -> Snapshot:
         for path in sorted((ROOT / "collectors" / "fixtures" / c.name).glob("*.json")):
             fixture = json.loads(path.read_text(encoding="utf-8"))
             if "facts" in fixture:
-                cfg = CollectConfig(**{k: tuple(v) for k, v in fixture.get("config", {}).items()})
+                cfg = golden_config(fixture)
                 parsed = c.parse(fixture["output"], cfg)
                 facts = parsed.facts if isinstance(parsed, Parsed) else parsed
                 results[c.name] = CollectorResult(c.name, c.category, "ok", None, facts)

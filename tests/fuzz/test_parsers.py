@@ -17,6 +17,7 @@ from drift.collect.gather import interpret
 from drift.collect.script import Section
 from drift.core import jsonio
 from drift.core.errors import CollectError
+from tests.collectors.test_golden import config as golden_config
 from tests.fuzz.mutate import mutated
 
 pytestmark = pytest.mark.fuzz
@@ -29,7 +30,7 @@ def seeds(collector: Collector) -> tuple[list[str], CollectConfig]:
         fixture = json.loads(path.read_text(encoding="utf-8"))
         outputs.append(fixture["output"])
         if "facts" in fixture and fixture.get("config"):
-            cfg = CollectConfig(**{k: tuple(v) for k, v in fixture["config"].items()})
+            cfg = golden_config(fixture)
     assert outputs, f"{collector.name}: no golden fixtures to seed from"
     return outputs, cfg
 
