@@ -34,7 +34,7 @@ def scalar(value: Any) -> str:
         return ", ".join(scalar(x) for x in value) if value else "none"
     if isinstance(value, dict):
         if value.get("secret") is True:
-            return f"secret (hmac {str(value.get('hmac', ''))[:12]})"
+            return "(value hidden)"  # the same words everywhere; the keyed hash stays in the JSON values
         return ", ".join(f"{k} {scalar(v)}" for k, v in sorted(value.items()) if v not in (None, [], ""))
     return json.dumps(value, default=str)
 
