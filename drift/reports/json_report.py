@@ -56,8 +56,12 @@ def to_dict(report: Report) -> dict[str, Any]:
 def render(report: Report) -> str:
     # Key order is the spec's, for people reading it; lists are already in the report's order.
     text = json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n"
-    # JSON escapes C0 controls itself; these others it leaves raw, and a terminal showing the report
-    # would obey them. Escaped, the data stays exact for a program and inert for a terminal.
+    return inert(text)
+
+
+def inert(text: str) -> str:
+    """JSON escapes C0 controls itself; these others it leaves raw, and a terminal showing the report
+    would obey them. Escaped, the data stays exact for a program and inert for a terminal."""
     return _INERT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
