@@ -225,7 +225,7 @@ def parse_listen(output: str, cfg: CollectConfig) -> Facts:
         names = processes.setdefault(key, set())
         if len(parts) > 6:
             names.update(name for name in _USERS.findall(parts[6]) if name)
-    return {key: {"process": ",".join(sorted(processes[key])) or None, "families": sorted(fams)}
+    return {key: {"process": ",".join(sorted(processes[key])) or None, "families": list[Json](sorted(fams))}
             for key, fams in families.items()}
 
 

@@ -34,9 +34,9 @@ class TomlSource:
         self.lines = text.splitlines()
         if len(text) > MAX_CHARS:
             raise error(f"larger than {MAX_CHARS >> 20} MiB: not an inventory or policy a person wrote", path)
-        for number, line in enumerate(self.lines, 1):
+        for number, text_line in enumerate(self.lines, 1):
             # tomllib is quadratic in the parts of one dotted key or header: refuse absurd ones first.
-            if line.split("=", 1)[0].count(".") > MAX_DEPTH:
+            if text_line.split("=", 1)[0].count(".") > MAX_DEPTH:
                 raise error(f"a key or table name nested deeper than {MAX_DEPTH} levels", path, number)
         try:
             self.doc: dict[str, Any] = tomllib.loads(text)
@@ -54,8 +54,8 @@ class TomlSource:
         # Every header's line, found once: each lookup is then a dict access, not a scan of the file,
         # so locating thousands of hosts stays linear in the file.
         self._headers: dict[str, int] = {}
-        for index, line in enumerate(self.lines):
-            m = _HEADER.match(line) if line.lstrip().startswith("[") else None
+        for index, text_line in enumerate(self.lines):
+            m = _HEADER.match(text_line) if text_line.lstrip().startswith("[") else None
             if m:
                 self._headers.setdefault(_normalise(m.group(1)), index + 1)
 
