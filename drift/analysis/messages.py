@@ -161,7 +161,7 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
         yield _finding(path, role_text, Kind.only_left,
                        f"{name} {short(path, lc, ls)} is in {left} ({role}) but not in {right}", values)
     elif category(path) == "packages" and isinstance(lc, dict) and isinstance(rc, dict) \
-            and lc.get("version") != rc.get("version"):
+            and "version" in lc and "version" in rc and lc["version"] != rc["version"]:
         yield _finding(path, role_text, Kind.changed, _version_message(path, left, right, lc, rc)
                        + (f" on {where}" if where else ""), values, explain(path, lc, rc, ls, rs))
     else:

@@ -103,8 +103,13 @@ def main() -> int:
         failed += len(bad)
         print(f"{name:10s} {args.cases:6d} cases  {len(bad):3d} failures  {time.perf_counter() - start:7.1f} s",
               flush=True)
-        for case, _, exc in bad[:3]:
-            print(f"    case {case}: {''.join(traceback.format_exception(exc)[-2:])[:400]}", flush=True)
+        kinds: dict[tuple[str, str, int], int] = {}
+        for case, _, exc in bad:  # one example of each distinct failure (exception type and place)
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            key = (type(exc).__name__, where.filename, where.lineno or 0)
+            if key not in kinds:
+                print(f"    case {case}: {''.join(traceback.format_exception(exc)[-2:])[:400]}", flush=True)
+            kinds[key] = kinds.get(key, 0) + 1
     return 1 if failed else 0
 
 

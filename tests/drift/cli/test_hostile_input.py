@@ -141,3 +141,11 @@ def test_a_bug_is_exit_4_and_says_how_to_get_the_traceback(tmp_path):
         assert "internal error" in text and "clock on fire" in text
         assert ("Traceback" in text) is traceback_shown
         assert traceback_shown or "DRIFT_DEBUG=1" in text
+
+
+def test_a_package_fact_without_a_version_compares(cli, tmp_path):
+    """Found by the long fuzz run: a package record without "version" on one side."""
+    left = write(tmp_path / "l", snap("s1", "staging", "web", {"packages/deb/a": {"arch": "amd64"}}))
+    right = write(tmp_path / "r", snap("p1", "prod", "web", {"packages/deb/a": {"version": "1", "arch": "amd64"}}))
+    code, out, err = cli("compare", left, right, "--fail-on", "low")
+    assert code == 1 and "internal error" not in err, err
