@@ -88,6 +88,18 @@ def deep(text: str, max_depth: int = MAX_DEPTH) -> bool:
     return not _within(exact, max_depth)
 
 
+_RISKY = re.compile(rb"\\u[dD][89a-fA-F]|[0-9]{41}|[eE]\+?[0-9]{3}")
+
+
+def risky(data: bytes, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether a document may hold what `loads` refuses or repairs (deep nesting, a lone surrogate
+    escape, a huge number): a fast reader that does not check these must hand it to `loads`.
+    C-speed; false alarms (such text inside a string) only cost the slower, exact path."""
+    if _RISKY.search(data):
+        return True
+    return not _within(data.translate(None, _NOT_BRACKETS), max_depth)
+
+
 def loads(text: str, max_depth: int = MAX_DEPTH) -> Any:
     """Parse `text`; JsonInputError (with line and column where known) for anything out of bounds.
 
