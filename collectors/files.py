@@ -32,6 +32,7 @@ from collectors.content.analyse import analyse
 from collectors.content.secrets import Redactor
 from collectors.interface import CollectConfig, Collector, Facts, Json, Parsed
 from drift.core.errors import CollectError
+from drift.core.sanitize import quote
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 IDENTITY_FACT = "files//identity"
@@ -134,7 +135,7 @@ def command(cfg: CollectConfig) -> str:
     for pattern in cfg.files:
         q = shlex.quote(pattern)
         if not pattern.startswith("/"):
-            raise CollectError(f"files: {pattern!r} is not an absolute path")
+            raise CollectError(f"files: {quote(pattern)} is not an absolute path")
         if not _GLOB_CHARS.search(pattern):
             parts.append(
                 f"if [ -e {q} ] || [ -L {q} ]; then sh -c {per_file} sh {q}; "

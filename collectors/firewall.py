@@ -17,6 +17,7 @@ from typing import Any
 from collectors.interface import CollectConfig, Collector, Facts
 from collectors.parsing import load_json
 from drift.core.errors import CollectError
+from drift.core.sanitize import quote
 
 _COUNTERS = re.compile(r"^\[\d+:\d+\]\s*")
 _RULE_COUNTERS = re.compile(r"(^|\s)-c \d+ \d+(?=\s|$)")
@@ -54,12 +55,12 @@ def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
             text = _RULE_COUNTERS.sub(" ", parts[2] if len(parts) > 2 else "").strip()
             key = f"firewall/{tool}/{table}/{chain}"
             if key not in facts:
-                raise CollectError(f"line {number}: rule for undeclared chain {chain!r}")
+                raise CollectError(f"line {number}: rule for undeclared chain {quote(chain)}")
             facts[key]["rules"].append(text)
             continue
         raise CollectError(f"line {number}: unexpected line {line[:80]!r}")
     if table is not None:
-        raise CollectError(f"table {table!r} has no COMMIT: output cut short")
+        raise CollectError(f"table {quote(table)} has no COMMIT: output cut short")
     return dict(facts)
 
 
@@ -93,7 +94,7 @@ def parse_nft(output: str, cfg: CollectConfig) -> Facts:
             elif kind == "rule":
                 chain = facts.get(f"{base}/{b['chain']}")
                 if chain is None:
-                    raise CollectError(f"nft: rule for unknown chain {b['chain']!r}")
+                    raise CollectError(f"nft: rule for unknown chain {quote(b['chain'])}")
                 text = render_rule(b.get("expr", []))
                 if b.get("comment"):
                     text += f' comment "{b["comment"]}"'
@@ -104,9 +105,9 @@ def parse_nft(output: str, cfg: CollectConfig) -> Facts:
                 facts[f"{base}/{kind} {b['name']}"] = {
                     "type": type_, "elements": sorted(_element(e, kind) for e in elements)}
         except KeyError as exc:
-            raise CollectError(f"nft: malformed {kind}: missing {exc}") from None
+            raise CollectError(f"nft: malformed {kind}: missing {quote(exc.args[0] if exc.args else exc)}") from None
         except TypeError as exc:  # a field of the wrong JSON type (a list where a name belongs)
-            raise CollectError(f"nft: malformed {kind}: {exc}") from None
+            raise CollectError(f"nft: malformed {kind}: {quote(str(exc))}") from None
     return dict(facts)
 
 

@@ -13,6 +13,7 @@ import shlex
 from collectors.interface import CollectConfig, Collector, Facts, NotApplicable
 from collectors.parsing import fields, lines
 from drift.core.errors import CollectError
+from drift.core.sanitize import quote
 
 DPKG_COMMAND = "dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\n'"
 # Debian's rpm package keeps its database in ~/.rpmdb and creates one there on the first query:
@@ -113,7 +114,7 @@ def parse_apk(output: str, cfg: CollectConfig) -> Facts:
     def flush() -> None:
         if current:
             if "P" not in current or "V" not in current:
-                raise CollectError(f"apk database record without name or version: {current}")
+                raise CollectError(f"apk database record without name or version: {quote(current)}")
             rows.append((current["P"], current["V"], current.get("A", "")))
             current.clear()
 

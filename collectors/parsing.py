@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+from drift.core import jsonio
 from drift.core.errors import CollectError
 
 
@@ -32,11 +32,13 @@ def fields(line: str, count: int, number: int, what: str) -> list[str]:
 def load_json(text: str, what: str) -> Any:
     if not text.strip():
         raise CollectError(f"{what}: empty output")
+    # Bounded like every JSON drift reads (depth, numbers, lone surrogates): a hostile or broken
+    # host fails this collector with a message, never the run.
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CollectError(f"{what}: invalid JSON at line {exc.lineno} column {exc.colno} (output cut short?)") \
-            from None
+        return jsonio.loads(text)
+    except jsonio.JsonInputError as exc:
+        where = f" at line {exc.line} column {exc.column} (output cut short?)" if exc.line is not None else ""
+        raise CollectError(f"{what}: invalid JSON: {exc.message}{where}") from None
 
 
 def split_parts(output: str, marker: str, count: int, what: str) -> list[str]:

@@ -52,6 +52,31 @@ def _own(links: list[dict[str, Any]]) -> list[tuple[str, Address, Network]]:
     return out
 
 
+class OwnNets:
+    """The host's own networks, indexed so that each route costs a few dict lookups, not a scan of
+    every address: a router with thousands of interfaces and a full table stays linear."""
+
+    def __init__(self, own: list[tuple[str, Address, Network]]):
+        self.pairs = {(iface, net) for iface, _, net in own}
+        # network -> (position, interface): the first interface in `ip addr` order wins, as before.
+        self.by_net: dict[Network, list[tuple[int, str]]] = {}
+        for position, (iface, _, net) in enumerate(own):
+            if net.prefixlen < net.max_prefixlen:
+                self.by_net.setdefault(net, []).append((position, iface))
+        self.prefixes = sorted({(net.version, net.prefixlen) for net in self.by_net})
+
+    def containing(self, ip: Address, dev: str | None) -> tuple[str, Network] | None:
+        best: tuple[int, str, Network] | None = None
+        for version, prefixlen in self.prefixes:
+            if version != ip.version:
+                continue
+            net = ipaddress.ip_network(f"{ip}/{prefixlen}", strict=False)
+            for position, iface in self.by_net.get(net, ()):
+                if (dev is None or dev == iface) and (best is None or position < best[0]):
+                    best = (position, iface, net)
+        return None if best is None else (best[1], best[2])
+
+
 def parse_interfaces(output: str, cfg: CollectConfig) -> Parsed:
     facts: Facts = {}
     identity = set()
@@ -71,20 +96,21 @@ def parse_interfaces(output: str, cfg: CollectConfig) -> Parsed:
 ROUTES = f"{ADDR}; echo {SEP}; ip -j -4 route show table main; echo {SEP}; ip -j -6 route show table main"
 
 
-def _relative(gateway: str, dev: str | None, own: list[tuple[str, Address, Network]]) -> str:
+def _relative(gateway: str, dev: str | None, own: OwnNets) -> str:
     try:
         gw = ipaddress.ip_address(gateway.split("%")[0])
     except ValueError:
         return gateway
-    for iface, _, net in own:
-        if gw in net and (dev is None or dev == iface) and net.prefixlen < net.max_prefixlen:
-            return f"{iface} net+{int(gw) - int(net.network_address)}"
-    return gateway
+    found = own.containing(gw, dev)
+    if found is None:
+        return gateway
+    iface, net = found
+    return f"{iface} net+{int(gw) - int(net.network_address)}"
 
 
 def parse_routes(output: str, cfg: CollectConfig) -> Facts:
     addr, v4, v6 = split_parts(output, SEP, 3, "routes")
-    own = _own(_links(addr))
+    own = OwnNets(_own(_links(addr)))
     facts: Facts = {}
     for family, text in (("v4", v4), ("v6", v6)):
         routes = load_json(text, f"ip -j -{family[1]} route") if text.strip() else []
@@ -119,7 +145,7 @@ def parse_routes(output: str, cfg: CollectConfig) -> Facts:
     return facts
 
 
-def _nexthop(hop: Any, own: list[tuple[str, Address, Network]]) -> str:
+def _nexthop(hop: Any, own: OwnNets) -> str:
     if not isinstance(hop, dict):
         return str(hop)
     dev = hop.get("dev")
@@ -132,14 +158,14 @@ def _nexthop(hop: Any, own: list[tuple[str, Address, Network]]) -> str:
     return " ".join(words)
 
 
-def _connected(dst: str, dev: str | None, route: dict[str, Any], own: list[tuple[str, Address, Network]]) -> str:
+def _connected(dst: str, dev: str | None, route: dict[str, Any], own: OwnNets) -> str:
     if route.get("protocol") != "kernel" or route.get("gateway"):
         return ""
     try:
         net = ipaddress.ip_network(dst, strict=False)
     except ValueError:
         return ""
-    if any(iface == dev and n == net for iface, _, n in own) or (net.version == 6 and net.is_link_local):
+    if (dev, net) in own.pairs or (net.version == 6 and net.is_link_local):
         scope = "link-local" if net.version == 6 and net.is_link_local else "connected"
         return f"{scope} {dev} /{net.prefixlen}"
     return ""
@@ -179,7 +205,10 @@ def _bind_host(host: str, own: set[Address]) -> tuple[str, str]:
 def parse_listen(output: str, cfg: CollectConfig) -> Facts:
     addr, sockets = split_parts(output, SEP, 2, "listen")
     own = {ip for _, ip, _ in _own(_links(addr))}
-    found: dict[str, dict[str, Any]] = {}
+    # Sets while parsing, joined once at the end: merging into a joined string per line is quadratic
+    # when thousands of lines (or process names) land on one socket.
+    processes: dict[str, set[str]] = {}
+    families: dict[str, set[str]] = {}
     for number, line in enumerate(sockets.split("\n"), 1):
         parts = line.split(None, 6)
         if not parts:
@@ -191,14 +220,13 @@ def parse_listen(output: str, cfg: CollectConfig) -> Facts:
         if not port.isdigit():
             raise CollectError(f"ss line {number}: bad port in {parts[4][:60]!r}")
         bind, family = _bind(host, own)
-        entry = found.setdefault(f"topology/listen/{proto}/{bind}:{port}", {"process": None, "families": []})
-        names = sorted(set(_USERS.findall(parts[6]))) if len(parts) > 6 else []
-        if names:
-            merged = set(names) | set(filter(None, (entry["process"] or "").split(",")))
-            entry["process"] = ",".join(sorted(merged))
-        if family not in entry["families"]:
-            entry["families"] = sorted(entry["families"] + [family])
-    return dict(found)
+        key = f"topology/listen/{proto}/{bind}:{port}"
+        families.setdefault(key, set()).add(family)
+        names = processes.setdefault(key, set())
+        if len(parts) > 6:
+            names.update(name for name in _USERS.findall(parts[6]) if name)
+    return {key: {"process": ",".join(sorted(processes[key])) or None, "families": list[Json](sorted(fams))}
+            for key, fams in families.items()}
 
 
 HOSTS = "cat /proc/sys/kernel/hostname; echo @@hosts; cat /etc/hosts"
@@ -209,22 +237,21 @@ def parse_hosts(output: str, cfg: CollectConfig) -> Parsed:
     hostname = head.strip()
     if not hostname:
         raise CollectError("hosts: no hostname (output cut short?)")
-    facts: dict[str, list[Json]] = {}
+    facts: dict[str, dict[str, None]] = {}  # name -> its addresses, in order, each once (dict as ordered set)
     identity = set()
+    short = hostname.split(".")[0]
     for line in body.split("\n"):
         words = line.split("#", 1)[0].split()
         if len(words) < 2:
             continue
         address, names = words[0], words[1:]
-        own_line = address == "127.0.1.1" or hostname in names or hostname.split(".")[0] in names
+        own_line = address == "127.0.1.1" or hostname in names or short in names
         for name in names:
             key = f"topology/hosts/{name}"
-            facts.setdefault(key, [])
-            if address not in facts[key]:
-                facts[key].append(address)
+            facts.setdefault(key, {})[address] = None
             if own_line:
                 identity.add(key)
-    return Parsed(dict(facts), frozenset(identity))
+    return Parsed({key: list[Json](addresses) for key, addresses in facts.items()}, frozenset(identity))
 
 
 DNS = "if [ -e /etc/resolv.conf ]; then cat /etc/resolv.conf; else echo @@absent; fi"

@@ -28,8 +28,10 @@ def category(path: str) -> str:
 
 
 def manager(path: str) -> str:
-    """deb, rpm, apk or pip, from packages/<manager>/<name>."""
-    return path.split("/")[1].split(":", 1)[0]
+    """deb, rpm, apk or pip, from packages/<manager>/<name>; "" for a path without one (a hand-written
+    snapshot), which versions.describe then compares generically."""
+    parts = path.split("/")
+    return parts[1].split(":", 1)[0] if len(parts) > 1 else ""
 
 
 def subject(path: str) -> str:
@@ -174,7 +176,7 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
         yield _finding(path, role_text, Kind.only_left,
                        f"{name} {short(path, lc, ls)} is in {left} ({role}) but not in {right}", values)
     elif category(path) == "packages" and isinstance(lc, dict) and isinstance(rc, dict) \
-            and lc.get("version") != rc.get("version"):
+            and "version" in lc and "version" in rc and lc["version"] != rc["version"]:
         yield _finding(path, role_text, Kind.changed, _version_message(path, left, right, lc, rc)
                        + (f" on {where}" if where else ""), values, explain(path, lc, rc, ls, rs))
     else:
@@ -238,7 +240,7 @@ def chain_delta(old: Any, new: Any) -> str:
 
 def _rule_subject(path: str, rule: str) -> str:
     parts = path.split("/")
-    if parts[1] in ("iptables", "ip6tables") and len(parts) >= 4:
+    if len(parts) >= 4 and parts[1] in ("iptables", "ip6tables"):
         return f"-A {parts[3]} {rule}"
     return f"{chain_label(path)}: {rule}"
 

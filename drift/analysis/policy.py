@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from drift.core.errors import PolicyError
+from drift.core.sanitize import quote
 from drift.core.tomlsource import TomlSource
 from drift.model.report import Finding, Kind, Level, Waiver
 
@@ -116,10 +117,10 @@ def apply(findings: Sequence[Finding], policy: Policy, today: dt.date,
     for i, w in enumerate(policy.waivers):
         where = f" (line {w.line})" if w.line else ""
         if w.expires is not None and w.expires < today and i in used:
-            warnings.append(f"waiver {w.match!r}{where} expired on {w.expires.isoformat()}: "
+            warnings.append(f"waiver {quote(w.match)}{where} expired on {w.expires.isoformat()}: "
                             f"its findings count again ({w.reason})")
         elif i not in used:
-            warnings.append(f"waiver {w.match!r}{where} matches no finding: remove it once the drift is gone")
+            warnings.append(f"waiver {quote(w.match)}{where} matches no finding: remove it once the drift is gone")
     return sorted(out, key=Finding.sort_key), warnings
 
 
@@ -145,7 +146,7 @@ def parse(table: Mapping[str, Any], source: TomlSource | None) -> Policy:
 
     for key in table:
         if key not in _POLICY_KEYS:
-            raise fail(f"[policy]: unknown key {key!r} (known: {', '.join(sorted(_POLICY_KEYS))})", line(key))
+            raise fail(f"[policy]: unknown key {quote(key)} (known: {', '.join(sorted(_POLICY_KEYS))})", line(key))
     fail_on = _level(table.get("fail_on", "high"), "[policy] fail_on", fail, line("fail_on"))
     ignore = table.get("ignore", [])
     if not isinstance(ignore, list) or not all(isinstance(g, str) for g in ignore):
@@ -164,7 +165,7 @@ def parse(table: Mapping[str, Any], source: TomlSource | None) -> Policy:
             try:
                 expires = dt.date.fromisoformat(expires)
             except ValueError:
-                raise fail(f"{label} expires: {expires!r} is not a date like 2026-12-31",
+                raise fail(f"{label} expires: {quote(expires)} is not a date like 2026-12-31",
                            line("expires", "waivers", n)) from None
         if isinstance(expires, dt.datetime):
             expires = expires.date()
@@ -192,7 +193,7 @@ def _tables(raw: Any, name: str, fail: Any, line: Any) -> list[Mapping[str, Any]
 def _known(raw: Mapping[str, Any], allowed: set[str], label: str, fail: Any, line: Any) -> None:
     for key in raw:
         if key not in allowed:
-            raise fail(f"{label}: unknown key {key!r} (known: {', '.join(sorted(allowed))})", line(key))
+            raise fail(f"{label}: unknown key {quote(key)} (known: {', '.join(sorted(allowed))})", line(key))
 
 
 def _str(raw: Mapping[str, Any], key: str, label: str, fail: Any, line: int | None) -> str:
@@ -205,7 +206,7 @@ def _str(raw: Mapping[str, Any], key: str, label: str, fail: Any, line: int | No
 def _level(value: Any, label: str, fail: Any, line: int | None) -> Level:
     if isinstance(value, str) and value in Level.__members__:
         return Level[value]
-    raise fail(f"{label}: {value!r} is not one of {', '.join(Level.__members__)}", line)
+    raise fail(f"{label}: {quote(value)} is not one of {', '.join(Level.__members__)}", line)
 
 
 _HEADER = re.compile(r"^\s*\[\[\s*([^\]]+?)\s*\]\]")

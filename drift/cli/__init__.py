@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
 from typing import Any
 
 import typer
@@ -13,6 +14,7 @@ from drift.cli.app import app
 from drift.cli.environment import Environment
 from drift.cli.help import tidy
 from drift.core.errors import DriftError, ExitStatus, InputError
+from drift.core.sanitize import clip
 
 # Recent Typer vendors its own Click, older Typer uses the click package: find the class Typer uses.
 ClickException: Any = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
@@ -46,21 +48,28 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         print("drift: interrupted", file=env.stderr)
         return 130
     except InputError as exc:
-        print(f"drift: error: {exc}", file=env.stderr)
+        print(f"drift: error: {clip(str(exc))}", file=env.stderr)
         return ExitStatus.BAD_INPUT
     except DriftError as exc:
         # Anything else we raise on purpose means parity could not be established.
-        print(f"drift: {exc}", file=env.stderr)
+        print(f"drift: {clip(str(exc))}", file=env.stderr)
         return ExitStatus.INCOMPLETE
-    except Exception as exc:  # a bug of ours: say so plainly, never claim parity
-        if env.vars.get("DRIFT_DEBUG"):
-            raise
-        print(f"drift: internal error: {type(exc).__name__}: {exc} (set DRIFT_DEBUG=1 for the traceback; "
-              "please report it)", file=env.stderr)
-        return ExitStatus.INCOMPLETE
+    except Exception as exc:  # a bug of ours: its own exit code, so no gate reads it as drift or a host down
+        return _bug(exc, env, args)
     if isinstance(result, int):
         return result
     return ExitStatus.OK
+
+
+def _bug(exc: Exception, env: Environment, args: list[str]) -> int:
+    if env.vars.get("DRIFT_DEBUG") or "--verbose" in args or "-v" in args:
+        traceback.print_exception(exc, file=env.stderr)
+        how = ""
+    else:
+        how = "; run again with DRIFT_DEBUG=1 or --verbose for the traceback"
+    print(f"drift: internal error (a bug in drift, please report it): {type(exc).__name__}: {clip(str(exc))}"
+          f"{how}", file=env.stderr)
+    return ExitStatus.BUG
 
 
 def entry() -> None:  # pragma: no cover - the console script

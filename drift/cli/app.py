@@ -13,6 +13,7 @@ from drift.cli.environment import Environment
 from drift.collect import inventory as inventory_io
 from drift.collect.inventory import Inventory
 from drift.core.errors import InputError, InventoryError
+from drift.core.sanitize import clip, quote
 from drift.reports import OutputFormat
 
 app = typer.Typer(
@@ -105,13 +106,14 @@ class Common:
         return self.format or OutputFormat.table
 
     def say(self, message: str) -> None:
-        """A line for a person, on stderr, unless --quiet."""
+        """A line for a person, on stderr, unless --quiet. Every stderr line passes through clip():
+        host names, errors and warnings can come from snapshot files and hosts."""
         if not self.quiet:
-            print(message, file=self.env.stderr)
+            print(clip(message), file=self.env.stderr)
 
     def debug(self, message: str) -> None:
         if self.verbose and not self.quiet:
-            print(message, file=self.env.stderr)
+            print(clip(message), file=self.env.stderr)
 
     def inventory(self, required: bool = True) -> Inventory | None:
         if self.inventory_path is not None:
@@ -130,7 +132,7 @@ class Common:
     def check_categories(self, known: set[str]) -> None:
         for name in self.categories:
             if name not in known:
-                raise InputError(f"--category {name!r}: unknown (known: {', '.join(sorted(known))})")
+                raise InputError(f"--category {quote(name)}: unknown (known: {', '.join(sorted(known))})")
 
     def emit(self, text: str) -> None:
         """The command's result: to -o FILE atomically, else stdout."""

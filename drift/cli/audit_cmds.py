@@ -31,7 +31,7 @@ from drift.cli.live import collect_targets, record, resolve_targets
 from drift.collect.inventory import Inventory
 from drift.core.atomic import write_atomic
 from drift.core.errors import ExitStatus, InputError
-from drift.core.sanitize import clean
+from drift.core.sanitize import clean, quote
 from drift.reports import OutputFormat
 from drift.store import baseline as baseline_io
 from drift.store.sqlite import Store
@@ -44,7 +44,7 @@ def _env_only(c: Common, env: str) -> None:
     inv = c.inventory()
     assert inv is not None
     if env not in inv.environments:
-        raise InputError(f"{env!r} is not an environment of this inventory "
+        raise InputError(f"{quote(env)} is not an environment of this inventory "
                          f"(environments: {', '.join(sorted(inv.environments))})", inv.path)
 
 
@@ -138,7 +138,7 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"--since {text!r}: expected a duration like 30m, 24h, 7d, 2w "
+        raise InputError(f"--since {quote(text)}: expected a duration like 30m, 24h, 7d, 2w "
                          "or a date like 2026-11-01") from None
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 

@@ -34,6 +34,7 @@ from drift.cli.live import collect_targets, record, resolve_targets
 from drift.collect.inventory import Inventory
 from drift.collect.targets import Target
 from drift.core.errors import InputError
+from drift.core.sanitize import quote
 from drift.model.report import Level, Report
 from drift.model.snapshot import Snapshot
 from drift.reports import OutputFormat, render
@@ -148,7 +149,7 @@ def _baseline(c: Common, inv: Inventory | None, env: str, given: Path | None) ->
             return None
     approved = baseline_io.load(path)
     if approved.env != env:
-        raise InputError(f"this is the baseline of {approved.env!r}, not {env!r}: "
+        raise InputError(f"this is the baseline of {quote(approved.env)}, not {quote(env)}: "
                          f"pass --baseline baselines/{env}.json, or save one with `drift baseline save {env}`",
                          path)
     return approved

@@ -21,8 +21,9 @@ from drift import __version__
 from drift.collect.inventory import Host
 from drift.collect.runner import Connector
 from drift.collect.script import Script, Section, compose, split
+from drift.core import jsonio
 from drift.core.errors import CollectError, DriftError
-from drift.core.sanitize import clean
+from drift.core.sanitize import clean, clip
 from drift.model.facts import Tables
 from drift.model.snapshot import CollectorResult, Snapshot, compacted
 
@@ -53,13 +54,23 @@ def collect(hosts: list[Host], connector: Connector, plan: Plan,
     results: dict[str, Snapshot] = {}
     tables = Tables()  # a host keeps its delta from its role's common table, not a full copy
     with ThreadPoolExecutor(max_workers=max(1, min(plan.jobs, len(hosts)))) as pool:
-        futures = {pool.submit(collect_host, h, connector, plan): h for h in hosts}
+        futures = {pool.submit(_guarded, h, connector, plan): h for h in hosts}
         for future in as_completed(futures):
             snap = compacted(future.result(), tables)
             results[futures[future].name] = snap
             if progress is not None:
                 progress(snap)
     return [results[h.name] for h in hosts]
+
+
+def _guarded(host: Host, connector: Connector, plan: Plan) -> Snapshot:
+    """One host's bug (ours) fails that host, recorded and unknown, never the other hosts' run."""
+    try:
+        return collect_host(host, connector, plan)
+    except Exception as exc:
+        return Snapshot(host=host.name, env=host.env, role=host.role, roles=host.roles, address=host.address,
+                        collected_at=now_utc(), drift_version=__version__, status="failed",
+                        error=clip(f"internal error while collecting (a bug in drift): {type(exc).__name__}: {exc}"))
 
 
 def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
@@ -74,12 +85,12 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     try:
         session = connector.open(host, deadline)
     except DriftError as exc:
-        return snapshot(status="failed", error=clean(str(exc)))
+        return snapshot(status="failed", error=clip(str(exc)))
     try:
         result = session.exec(script.text.encode(), deadline)
     except DriftError as exc:
         key = session.host_key.to_dict() if session.host_key else None
-        return snapshot(status="failed", error=clean(str(exc)), host_key=key)
+        return snapshot(status="failed", error=clip(str(exc)), host_key=key)
     finally:
         session.close()
     tail = clean(result.stderr.decode("utf-8", "replace").strip()[-500:])
@@ -97,7 +108,11 @@ def interpret_output(plan: Plan, script: Script, stdout: bytes, exit_status: int
     collectors = {}
     for c in plan.collectors:
         if c.name in script.names:
-            collectors[c.name] = interpret(c, sections.get(c.name), cfg, exit_status, tail)
+            try:
+                collectors[c.name] = interpret(c, sections.get(c.name), cfg, exit_status, tail)
+            except Exception as exc:  # a bug of ours in one collector costs that collector only
+                collectors[c.name] = CollectorResult(c.name, c.category, "failed", clip(
+                    f"internal error (a bug in drift): {type(exc).__name__}: {exc}"))
         else:  # nothing to do for this configuration, e.g. no [collect] files
             collectors[c.name] = CollectorResult(c.name, c.category, "ok")
     return collectors
@@ -106,7 +121,7 @@ def interpret_output(plan: Plan, script: Script, stdout: bytes, exit_status: int
 def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
               script_status: int = 0, script_stderr: str = "") -> CollectorResult:
     def failed(message: str) -> CollectorResult:
-        return CollectorResult(c.name, c.category, "failed", clean(message))
+        return CollectorResult(c.name, c.category, "failed", clip(message))
 
     if section is None:
         why = f"; the script exited {script_status}: {script_stderr}" if script_stderr or script_status else ""
@@ -133,5 +148,11 @@ def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
     except Exception as exc:  # a parser bug must cost one collector, not the run
         return failed(f"parser error ({type(exc).__name__}): {exc}")
     facts, marked = (parsed.facts, parsed.identity) if isinstance(parsed, Parsed) else (parsed, frozenset())
+    try:
+        # What the snapshot and the store will write must be writable: checked here, per collector,
+        # so a value JSON cannot carry (NaN, a lone surrogate) fails this collector, not every write.
+        jsonio.dumps(facts).encode("utf-8")
+    except (ValueError, TypeError, RecursionError) as exc:
+        return failed(f"facts cannot be recorded as JSON: {str(exc)[:100]}")
     identity = sorted(p for p in facts if p in marked or any(fnmatch.fnmatchcase(p, g) for g in c.identity))
     return CollectorResult(c.name, c.category, "ok", None, facts, tuple(identity))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from collectors import known_names
 from collectors.files import glob_regex
 from collectors.interface import CollectConfig
 from drift.core.errors import InventoryError
+from drift.core.sanitize import quote
 from drift.core.tomlsource import TomlSource
 
 HostKeyPolicy = Literal["strict", "accept-new"]
@@ -103,6 +105,7 @@ _ANSIBLE_KEYS = {"path", "environments", "environment", "roles", "ignore_groups"
 _COLLECT_KEYS = {"collectors", "files", "python", "sysctl", "content", "content_max_bytes", "secret_keys"}
 _STORE_KEYS = {"path", "url", "keep_days"}
 _ENV_KEYS = {"hosts", "ssh"}
+_QUOTED = re.compile(r'"([^"\\]*)"')
 
 
 def default_path(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
@@ -160,6 +163,7 @@ class _Parser:
     def __init__(self, src: TomlSource, env: Mapping[str, str]):
         self.src = src
         self.env = env
+        self._quoted: dict[str, dict[str, int]] = {}
 
     def fail(self, message: str, table: str = "", key: str | None = None, line: int | None = None) -> InventoryError:
         where = line if line is not None else self.src.line_of(table, key)
@@ -177,7 +181,8 @@ class _Parser:
         for _i, name in enumerate(names):
             if name not in known_names():
                 raise self.fail(
-                    f"unknown collector {name!r} in collect.collectors (known: {', '.join(sorted(known_names()))})",
+                    f"unknown collector {quote(name)} in collect.collectors "
+                    f"(known: {', '.join(sorted(known_names()))})",
                     "collect", "collectors",
                 )
         store = self.table(doc, "store")
@@ -240,7 +245,7 @@ class _Parser:
             if key not in allowed:
                 name = f"{where}.{key}" if where else key
                 raise self.fail(
-                    f"unknown key {name!r} (allowed here: {', '.join(sorted(allowed))})", where, key, line
+                    f"unknown key {quote(name)} (allowed here: {', '.join(sorted(allowed))})", where, key, line
                 )
 
     def strings(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -320,7 +325,7 @@ class _Parser:
                 if not Path(value).is_file():
                     raise self.fail(f"{where}.config: no ssh config file at {value}", where, key, line)
             if not ok:
-                raise self.fail(f"{where}.{key} must be {description}, not {value!r}", where, key, line)
+                raise self.fail(f"{where}.{key} must be {description}, not {quote(value)}", where, key, line)
             changes[key] = float(value) if key.endswith("_timeout") else value
         out = replace(base, **changes)
         for key in ("identity_file", "known_hosts"):
@@ -337,7 +342,7 @@ class _Parser:
             if not isinstance(env_table, dict):
                 raise self.fail(f"{where} must be a table", "environments", env_name)
             if env_name in RESERVED_NAMES or ":" in env_name:
-                raise self.fail(f"{env_name!r} cannot be an environment name", where)
+                raise self.fail(f"{quote(env_name)} cannot be an environment name", where)
             self.unknown(env_table, _ENV_KEYS, where)
             env_ssh_table = self.table(env_table, "ssh", where)
             self.unknown(env_ssh_table, set(_SSH_TYPES) - {"jobs"}, f"{where}.ssh")
@@ -350,11 +355,11 @@ class _Parser:
                 host = self.host(raw, index, env_name, env_ssh, where)
                 if host.name in seen:
                     raise self.fail(
-                        f"host {host.name!r} appears twice (also in environment {seen[host.name]!r})",
+                        f"host {quote(host.name)} appears twice (also in environment {quote(seen[host.name])})",
                         line=self.host_line(where, raw, index),
                     )
                 if host.name in envs or host.name in RESERVED_NAMES:
-                    raise self.fail(f"host name {host.name!r} clashes with an environment or target name",
+                    raise self.fail(f"host name {quote(host.name)} clashes with an environment or target name",
                                     line=self.host_line(where, raw, index))
                 seen[host.name] = env_name
                 parsed.append(host)
@@ -392,12 +397,24 @@ class _Parser:
 
     def host_line(self, where: str, raw: Any, index: int) -> int | None:
         if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-            needle = f'"{raw["name"]}"'
-            start = self.src.line_of(where) or 1
-            for number in range(start, len(self.src.lines) + 1):
-                if needle in self.src.lines[number - 1]:
-                    return number
+            found = self.quoted_lines(where).get(raw["name"])
+            if found is not None:
+                return found
         return self.src.line_of(where, "name", index) or self.src.line_of(where, "hosts")
+
+    def quoted_lines(self, where: str) -> dict[str, int]:
+        """Each quoted string of the environment's table -> its first line, indexed once per table:
+        a search per host made an inventory of thousands of hosts quadratic to load."""
+        if where not in self._quoted:
+            start = self.src.line_of(where) or 1
+            header = self.src.line_of(where) if where in self.src._headers else None
+            end = self.src.table_end(header) if header is not None else len(self.src.lines) + 1
+            index: dict[str, int] = {}
+            for number in range(start, end):
+                for m in _QUOTED.finditer(self.src.lines[number - 1]):
+                    index.setdefault(m.group(1), number)
+            self._quoted[where] = index
+        return self._quoted[where]
 
     def host(self, raw: Any, index: int, env: str, ssh: SSHSettings, where: str) -> Host:
         line = self.host_line(where, raw, index)

@@ -20,6 +20,7 @@ import hashlib
 import re
 import secrets
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from collectors.interface import CollectConfig, Collector
@@ -135,21 +136,58 @@ class ScriptOutputError(Exception):
 
 
 def split(script: Script, output: bytes) -> dict[str, Section]:
-    """Cut the script's stdout into sections. Missing sections are simply absent from the result."""
-    m = re.escape(script.marker.encode())
-    frame = re.compile(
-        rb"(?<![^\n])" + m + rb" BEGIN (\S+)\n(.*?)\n" + m + rb" END \1 (\d+|" + UNSUPPORTED.encode() + rb")\n"
-        + m + rb" ERR \1\n(.*?)\n" + m + rb" ENDERR \1(?:\n|$)",
-        re.S,
-    )
+    """Cut the script's stdout into sections. Missing or cut sections are simply absent.
+
+    One pass over the marker lines, each found with bytes.find: linear in the output whatever it
+    holds (a regex with a lazy body would rescan the rest of the output for every unclosed section).
+    A section is taken only when its four marker lines come in order with the same name; anything
+    else drops the section in progress and starts again at the line that broke it.
+    """
+    marker = script.marker.encode()
     sections: dict[str, Section] = {}
-    for match in frame.finditer(output):
-        name = match.group(1).decode("utf-8", "replace")
-        raw_status = match.group(3).decode()
-        sections[name] = Section(
-            name=name,
-            stdout=match.group(2),
-            status=None if raw_status == UNSUPPORTED else int(raw_status),
-            stderr=match.group(4).decode("utf-8", "replace").strip(),
-        )
+    state: list[bytes] = []  # BEGIN name, END status, ERR, as they come
+    body_start = 0
+    stdout = b""
+    for start, line_end in _marker_lines(output, marker):
+        words = output[start + len(marker):line_end].split(b" ")
+        tag, name = (words[1], words[2]) if len(words) >= 3 and words[0] == b"" else (b"", b"")
+        if tag == b"BEGIN" and len(words) == 3 and name:
+            state, body_start = [name], line_end + 1
+        elif tag == b"END" and len(words) == 4 and len(state) == 1 and state[0] == name and _status(words[3]):
+            state.append(words[3])
+            stdout = output[body_start:max(body_start, start - 1)]
+        elif tag == b"ERR" and len(words) == 3 and len(state) == 2 and state[0] == name:
+            state.append(b"ERR")
+            body_start = line_end + 1
+        elif tag == b"ENDERR" and len(words) == 3 and len(state) == 3 and state[0] == name:
+            text = name.decode("utf-8", "replace")
+            raw_status = state[1].decode()
+            sections[text] = Section(
+                name=text,
+                stdout=stdout,
+                status=None if raw_status == UNSUPPORTED else int(raw_status),
+                stderr=output[body_start:max(body_start, start - 1)].decode("utf-8", "replace").strip(),
+            )
+            state = []
+        else:
+            state = []
     return sections
+
+
+def _status(word: bytes) -> bool:
+    return word.isdigit() or word == UNSUPPORTED.encode()
+
+
+def _marker_lines(output: bytes, marker: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of every line that begins with the marker; end is the index of its newline."""
+    needle = b"\n" + marker
+    at = 0 if output.startswith(marker) else output.find(needle)
+    if at > 0 or (at == 0 and not output.startswith(marker)):
+        at += 1
+    while at != -1:
+        end = output.find(b"\n", at)
+        if end == -1:
+            end = len(output)
+        yield at, end
+        nxt = output.find(needle, end - 1 if end > at else at)
+        at = -1 if nxt == -1 else nxt + 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from collectors.interface import CollectConfig
 from drift.collect.inventory import Host, Inventory
 from drift.core.errors import InputError, SnapshotFileError
+from drift.core.sanitize import quote
 from drift.model import snapshot as snapshot_io
 from drift.model.facts import Tables
 from drift.model.snapshot import Snapshot
@@ -45,7 +46,7 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path, tables: Tables | 
         envs = inventory.environments
         if spec in envs:
             if not envs[spec]:
-                raise InputError(f"environment {spec!r} has no hosts", inventory.path)
+                raise InputError(f"environment {quote(spec)} has no hosts", inventory.path)
             return Target(spec, hosts=envs[spec])
         env, sep, role = spec.partition(":")
         if sep and env in envs:
@@ -53,7 +54,7 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path, tables: Tables | 
             hosts = tuple(replace(h, role=role, roles=()) for h in envs[env] if role in h.all_roles)
             if not hosts:
                 roles = sorted({r for h in envs[env] for r in h.all_roles})
-                raise InputError(f"environment {env!r} has no role {role!r} (roles: {', '.join(roles)})",
+                raise InputError(f"environment {quote(env)} has no role {quote(role)} (roles: {', '.join(roles)})",
                                  inventory.path)
             return Target(spec, hosts=hosts)
         host = inventory.host(spec)
@@ -73,7 +74,7 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path, tables: Tables | 
     if inventory is not None:
         known = f" (environments: {', '.join(sorted(inventory.environments))})"
     where = "; no inventory was found" if inventory is None else ""
-    raise InputError(f"unknown target {spec!r}: not an environment, ENV:ROLE, host, `local`, "
+    raise InputError(f"unknown target {quote(spec)}: not an environment, ENV:ROLE, host, `local`, "
                      f"or a snapshot file or directory{known}{where}")
 
 
@@ -86,7 +87,7 @@ def _directory(path: Path, tables: Tables) -> Target:
     hosts: dict[str, Path] = {}
     for snap, file in zip(snaps, files, strict=False):
         if snap.host in hosts:
-            raise SnapshotFileError(f"host {snap.host!r} appears twice (also in {hosts[snap.host].name})", file)
+            raise SnapshotFileError(f"host {quote(snap.host)} appears twice (also in {hosts[snap.host].name})", file)
         hosts[snap.host] = file
     envs = {s.env for s in snaps}
     name = envs.pop() if len(envs) == 1 else path.name

@@ -11,6 +11,7 @@ class ExitStatus(IntEnum):
     DRIFT = 1
     BAD_INPUT = 2
     INCOMPLETE = 3
+    BUG = 4  # drift itself failed: never read by a gate as drift (1) or a host down (3)
 
 
 class DriftError(Exception):

@@ -14,7 +14,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+# The name may not start or end with blanks, so the regex cannot split a run of them two ways
+# (which made a header of a million spaces quadratic).
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]\s](?:[^\]]*[^\]\s])?)\s*\]\]?\s*(#.*)?$")
+MAX_CHARS = 16 << 20
+MAX_DEPTH = 32
 
 
 class TomlSource:
@@ -28,12 +32,32 @@ class TomlSource:
         self.path = path
         self.text = text
         self.lines = text.splitlines()
+        if len(text) > MAX_CHARS:
+            raise error(f"larger than {MAX_CHARS >> 20} MiB: not an inventory or policy a person wrote", path)
+        for number, text_line in enumerate(self.lines, 1):
+            # tomllib is quadratic in the parts of one dotted key or header: refuse absurd ones first.
+            if text_line.split("=", 1)[0].count(".") > MAX_DEPTH:
+                raise error(f"a key or table name nested deeper than {MAX_DEPTH} levels", path, number)
         try:
             self.doc: dict[str, Any] = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             line = _decode_error_line(str(exc))
             msg = re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(exc))
             raise error(f"invalid TOML: {msg}", path, line) from None
+        except RecursionError:  # tomllib recurses once per level of arrays and inline tables
+            raise error(f"nested deeper than {MAX_DEPTH} levels", path) from None
+        except ValueError:  # int() past sys.get_int_max_str_digits, raised bare by tomllib
+            raise error("a number with thousands of digits", path) from None
+        deepest = _depth(self.doc)
+        if deepest > MAX_DEPTH:
+            raise error(f"nested deeper than {MAX_DEPTH} levels (tables, arrays or dotted keys)", path)
+        # Every header's line, found once: each lookup is then a dict access, not a scan of the file,
+        # so locating thousands of hosts stays linear in the file.
+        self._headers: dict[str, int] = {}
+        for index, text_line in enumerate(self.lines):
+            m = _HEADER.match(text_line) if text_line.lstrip().startswith("[") else None
+            if m:
+                self._headers.setdefault(_normalise(m.group(1)), index + 1)
 
     @classmethod
     def read(cls, path: Path, error: type[InputError] = InputError) -> TomlSource:
@@ -73,11 +97,13 @@ class TomlSource:
         return self._header(f"{table}.{key}" if table else key) or start
 
     def _header(self, table: str) -> int | None:
-        for index, line in enumerate(self.lines):
-            m = _HEADER.match(line)
-            if m and _normalise(m.group(1)) == table:
-                return index + 1
-        return None
+        return self._headers.get(table)
+
+    def table_end(self, start: int | None) -> int:
+        """The line after the last one of the table whose header is at `start` (1-based)."""
+        begin = start or 0
+        following = [line for line in self._headers.values() if line > begin]
+        return min(following) if following else len(self.lines) + 1
 
     def _table_start(self, table: str) -> int | None:
         if not table:
@@ -85,9 +111,10 @@ class TomlSource:
         found = self._header(table)
         if found is not None:
             return found
-        # A dotted table like environments.prod may be written inline in its parent.
+        # A dotted table like environments.prod may be written inline in its parent. Depth is
+        # bounded (MAX_DEPTH), so this recursion is too.
         parent, _, last = table.rpartition(".")
-        if parent:
+        if parent and table.count(".") <= MAX_DEPTH:
             return self.line_of(parent, last)
         return None
 
@@ -108,7 +135,25 @@ def _key_regex(key: str) -> str:
 
 def _strip_strings(line: str) -> str:
     # Keeps `a = "x = 1"` from matching key x; good enough for a locator.
-    return re.sub(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'', '""', line).split("#", 1)[0]
+    return _STRINGS.sub('""', line).split("#", 1)[0]
+
+
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|\'[^\']*\'')
+
+
+def _depth(doc: Any) -> int:
+    """How deep tables and arrays nest, iteratively (the value may be as deep as tomllib allows)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
 
 
 def _decode_error_line(message: str) -> int | None:

@@ -28,7 +28,6 @@ A collector with status `failed` means its facts are unknown, which the differ m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,14 +36,17 @@ from typing import Any, Literal
 import msgspec
 
 from collectors.interface import Facts, Json
+from drift.core import jsonio
 from drift.core.errors import SnapshotFileError
+from drift.model import snapshot_schema as schema
 from drift.model.facts import FactTable, Tables
 
-SCHEMA = "drift.snapshot/1"
+SCHEMA = schema.SCHEMA
+MAX_BYTES = 256 << 20  # a bound on what we read into memory; a host with 10,000 packages is ~1 MiB
 
 CollectorStatus = Literal["ok", "unsupported", "failed"]
 HostStatus = Literal["ok", "failed"]
-_COLLECTOR_STATUSES = ("ok", "unsupported", "failed")
+_COLLECTOR_STATUSES = schema.COLLECTOR_STATUSES
 
 
 @dataclass(frozen=True)
@@ -145,25 +147,32 @@ def compacted(snap: Snapshot, tables: Tables) -> Snapshot:
 
 def dumps(doc: Any) -> str:
     """The one JSON encoding drift writes: sorted, indented, UTF-8, newline-terminated."""
-    return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return jsonio.dumps(doc, sort_keys=True, indent=2) + "\n"
 
 
 def from_dict(doc: Any, source: str = "<snapshot>", tables: Tables | None = None, raw: bool = False) -> Snapshot:
     try:
         return _from_dict(doc, tables if tables is not None else Tables(), raw)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SnapshotFileError(f"not a valid {SCHEMA} document: {_describe(exc)}", source) from None
+    except schema.SchemaError as exc:
+        raise SnapshotFileError(f"not a valid {SCHEMA} document: {exc}", source) from None
+    except RecursionError:  # comparing facts too deep for this interpreter, past the loader's bound
+        raise SnapshotFileError(f"not a valid {SCHEMA} document: facts nested too deeply", source) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a fact value the tables refuse
+        raise SnapshotFileError(f"not a valid {SCHEMA} document: {schema.quote(_describe(exc))}", source) from None
 
 
 def loads(text: str | bytes, source: str = "<snapshot>", tables: Tables | None = None) -> Snapshot:
     """One snapshot document. Loading many? Pass one `Tables` to them all: hosts then share a base
     table per collector and role and keep only their own delta (drift/model/facts.py)."""
     tables = tables if tables is not None else Tables()
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
     try:
-        doc = _FAST.decode(text)
+        # The fast path leaves fact values undecoded, so it takes only documents with nothing the
+        # bounded reader (jsonio) would refuse or repair; the rest go the exact, slower way.
+        doc = None if jsonio.risky(data) else _FAST.decode(text)
     except (msgspec.DecodeError, msgspec.ValidationError):
-        pass  # the slow path below says exactly what is wrong, with the line
-    else:
+        doc = None  # the slow path below says exactly what is wrong, with the line
+    if doc is not None:
         return from_dict(_plain(doc), source, tables, raw=True)
     if isinstance(text, bytes):
         try:
@@ -171,14 +180,17 @@ def loads(text: str | bytes, source: str = "<snapshot>", tables: Tables | None =
         except UnicodeDecodeError:
             raise SnapshotFileError("not UTF-8 text, so not a snapshot", source) from None
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SnapshotFileError(f"invalid JSON: {exc.msg} (column {exc.colno})", source, exc.lineno) from None
+        doc = jsonio.loads(text)
+    except jsonio.JsonInputError as exc:
+        column = f" (column {exc.column})" if exc.column is not None else ""
+        raise SnapshotFileError(f"invalid JSON: {exc.message}{column}", source, exc.line) from None
     return from_dict(doc, source, tables)
 
 
 def load(path: Path, tables: Tables | None = None) -> Snapshot:
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SnapshotFileError(f"larger than {MAX_BYTES >> 20} MiB: not a snapshot drift wrote", path)
         data = path.read_bytes()
     except OSError as exc:
         raise SnapshotFileError(f"cannot read: {exc.strerror}", path) from None
@@ -229,55 +241,40 @@ def _describe(exc: Exception) -> str:
 
 
 def _from_dict(doc: Any, tables: Tables, raw: bool) -> Snapshot:
-    if not isinstance(doc, dict):
-        raise ValueError("top level is not an object")
+    doc = schema.obj(doc, "top level")
     if doc.get("schema") != SCHEMA:
-        raise ValueError(f"schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
+        raise schema.SchemaError("", f"schema is {schema.quote(doc.get('schema'))}, expected {SCHEMA!r}")
     roles = doc.get("roles", [])
-    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
-        raise ValueError("roles is not a list of role names")
-    role = _str(doc.get("role", roles[0] if roles else "default"), "role")
+    if not isinstance(roles, list):
+        raise schema.SchemaError("roles", f"expected a list of role names, got {schema.kind(roles)}")
+    roles = [schema.name(r, f"roles[{i}]") for i, r in enumerate(roles)]
+    role = schema.name(doc.get("role", roles[0] if roles else "default"), "role")
     collectors: dict[str, CollectorResult] = {}
-    for name, c in _obj(doc.get("collectors", {}), "collectors").items():
-        c = _obj(c, f"collectors.{name}")
-        status = c["status"]
-        if status not in _COLLECTOR_STATUSES:
-            raise ValueError(f"collectors.{name}.status is {status!r}")
+    for name, c in schema.obj(doc.get("collectors", {}), "collectors").items():
+        where = f"collectors.{schema.name(name, 'collectors')}"
+        c = schema.obj(c, where)
+        category = schema.name(schema.required(c, "category", where), f"{where}.category")
+        facts = schema.facts(c.get("facts", {}), f"{where}.facts", category)
         collectors[name] = CollectorResult(
             name=name,
-            category=_str(c["category"], f"collectors.{name}.category"),
-            status=status,
-            error=c.get("error"),
-            facts=(tables.table_raw if raw else tables.table)(
-                (role, name), _obj(c.get("facts", {}), f"collectors.{name}.facts")),
-            identity=tuple(_str(p, f"collectors.{name}.identity") for p in c.get("identity", [])),
+            category=category,
+            status=schema.choice(_COLLECTOR_STATUSES)(schema.required(c, "status", where),  # type: ignore[arg-type]
+                                                     f"{where}.status"),
+            error=schema.optional_text(c.get("error"), f"{where}.error"),
+            facts=(tables.table_raw if raw else tables.table)((role, name), facts),
+            identity=schema.identity(c.get("identity", []), f"{where}.identity"),
         )
-    status = doc.get("status", "ok")
-    if status not in ("ok", "failed"):
-        raise ValueError(f"status is {status!r}")
-    host_key = doc.get("host_key")
+    host = schema.name(schema.required(doc, "host"), "host")
     return Snapshot(
         roles=tuple(roles) if len(roles) > 1 else (),
-        host=_str(doc["host"], "host"),
-        env=_str(doc["env"], "env"),
+        host=host,
+        env=schema.name(schema.required(doc, "env"), "env"),
         role=role,
-        address=_str(doc.get("address", doc["host"]), "address"),
-        collected_at=_str(doc["collected_at"], "collected_at"),
-        drift_version=_str(doc.get("drift_version", "unknown"), "drift_version"),
-        status=status,
-        error=doc.get("error"),
-        host_key=_obj(host_key, "host_key") if host_key is not None else None,
+        address=schema.text(doc.get("address", host), "address"),
+        collected_at=schema.text(schema.required(doc, "collected_at"), "collected_at"),
+        drift_version=schema.text(doc.get("drift_version", "unknown"), "drift_version"),
+        status=schema.choice(schema.HOST_STATUSES)(doc.get("status", "ok"), "status"),  # type: ignore[arg-type]
+        error=schema.optional_text(doc.get("error"), "error"),
+        host_key=schema.host_key(doc.get("host_key"), "host_key"),
         collectors=collectors,
     )
-
-
-def _obj(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError(f"{what} is not an object")
-    return value
-
-
-def _str(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{what} is not a string")
-    return value

@@ -10,6 +10,7 @@ from typing import NoReturn
 from drift.model.incident import Since
 from drift.model.report import Report
 from drift.reports import html, json_report, junit, markdown, sarif, table, top
+from drift.reports.text import sanitised
 
 
 class OutputFormat(str, enum.Enum):
@@ -29,18 +30,23 @@ def render(report: Report, fmt: OutputFormat, color: bool = False, top_n: int = 
            since: Mapping[str, Since] | None = None, width: int | None = None) -> str:
     """`top_n`: the table starts with the N most important findings (`since`: finding id -> when), after
     its header. `width`: the terminal's columns when the table goes to a terminal; None for a file or
-    a pipe (one line per finding)."""
+    a pipe (one line per finding).
+
+    The one door to every format: human formats get a sanitised copy of the report (names, messages,
+    errors to one printable line, details without control sequences); JSON and SARIF keep the data
+    exact (json_report escapes what a terminal would obey)."""
     match fmt:
         case OutputFormat.table:
-            return table.render(report, color, width, top.render(report, top_n, since) if top_n else "")
+            clean = sanitised(report)
+            return table.render(clean, color, width, top.render(clean, top_n, since) if top_n else "")
         case OutputFormat.json:
             return json_report.render(report)
         case OutputFormat.markdown:
-            return markdown.render(report)
+            return markdown.render(sanitised(report))
         case OutputFormat.junit:
-            return junit.render(report)
+            return junit.render(sanitised(report))
         case OutputFormat.html:
-            return html.render(report)
+            return html.render(sanitised(report))
         case OutputFormat.sarif:
             return sarif.render(report)
         case _:

@@ -15,6 +15,7 @@ from typing import Any
 
 from drift import __version__
 from drift.model.report import Finding, Kind, Level, Report
+from drift.reports.json_report import inert
 from drift.reports.text import odd_hosts, safe, title
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -108,4 +109,4 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return inert(json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n")

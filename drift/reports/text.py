@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
-from drift.core.sanitize import clean
+from drift.core.sanitize import clean, clip, name
 from drift.model.report import CATEGORIES, Finding, Kind, Level, Report, Side
 
 
@@ -139,6 +140,28 @@ def value_text(path: str, value: object, text: str) -> str:
 
 def safe(text: str) -> str:
     return clean(text)
+
+
+def sanitised(report: Report) -> Report:
+    """Every string a human format prints, cleaned here once: names, messages, errors and warnings
+    to one printable line (no forged lines in a table), details without control sequences, errors
+    bounded."""
+    def side(s: Side | None) -> Side | None:
+        return None if s is None else replace(s, name=name(s.name), hosts=tuple(name(h) for h in s.hosts))
+
+    def finding(f: Finding) -> Finding:
+        return replace(f, category=name(f.category), path=name(f.path), subject=name(f.subject), role=name(f.role),
+                       message=name(f.message), detail=clean(f.detail), topic=name(f.topic),
+                       odd=tuple(name(h) for h in f.odd), roles=tuple(name(r) for r in f.roles),
+                       values=tuple(replace(v, env=name(v.env), host=name(v.host), text=name(v.text))
+                                    for v in f.values))
+
+    return replace(report, left=side(report.left), right=side(report.right),  # type: ignore[arg-type]
+                   findings=tuple(finding(f) for f in report.findings),
+                   errors=tuple(replace(e, host=name(e.host), message=name(clip(e.message)),
+                                        collector=None if e.collector is None else name(e.collector))
+                                for e in report.errors),
+                   warnings=tuple(name(w) for w in report.warnings))
 
 
 LEVEL_NAMES = [lvl.name for lvl in reversed(Level)]

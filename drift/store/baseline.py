@@ -6,17 +6,19 @@ fact changed on which host. Only timestamps differ between two saves of an uncha
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from drift import __version__
+from drift.core import jsonio
 from drift.core.errors import SnapshotFileError
+from drift.core.sanitize import quote
 from drift.model import snapshot as snapshot_io
 from drift.model.snapshot import Snapshot
 
 SCHEMA = "drift.baseline/1"
+MAX_BYTES = 1 << 30  # a bound on what we read into memory; 200 hosts x 3,000 packages is ~70 MiB
 
 
 @dataclass(frozen=True)
@@ -46,22 +48,25 @@ def default_path(base: Path, env: str) -> Path:
 
 def load(path: Path) -> Baseline:
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SnapshotFileError(f"larger than {MAX_BYTES >> 20} MiB: not a baseline drift wrote", path)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SnapshotFileError("no such baseline file", path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SnapshotFileError(f"cannot read baseline: {exc}", path) from None
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SnapshotFileError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, exc.lineno) from None
+        doc = jsonio.loads(text)
+    except jsonio.JsonInputError as exc:
+        column = f" (column {exc.column})" if exc.column is not None else ""
+        raise SnapshotFileError(f"invalid JSON: {exc.message}{column}", path, exc.line) from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
-        raise SnapshotFileError(f"not a baseline: schema is {found!r}, expected {SCHEMA!r}", path)
+        found = quote(doc.get("schema")) if isinstance(doc, dict) else type(doc).__name__
+        raise SnapshotFileError(f"not a baseline: schema is {found}, expected {SCHEMA!r}", path)
     hosts = doc.get("hosts")
     if not isinstance(hosts, dict):
         raise SnapshotFileError("not a baseline: 'hosts' is not an object", path)
-    snaps = tuple(snapshot_io.from_dict(h, f"{path} (host {name})") for name, h in sorted(hosts.items()))
+    snaps = tuple(snapshot_io.from_dict(h, f"{path} (host {quote(name)})") for name, h in sorted(hosts.items()))
     return Baseline(env=_field(doc, "env", path), saved_at=_field(doc, "saved_at", path),
                     saved_by=_field(doc, "saved_by", path), inventory_sha256=_field(doc, "inventory_sha256", path),
                     snapshots=snaps, drift_version=str(doc.get("drift_version", "unknown")))

@@ -59,7 +59,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _canonical(doc: object) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 class Store:

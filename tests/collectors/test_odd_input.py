@@ -142,9 +142,11 @@ def test_random_bytes(collector: Collector, seed: int) -> None:
     outcome(collector, "".join(chars), cfg)
 
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # cases: the profile
 
 
+
+@pytest.mark.fuzz
 @pytest.mark.parametrize("collector", COLLECTORS)
 @FUZZ
 @given(text=st.text())
@@ -153,6 +155,7 @@ def test_fuzz_text(collector: Collector, text: str) -> None:
     outcome(collector, text, cfg)
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("collector", COLLECTORS)
 @FUZZ
 @given(data=st.data())
@@ -183,6 +186,7 @@ NFT_ITEM = st.dictionaries(st.sampled_from(["chain", "rule", "set", "map", "tabl
                            min_size=1, max_size=1)
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(doc=st.one_of(JSON_VALUES, st.fixed_dictionaries({"nftables": st.lists(NFT_ITEM, max_size=8)})))
 def test_fuzz_nft_json(doc: Any) -> None:
@@ -197,6 +201,7 @@ STATEMENT = st.dictionaries(st.sampled_from(
 WHERE = {"family": "inet", "table": "t"}
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(exprs=st.lists(st.one_of(STATEMENT, JSON_VALUES), max_size=5),
        elems=st.one_of(JSON_VALUES, st.lists(st.one_of(STATEMENT, JSON_VALUES, st.lists(STATEMENT, max_size=2)))),
@@ -209,6 +214,7 @@ def test_fuzz_nft_statements(exprs: list[Any], elems: Any, kind: str) -> None:
     outcome(nft, json.dumps(doc), CollectConfig())
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("name", ["interfaces", "routes", "listen"])
 @FUZZ
 @given(parts=st.tuples(st.one_of(JSON_VALUES, st.lists(LINK, max_size=3)),

@@ -141,6 +141,37 @@ def test_a_timed_out_exec_fails_the_host():
     assert snap.failed and "deadline" in snap.error and snap.host_key is not None
 
 
+def test_facts_json_cannot_carry_fail_that_collector_only():
+    """NaN or a lone surrogate in facts would fail the snapshot write and the store for the run."""
+    plan = Plan((col("nan", "echo x", parse=lambda out, cfg: {"system/x": float("nan")}),
+                 col("surrogate", "echo x", parse=lambda out, cfg: {"system/\ud800": 1}),
+                 col("fine", "echo ok")))
+    (snap,) = collect(hosts("w1"), FakeConnector(), plan)
+    assert snap.collectors["nan"].status == "failed" and "cannot be recorded" in snap.collectors["nan"].error
+    assert snap.collectors["surrogate"].status == "failed"
+    assert snap.collectors["fine"].status == "ok"
+    snap.to_json().encode("utf-8")
+
+
+class BuggyConnector(FakeConnector):
+    def open(self, host, deadline):
+        if host.name == "w1":
+            raise RuntimeError("a bug in our own transport")
+        return super().open(host, deadline)
+
+
+def test_an_unexpected_error_on_one_host_fails_that_host_not_the_run():
+    snaps = collect(hosts("w1", "w2"), BuggyConnector(), Plan((col("a", "echo x"),)))
+    assert snaps[0].failed and "internal error" in snaps[0].error and "a bug in our own transport" in snaps[0].error
+    assert not snaps[1].failed
+
+
+def test_a_huge_error_message_is_clipped():
+    plan = Plan((col("big", "echo x", parse=lambda out, cfg: (_ for _ in ()).throw(CollectError("y" * 1_000_000))),))
+    (snap,) = collect(hosts("w1"), FakeConnector(), plan)
+    assert len(snap.collectors["big"].error) < 3000
+
+
 def test_a_privileged_collector_refused_says_permission_denied_and_how_to_grant_it():
     from drift.collect.gather import interpret
     from drift.collect.script import Section

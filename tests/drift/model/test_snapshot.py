@@ -37,11 +37,11 @@ def test_failed_collectors_are_unknown_not_empty():
 
 @pytest.mark.parametrize("text, words, line", [
     ("{\n  \"schema\": \"drift.snapshot/1\",\n  oops\n}", "invalid JSON", 3),
-    ("[]", "top level is not an object", None),
+    ("[]", "top level: expected an object, got a list", None),
     ('{"schema": "drift.report/1"}', "schema is", None),
-    ('{"schema": "drift.snapshot/1", "env": "x", "collected_at": "t"}', "missing field 'host'", None),
+    ('{"schema": "drift.snapshot/1", "env": "x", "collected_at": "t"}', "host: missing", None),
     ('{"schema": "drift.snapshot/1", "host": "h", "env": "x", "collected_at": "t", '
-     '"collectors": {"a": {"category": "system", "status": "weird"}}}', "status is 'weird'", None),
+     '"collectors": {"a": {"category": "system", "status": "weird"}}}', "collectors.a.status: expected one of ok, unsupported, failed, got 'weird'", None),
 ])
 def test_broken_files_name_the_problem(text, words, line):
     with pytest.raises(SnapshotFileError) as err:
