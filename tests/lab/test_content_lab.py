@@ -14,7 +14,8 @@ pytestmark = pytest.mark.lab
 
 
 def _by_path(report: dict) -> dict[tuple[str, str, str], dict]:
-    return {(f["path"], f["kind"], f["role"]): f for f in report["findings"]}
+    """Each finding under every role it was found in (one finding may span roles)."""
+    return {(f["path"], f["kind"], role): f for f in report["findings"] for role in f["roles"]}
 
 
 def test_alike_environments_are_clean_with_etc_hosts_and_per_host_lines(lab, drift, tmp_path):
@@ -42,7 +43,7 @@ def test_a_real_edit_in_the_mirror_still_shows(lab, drift):
         code, report, _ = drift.json("compare", "staging", "mirror", "-i", str(lab.inventory))
         assert code == 1
         (finding,) = report["findings"]
-        assert finding["path"] == "files/etc/acme/site.conf//lines" and finding["role"] == "db"
+        assert finding["path"] == "files/etc/acme/site.conf//lines" and finding["roles"] == ["db"]
         assert "+listen 8443 ssl; # was" in finding["detail"]
     finally:
         conf.write_text(original)
@@ -61,7 +62,7 @@ def test_keys_lines_and_secrets_between_staging_and_prod(lab, drift):
     assert token["message"].startswith("settings.ini [smtp] api_token differs (value hidden)")
     assert all(v["value"]["secret"] is True and len(v["value"]["hmac"]) == 32 for v in token["values"])
     assert len({v["value"]["hmac"] for v in token["values"]}) == 2  # staging's, prod's
-    lines = found[("files/etc/acme/site.conf//lines", "changed", "web")]
+    lines = found[("files/etc/acme/site.conf//lines", "changed", "db")]
     assert "+client_max_body_size 64m;" in lines["detail"] and lines["detail"].startswith("--- staging")
     # Equal secrets and per-host lines are no finding at all.
     assert not [f for f in report["findings"] if "[db]" in f["path"] or "node" in f["path"] or "bind" in f["path"]]
