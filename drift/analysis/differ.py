@@ -11,11 +11,13 @@ look absent; the report lists its error instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from drift.analysis import content, messages
+from drift.model.facts import Base, FactTable, canonical
 from drift.model.report import Finding, HostError, Kind
 from drift.model.snapshot import Snapshot
 
@@ -58,26 +60,125 @@ def errors(*envs: Env) -> list[HostError]:
     return sorted(set(out), key=lambda e: (e.host, e.collector or ""))
 
 
-Class = tuple[Any, list[Snapshot]]  # (one collector's facts, the hosts that have exactly those facts)
+Segment = tuple[list[list[Snapshot]], frozenset[int]]  # host lists laid end to end, minus these ids
+
+
+class Members(Sequence[Snapshot]):
+    """The hosts that share one value, as segments of class member lists. A fleet's majority is
+    most of its hosts and the same lists for every path, so it is shared and counted, never copied
+    per path (which would cost hosts x paths)."""
+
+    __slots__ = ("_len", "segments")
+
+    def __init__(self, segments: list[Segment], count: int):
+        self.segments = segments
+        self._len = count
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        for parts, skip in self.segments:
+            for part in parts:
+                if skip:
+                    yield from (s for s in part if id(s) not in skip)
+                else:
+                    yield from part
+
+    def __getitem__(self, i: int) -> Snapshot:  # type: ignore[override]
+        return next(itertools.islice(iter(self), i, None))
+
+
+Class = tuple[FactTable, list[Snapshot]]  # (one collector's facts, the hosts that have exactly those facts)
+Rep = tuple[Any, Members]  # (one value of a path, the hosts that have it)
+_EMPTY = FactTable(Base({}))
+_MISSING: Any = object()
 
 
 def _classes(snaps: tuple[Snapshot, ...], owner: str) -> list[Class]:
-    """Hosts grouped by identical facts of one collector. Fleets are mostly alike, so a role of
-    100 hosts usually makes one or two classes, and per-fact work is per class, not per host.
-    A host whose collector failed (or that failed as a whole) is unknown and joins no class."""
-    classes: list[Class] = []
+    """Hosts grouped by identical facts of one collector, by the digest each table carries: linear
+    in hosts. A host whose collector failed (or that failed as a whole) is unknown and joins no class."""
+    classes: dict[str, Class] = {}
     for s in snaps:
         r = s.collectors.get(owner)
         if s.failed or r is None or r.status not in ("ok", "unsupported"):
             continue
-        facts = r.facts if r.status == "ok" else {}
-        for known, members in classes:
-            if known is facts or known == facts:
-                members.append(s)
-                break
+        facts = FactTable.of(r.facts) if r.status == "ok" else _EMPTY
+        known = classes.get(facts.digest)
+        if known is None:
+            classes[facts.digest] = (facts, [s])
         else:
-            classes.append((facts, [s]))
-    return classes
+            known[1].append(s)
+    return list(classes.values())
+
+
+class _Side:
+    """One side's classes, indexed so that the value of a path across all hosts costs the classes
+    whose delta holds that path, not all classes."""
+
+    def __init__(self, classes: list[Class], snaps: tuple[Snapshot, ...]):
+        self.classes = classes
+        self.order = {id(s): i for i, s in enumerate(snaps)}
+        by_base: dict[int, tuple[Base, list[list[Snapshot]]]] = {}
+        self.touched: dict[str, list[Class]] = {}
+        for cls in classes:
+            table = cls[0]
+            by_base.setdefault(id(table.base), (table.base, []))[1].append(cls[1])
+            for path in table.changed_paths():
+                self.touched.setdefault(path, []).append(cls)
+        # Per base: its data, every host list of its classes (one list, shared by every path), their count.
+        self.bases = {key: (base, parts, sum(map(len, parts))) for key, (base, parts) in by_base.items()}
+
+    def distinct(self, path: str) -> list[Rep]:
+        """The values of `path` across classes, with the hosts holding each, most common first.
+        None is a value here: known to be absent."""
+        reps: dict[Any, tuple[Any, list[Segment], list[int]]] = {}
+
+        def add(value: Any, segment: Segment, count: int) -> None:
+            value, segments, counts = reps.setdefault(_key(value), (value, [], []))
+            segments.append(segment)
+            counts.append(count)
+
+        none: frozenset[int] = frozenset()
+        touched = self.touched.get(path, [])
+        skip: dict[int, list[list[Snapshot]]] = {}
+        for table, hosts in touched:
+            add(table.get(path), ([hosts], none), len(hosts))
+            skip.setdefault(id(table.base), []).append(hosts)
+        for key, (base, parts, count) in self.bases.items():
+            gone = skip.get(key)
+            if gone is None:
+                add(base.data.get(path), (parts, none), count)
+                continue
+            ids = frozenset(id(s) for hosts in gone for s in hosts)
+            if len(ids) < count:
+                add(base.data.get(path), (parts, ids), count - len(ids))
+        out = [(value, Members(segments, sum(counts))) for value, segments, counts in reps.values()]
+        # Most common first; a tie in the hosts' own order, so messages read the same run after run.
+        return sorted(out, key=lambda r: (-len(r[1]), min(self._first(seg) for seg in r[1].segments)))
+
+    def _first(self, segment: Segment) -> int:
+        parts, skip = segment
+        return next((self.order[id(s)] for part in parts for s in part if id(s) not in skip), len(self.order))
+
+
+def _key(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, float, bool)) else canonical(value)
+
+
+def _paths(tables: list[FactTable]) -> set[str]:
+    """Every path on which two of these tables may disagree: their deltas, and where their bases differ."""
+    out: set[str] = set()
+    for t in tables:
+        out.update(t.changed_paths())
+    bases = list({id(t.base): t.base.data for t in tables}.values())
+    if len(bases) > 1:
+        first, rest = bases[0], bases[1:]
+        for path in set().union(*bases):
+            v = first.get(path, _MISSING)
+            if any(b.get(path, _MISSING) != v for b in rest):
+                out.add(path)
+    return out
 
 
 def compare(groups: Sequence[Group], left_name: str, right_name: str, by_host: bool = False) -> list[Finding]:
@@ -99,16 +200,22 @@ def compare(groups: Sequence[Group], left_name: str, right_name: str, by_host: b
 def _compare_group(g: Group, left_name: str, right_name: str, by_host: bool) -> Iterable[Finding]:
     identity: set[str] = set()
     owners: set[str] = set()
+    seen: set[tuple[str, ...]] = set()
     for snap in g.left + g.right:
-        identity |= snap.identity_paths()
-        owners |= {name for name, r in snap.collectors.items() if r.status == "ok"}
+        for name, r in snap.collectors.items():
+            if r.status == "ok":
+                owners.add(name)
+            if r.identity and r.identity not in seen:  # hosts mostly share theirs: a set lookup each
+                seen.add(r.identity)
+                identity.update(r.identity)
     for owner in sorted(owners):
         lcl, rcl = _classes(g.left, owner), _classes(g.right, owner)
         if len(lcl) == 1 and len(rcl) == 1 and lcl[0][0] == rcl[0][0]:
             continue  # the common case: every known host agrees on everything this collector saw
-        paths = set().union(*(facts.keys() for facts, _ in lcl + rcl)) - identity
+        paths = _paths([facts for facts, _ in lcl + rcl]) - identity
+        lside, rside = _Side(lcl, g.left), _Side(rcl, g.right)
         for path in sorted(paths):
-            lreps, rreps = _distinct(lcl, path), _distinct(rcl, path)
+            lreps, rreps = lside.distinct(path), rside.distinct(path)
             if len(lreps) == 1 and len(rreps) == 1 and lreps[0][0] == rreps[0][0]:
                 continue
             if not by_host:
@@ -124,26 +231,11 @@ def _compare_group(g: Group, left_name: str, right_name: str, by_host: bool) -> 
                                                 _flat(lreps), _flat(rreps), where)
 
 
-def _flat(reps: list[Class]) -> list[tuple[Snapshot, Any]]:
+def _flat(reps: list[Rep]) -> list[tuple[Snapshot, Any]]:
     return sorted(((s, v) for v, hosts in reps for s in hosts), key=lambda sv: sv[0].host)
 
 
-def _distinct(classes: list[Class], path: str) -> list[Class]:
-    """The values of `path` across classes, with the hosts holding each, most common first.
-    None is a value here: known to be absent."""
-    reps: list[Class] = []
-    for facts, members in classes:
-        v = facts.get(path)
-        for rep, hosts in reps:
-            if rep == v:
-                hosts.extend(members)
-                break
-        else:
-            reps.append((v, list(members)))
-    return sorted(reps, key=lambda r: -len(r[1]))
-
-
-def _consensus(reps: list[tuple[Any, list[Snapshot]]], prefer: Any) -> Any:
+def _consensus(reps: list[Rep], prefer: Any) -> Any:
     top = [v for v, hosts in reps if len(hosts) == len(reps[0][1])]
     if len(top) == 1 or prefer is None:
         return top[0] if len(top) == 1 else min(top, key=messages.canonical)
@@ -151,7 +243,7 @@ def _consensus(reps: list[tuple[Any, list[Snapshot]]], prefer: Any) -> Any:
     return prefer if prefer in top else min(top, key=messages.canonical)
 
 
-def _outliers(path: str, role: str, env: str, reps: list[tuple[Any, list[Snapshot]]]) -> Iterable[Finding]:
+def _outliers(path: str, role: str, env: str, reps: list[Rep]) -> Iterable[Finding]:
     if len(reps) < 2:
         return
     majority = reps[0][0] if len(reps[0][1]) > len(reps[1][1]) else None

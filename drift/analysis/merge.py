@@ -111,14 +111,16 @@ def _unhost(message: str, host: str) -> str:
 # iptables: `-p tcp -m tcp --dport 9187`; nft: `tcp dport 9187`; both may carry other words between.
 _RULE_PORT = re.compile(r"\b(tcp|udp|sctp)\b(?:(?!\b(?:tcp|udp|sctp)\b).)*?\s(?:--)?dport\s+(\d+)\b")
 _LISTEN = re.compile(r"^topology/listen/(tcp|udp)/.*:(\d+)$")
+_REACH = re.compile(r"^topology/reach/.*/(tcp|udp|sctp)/(\d+)$")  # reachability parity: FROM/TO-ROLE/PROTO/PORT
 
 
 def port_of(f: Finding) -> tuple[str, str] | None:
-    """(protocol, port) a firewall rule opens or a socket listens on; None for anything else."""
+    """(protocol, port) a firewall rule opens, a socket listens on or a reachability finding is about;
+    None for anything else."""
     if f.category == "firewall":
         m = _RULE_PORT.search(f.subject)
         return (m.group(1), m.group(2)) if m else None
-    m = _LISTEN.match(f.path)
+    m = _LISTEN.match(f.path) or _REACH.match(f.path)
     return (m.group(1), m.group(2)) if m else None
 
 

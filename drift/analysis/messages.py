@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -94,8 +94,8 @@ def _on(values: Values, v: Any) -> Snapshot | None:
 
 
 def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "",
-             subj: str | None = None) -> Finding:
-    return Finding(category(path), path, subj or subject(path), kind, role, message, values, detail=detail)
+             subj: str | None = None, odd: tuple[str, ...] = ()) -> Finding:
+    return Finding(category(path), path, subj or subject(path), kind, role, message, values, detail=detail, odd=odd)
 
 
 def role_only(role: str, env: str, other: str, snaps: tuple[Snapshot, ...], kind: Kind) -> Finding:
@@ -111,8 +111,17 @@ def host_only(snap: Snapshot, env: str, kind: Kind) -> Finding:
                    f"host {snap.host} ({snap.role}) is {where}", (Value(env, snap.host, snap.role),))
 
 
-def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any, list[Snapshot]]]) -> Finding:
-    values = tuple(value(env, s, path, v) for v, hosts in reps for s in hosts)
+# Past this many peers, an outlier finding lists only the hosts that disagree: the peers' value and
+# count are in its message. Listing 999 peers in each of 1,000 findings would make the report
+# quadratic in the fleet (spec/report.md says "every host involved"; this is its reading at scale).
+PEERS_LISTED = 50
+# Past this many distinct values with no majority, the message counts them instead of listing each.
+VALUES_LISTED = 5
+
+
+def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[Any, Sequence[Snapshot]]]) -> Finding:
+    listed = reps[1:] if majority is not None and len(reps[0][1]) > PEERS_LISTED else reps
+    values = tuple(value(env, s, path, v) for v, hosts in listed for s in hosts)
     values = tuple(sorted(values, key=lambda x: x.host))
     name = subject(path)
     if majority is not None:
@@ -134,6 +143,12 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any,
         detail = "\n".join(explain(path, majority, v, peers[0], s) for s, v in firsts)
         return replace(_finding(path, role, Kind.outlier, message, values, detail),
                        odd=tuple(sorted({s.host for s, _ in odd})))
+    elif len(reps) > VALUES_LISTED:
+        hosts = sum(len(h) for _, h in reps)
+        top = reps[0]
+        message = (f"{hosts} {role} hosts in {env} disagree on {name}: {len(reps)} different values; "
+                   f"the most common, {short(path, top[0], top[1][0])}, is on {len(top[1])}")
+        detail = explain(path, reps[0][0], reps[1][0], reps[0][1][0], reps[1][1][0])
     else:
         split = ", ".join(f"{short(path, v, hosts[0])} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
         message = f"{role} hosts in {env} disagree on {name}: {split}"

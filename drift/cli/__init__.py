@@ -22,6 +22,7 @@ from drift.cli import (  # noqa: F401, E402
     audit_cmds,
     collect_cmds,
     compare_cmds,
+    engine_cmds,
     incident_cmds,
     init_cmds,
     reach_cmds,

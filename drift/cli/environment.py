@@ -37,6 +37,7 @@ class Environment:
     local_connector: Callable[[], Connector] = _local_connector
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     stderr_isatty: bool | None = None
+    read_stdin: Callable[[], bytes] = field(default=lambda: sys.stdin.buffer.read())
     columns: int | None = None  # stdout is a terminal this wide (tests); None: ask the real stdout
 
     def width(self, stream: TextIO) -> int | None:

@@ -15,8 +15,10 @@ from drift.collect.gather import Plan, collect
 from drift.collect.inventory import Host, Inventory
 from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
+from drift.core import heap
 from drift.core.errors import InputError
 from drift.core.sanitize import clean
+from drift.model.facts import Tables
 from drift.model.snapshot import Snapshot
 from drift.store.sqlite import Store
 
@@ -24,7 +26,9 @@ from drift.store.sqlite import Store
 def resolve_targets(c: Common, inv: Inventory | None, specs: Sequence[str]) -> list[Target]:
     if not specs:
         raise InputError("name at least one target")
-    return [resolve(s, inv, c.env.cwd) for s in specs]
+    tables = Tables()  # the targets' hosts share fact tables: one base per collector and role
+    with heap.loading():
+        return [resolve(s, inv, c.env.cwd, tables) for s in specs]
 
 
 def plan_for(c: Common, inv: Inventory | None) -> Plan:

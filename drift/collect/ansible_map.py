@@ -7,7 +7,8 @@ The convention, each part configurable in drift.toml `[inventory.ansible]`:
 - every other group is a role (or only those listed in `roles`), except `all`, `ungrouped`, groups in
   `ignore_groups`, groups that hold environment groups, and a group that holds every host (such as
   `linux`, which tells no host from another). `prod_web`, `prod-web` and `web_prod` are role `web`;
-- a host in several role groups takes the most specific (deepest, then first by name); in none, `default`;
+- a host in several role groups takes the most specific (deepest, then first by name), or, when
+  `roles` lists them, all of them (co-located roles); a host in no role group has role `default`;
 - ansible_host, ansible_port, ansible_user and ansible_ssh_private_key_file (and their older
   ansible_ssh_* spellings) become the host's address, port, user and identity file.
 """
@@ -96,8 +97,14 @@ def environments(inv: AnsibleInventory, conv: Convention, base: SSHSettings) -> 
                                  "a host belongs to one environment", h.file or inv.path, h.line)
         env = envs[0] if envs else fallback
         candidates = sorted((g for g in h.groups if g in roles), key=lambda g: (-inv.depth[g], roles[g]))
-        role = roles[candidates[0]] if candidates else "default"
-        out.setdefault(env, []).append(Host(h.name, env, role, *_connection(h, inv.path, base)))
+        names = list(dict.fromkeys(roles[g] for g in candidates)) or ["default"]
+        # Roles listed in `roles` are the user's word that a host in two of them runs both (co-located);
+        # by convention only the most specific group counts, as broad groups (debian, eu-west) would
+        # otherwise become "roles" whose hosts are all outliers of each other.
+        carried = tuple(names) if conv.roles is not None else (names[0],)
+        address, ssh = _connection(h, inv.path, base)
+        out.setdefault(env, []).append(Host(h.name, env, carried[0], address, ssh,
+                                            carried if len(carried) > 1 else ()))
     _check_names(inv, out)
     return {env: tuple(hosts) for env, hosts in out.items()}
 

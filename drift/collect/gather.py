@@ -20,10 +20,11 @@ from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
 from drift.collect.inventory import Host
 from drift.collect.runner import Connector
-from drift.collect.script import Section, compose, split
+from drift.collect.script import Script, Section, compose, split
 from drift.core.errors import CollectError, DriftError
 from drift.core.sanitize import clean
-from drift.model.snapshot import CollectorResult, Snapshot
+from drift.model.facts import Tables
+from drift.model.snapshot import CollectorResult, Snapshot, compacted
 
 Progress = Callable[[Snapshot], None]
 
@@ -50,10 +51,11 @@ def collect(hosts: list[Host], connector: Connector, plan: Plan,
     if not hosts:
         return []
     results: dict[str, Snapshot] = {}
+    tables = Tables()  # a host keeps its delta from its role's common table, not a full copy
     with ThreadPoolExecutor(max_workers=max(1, min(plan.jobs, len(hosts)))) as pool:
         futures = {pool.submit(collect_host, h, connector, plan): h for h in hosts}
         for future in as_completed(futures):
-            snap = future.result()
+            snap = compacted(future.result(), tables)
             results[futures[future].name] = snap
             if progress is not None:
                 progress(snap)
@@ -80,16 +82,25 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
         return snapshot(status="failed", error=clean(str(exc)), host_key=key)
     finally:
         session.close()
-    sections = split(script, result.stdout)
     tail = clean(result.stderr.decode("utf-8", "replace").strip()[-500:])
+    collectors = interpret_output(plan, script, result.stdout, result.exit_status, tail, cfg)
+    return snapshot(host_key=session.host_key.to_dict() if session.host_key else None,
+                    collectors=collectors)
+
+
+def interpret_output(plan: Plan, script: Script, stdout: bytes, exit_status: int, tail: str,
+                     cfg: CollectConfig | None = None) -> dict[str, CollectorResult]:
+    """Every planned collector's result from the script's output: the one place that does it, for
+    drift's own SSH runs and for output an engine brought back (`drift ingest`)."""
+    cfg = cfg or plan.config
+    sections = split(script, stdout)
     collectors = {}
     for c in plan.collectors:
         if c.name in script.names:
-            collectors[c.name] = interpret(c, sections.get(c.name), cfg, result.exit_status, tail)
+            collectors[c.name] = interpret(c, sections.get(c.name), cfg, exit_status, tail)
         else:  # nothing to do for this configuration, e.g. no [collect] files
             collectors[c.name] = CollectorResult(c.name, c.category, "ok")
-    return snapshot(host_key=session.host_key.to_dict() if session.host_key else None,
-                    collectors=collectors)
+    return collectors
 
 
 def interpret(c: Collector, section: Section | None, cfg: CollectConfig,

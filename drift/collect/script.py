@@ -16,6 +16,7 @@ Layout of the output, per section:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import shlex
@@ -40,6 +41,23 @@ class Script:
     marker: str
     text: str
     names: tuple[str, ...]  # sections the script runs, in order
+    digest: str = ""  # of every section's command: the collectors and [collect] settings it embodies
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The script's first line of output: what ran, for which settings, when (by the host's clock)."""
+    marker: str
+    names: tuple[str, ...]
+    digest: str
+    collected_at: str
+
+
+# Drawn on the host, for a script an engine runs (`drift script`): the script text may live for
+# months in a playbook or a ConfigMap, so a marker fixed in it could be learnt and forged.
+_HOST_MARKER = ('__m="@@DRIFT-$(od -An -N12 -tx1 /dev/urandom 2>/dev/null | tr -d \' \\n\')"\n'
+                '[ "$__m" = "@@DRIFT-" ] && __m="@@DRIFT-$$x$(date +%s)"')
+_MANIFEST = re.compile(rb"(?<![^\n])(@@DRIFT-[0-9A-Za-z]+) DRIFT 1 (\S*) ([0-9a-f]+) (\S+)\n")
 
 
 def new_marker() -> str:
@@ -64,20 +82,23 @@ def _plain(command: str) -> bool:
 
 
 def compose(collectors: tuple[Collector, ...], cfg: CollectConfig, sudo: bool = False,
-            marker: str | None = None) -> Script:
+            marker: str | None = None, on_host: bool = False) -> Script:
+    """The script. `on_host`: the marker is drawn on the host when it runs (for `drift script`)."""
     m = marker or new_marker()
     parts = [
         # Deterministic, parseable output regardless of the host's locale; no startup files read.
         "LC_ALL=C; LANG=C; export LC_ALL LANG",
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export PATH",
-        f"__m={shlex.quote(m)}",
+        _HOST_MARKER if on_host else f"__m={shlex.quote(m)}",
     ]
     names = []
+    commands = []
     for c in collectors:
         command = section_command(c, cfg, sudo)
         if not command:
             continue
         names.append(c.name)
+        commands.append(f"{c.name}\0{command}")
         name = shlex.quote(c.name)
         guard = " || ".join(f"command -v {shlex.quote(r)} >/dev/null 2>&1" for r in c.requires) or "true"
         parts.append(
@@ -92,7 +113,21 @@ def compose(collectors: tuple[Collector, ...], cfg: CollectConfig, sudo: bool = 
             f"printf '%s' \"$__e\" | head -c {STDERR_CAP}\n"
             f"printf '\\n%s ENDERR %s\\n' \"$__m\" {name}"
         )
-    return Script(marker=m, text="\n".join(parts) + "\n", names=tuple(names))
+    digest = hashlib.sha256("\0\0".join(commands).encode()).hexdigest()[:16]
+    # The manifest comes first: an engine's copy of the output says itself what it is.
+    parts.insert(3, f"printf '%s DRIFT 1 %s %s %s\\n' \"$__m\" {shlex.quote(','.join(names) or '-')} {digest} "
+                    "\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"")
+    return Script(marker=m, text="\n".join(parts) + "\n", names=tuple(names), digest=digest)
+
+
+def manifest(output: bytes) -> Manifest | None:
+    """The manifest at the head of a script's output, or None: not drift's script output."""
+    found = _MANIFEST.search(output, 0, 64 * 1024)  # the first line drift prints, after any login noise
+    if found is None:
+        return None
+    names = found.group(2).decode("ascii", "replace")
+    return Manifest(found.group(1).decode(), tuple(n for n in names.split(",") if n and n != "-"),
+                    found.group(3).decode(), found.group(4).decode("ascii", "replace"))
 
 
 class ScriptOutputError(Exception):

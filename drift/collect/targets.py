@@ -13,6 +13,7 @@ from collectors.interface import CollectConfig
 from drift.collect.inventory import Host, Inventory
 from drift.core.errors import InputError, SnapshotFileError
 from drift.model import snapshot as snapshot_io
+from drift.model.facts import Tables
 from drift.model.snapshot import Snapshot
 
 # What `local` and inventory-less runs record when there is no [collect] table to say.
@@ -38,7 +39,8 @@ def local_host() -> Host:
     return Host(name=socket.gethostname(), env="local", role="default", address="localhost")
 
 
-def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
+def resolve(spec: str, inventory: Inventory | None, cwd: Path, tables: Tables | None = None) -> Target:
+    """`tables`: pass one to every target loaded together, so their hosts share fact tables."""
     if inventory is not None:
         envs = inventory.environments
         if spec in envs:
@@ -63,9 +65,9 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
     if not path.is_absolute():
         path = cwd / path
     if path.is_dir():
-        return _directory(path)
+        return _directory(path, tables or Tables())
     if path.is_file():
-        snap = snapshot_io.load(path)
+        snap = snapshot_io.load(path, tables)
         return Target(snap.env, snapshots=(snap,))
     known = ""
     if inventory is not None:
@@ -75,11 +77,12 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path) -> Target:
                      f"or a snapshot file or directory{known}{where}")
 
 
-def _directory(path: Path) -> Target:
+def _directory(path: Path, tables: Tables) -> Target:
     files = sorted(p for p in path.glob("*.json") if p.is_file())
     if not files:
         raise SnapshotFileError("no snapshot files (*.json) in this directory", path)
-    snaps = tuple(snapshot_io.load(p) for p in files)
+    # One file at a time: each document is decoded, reduced to its host's delta, and dropped.
+    snaps = tuple(snapshot_io.load(p, tables) for p in files)
     hosts: dict[str, Path] = {}
     for snap, file in zip(snaps, files, strict=False):
         if snap.host in hosts:

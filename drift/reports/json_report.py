@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
+
 from drift.model.report import REPORT_SCHEMA, Finding, Report, Side
 
 
@@ -54,4 +56,10 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     # Key order is the spec's, for people reading it; lists are already in the report's order.
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+    doc = to_dict(report)
+    try:
+        # The same bytes as json.dumps(indent=2, ensure_ascii=False), from C: the stdlib's indented
+        # encoder is pure Python and took 5 of the 9 seconds of a 2 x 1,000-host compare.
+        return msgspec.json.format(msgspec.json.encode(doc, enc_hook=str), indent=2).decode() + "\n"
+    except (TypeError, OverflowError, msgspec.EncodeError):
+        return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

@@ -4,6 +4,7 @@ character limit for a comment: what does not fit is counted in a "+N more" line.
 
 from __future__ import annotations
 
+from drift.model import outliers
 from drift.model.report import Finding, Level, Report
 from drift.reports import diffblock
 from drift.reports.text import (
@@ -86,6 +87,8 @@ def _details(f: Finding) -> list[str]:
 
 def render(report: Report) -> str:
     out = _header(report)
+    summary = outliers.lines(report)  # many outliers: the tally by subject and by host comes first
+    out += ["```", *summary, "```", ""] if summary else []
     budget = LIMIT - _MARGIN
     tail: list[str] = []
     if report.errors:

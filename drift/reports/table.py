@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
+from drift.model import outliers
 from drift.model.report import Finding, Level, Report
 from drift.reports.text import (
     counts,
@@ -53,6 +54,8 @@ def render(report: Report, color: bool = False, width: int | None = None, top: s
                                                     break_long_words=False, break_on_hyphens=False))] + [""]
     if top:
         out += [top.rstrip("\n"), ""]
+    summary = outliers.lines(report)  # many outliers: the tally by subject and by host comes first
+    out += [*summary, ""] if summary else []
     if not report.findings:
         out.append("no drift" + ("" if not report.errors else " among the hosts that could be collected"))
     else:

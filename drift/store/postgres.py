@@ -34,6 +34,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX results_by_blob ON results (blob);
     """,
+    """
+    ALTER TABLE blobs ADD COLUMN base TEXT;
+    CREATE INDEX blobs_by_base ON blobs (base);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _WRITE_LOCK = 0x64726966  # "drif": one advisory lock id for every drift writer on this database

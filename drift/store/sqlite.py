@@ -20,8 +20,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import msgspec
+
 from drift.core.errors import InputError
-from drift.model.snapshot import CollectorResult, Snapshot
+from drift.model.facts import Base, FactTable, Tables
+from drift.model.snapshot import CollectorResult, Snapshot, compacted
+
+_DECODE = msgspec.json.Decoder().decode
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: snapshots, per-collector results, content-addressed fact blobs.
@@ -41,6 +46,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (snapshot_id, name)
     );
     CREATE INDEX results_by_blob ON results (blob);
+    """,
+    # 2: a blob may be a delta over a base blob (its body names the base): a role's hosts share one
+    # table of facts and each stores only where it differs, so 1,000 hosts x 3,000 packages are one
+    # table, not 1,000. The column lets pruning keep the bases that deltas still use.
+    """
+    ALTER TABLE blobs ADD COLUMN base TEXT;
+    CREATE INDEX blobs_by_base ON blobs (base);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -113,11 +125,15 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def record(self, snapshots: Iterable[Snapshot]) -> None:
-        """Record a batch in one transaction: all of it lands, or none."""
+        """Record a batch in one transaction: all of it lands, or none. The batch's hosts share fact
+        tables (drift/model/facts.py): each role's first table is stored whole, the others as deltas."""
         c = self.conn
+        bases: dict[int, str] = {}  # id(base) -> its blob, written once per batch
+        tables = Tables()
         self._begin_write()
         try:
             for s in snapshots:
+                s = compacted(s, tables)
                 (sid,) = c.execute(
                     "INSERT INTO snapshots (host, env, role, address, collected_at, drift_version, status, error,"
                     " host_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -125,29 +141,44 @@ class Store:
                      s.error,
                      _canonical(dict(s.host_key)) if s.host_key is not None else None)).fetchone()
                 for name, r in s.collectors.items():
-                    body = _canonical({"facts": dict(r.facts), "identity": sorted(r.identity)})
-                    sha = hashlib.sha256(body.encode()).hexdigest()
-                    c.execute("INSERT INTO blobs (sha256, body) VALUES (?, ?) ON CONFLICT DO NOTHING", (sha, body))
+                    facts = r.facts
+                    if isinstance(facts, FactTable) and not facts.whole:
+                        base = bases.get(id(facts.base))
+                        if base is None:
+                            base = bases[id(facts.base)] = self._put({"facts": facts.base.data, "identity": []})
+                        sha = self._put({"base": base, "delta": facts.delta, "removed": sorted(facts.removed),
+                                         "identity": sorted(r.identity)}, base)
+                    else:
+                        sha = self._put({"facts": dict(facts), "identity": sorted(r.identity)})
                     c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob)"
                               " VALUES (?, ?, ?, ?, ?, ?)", (sid, name, r.category, r.status, r.error, sha))
             c.execute("COMMIT")
         except BaseException as exc:
             raise self._abort(exc) from None
 
-    def latest(self, env: str | None = None, host: str | None = None) -> list[Snapshot]:
-        """The newest snapshot of each host, sorted by host."""
+    def _put(self, doc: object, base: str | None = None) -> str:
+        body = _canonical(doc)
+        sha = hashlib.sha256(body.encode()).hexdigest()
+        self.conn.execute("INSERT INTO blobs (sha256, body, base) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                          (sha, body, base))
+        return sha
+
+    def latest(self, env: str | None = None, host: str | None = None, tables: Tables | None = None) -> list[Snapshot]:
+        """The newest snapshot of each host, sorted by host. Hosts share fact tables through `tables`."""
         where, args = _filters(env, host, None)
         rows = self.conn.execute(
             f"SELECT * FROM snapshots s {where} AND s.id = (SELECT id FROM snapshots t WHERE t.host = s.host "
             "AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1) ORDER BY host, env", args).fetchall()
-        return [self._load(row) for row in rows]
+        loader = _Loader(self, tables or Tables())
+        return [self._load(row, loader) for row in rows]
 
     def snapshots(self, env: str | None = None, host: str | None = None,
                   since: datetime | None = None) -> Iterator[Snapshot]:
         """Snapshots ordered by host, then time."""
         where, args = _filters(env, host, since)
+        loader = _Loader(self, Tables())
         for row in self.conn.execute(f"SELECT * FROM snapshots s {where} ORDER BY host, collected_at, id", args):
-            yield self._load(row)
+            yield self._load(row, loader)
 
     def previous(self, env: str | None, host: str, before: datetime) -> Snapshot | None:
         """The newest snapshot of `host` taken before `before`: where a time window's changes start."""
@@ -173,8 +204,14 @@ class Store:
             f"{where} AND s.status = 'ok' AND r.category = ? ORDER BY s.collected_at, s.id", [*args, category])]
 
     def facts_of(self, blob: str | None) -> dict[str, Any]:
-        facts: dict[str, Any] = self._blob(blob)["facts"]
-        return facts
+        doc = self._blob(blob)
+        if "base" not in doc:
+            facts: dict[str, Any] = doc["facts"]
+            return facts
+        removed = set(doc["removed"])
+        out = {k: v for k, v in self._blob(doc["base"])["facts"].items() if k not in removed}
+        out.update(doc["delta"])
+        return out
 
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete snapshots older than keep_days, never the newest of a host; drop orphan blobs."""
@@ -187,7 +224,10 @@ class Store:
                 "WHERE t.host = s.host AND t.env = s.env ORDER BY collected_at DESC, id DESC LIMIT 1)", (cutoff,))]
             c.executemany("DELETE FROM results WHERE snapshot_id = ?", [(i,) for i in doomed])
             c.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in doomed])
-            c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)")
+            # Twice: deltas no result uses go first, then the bases only they used.
+            for _ in range(2):
+                c.execute("DELETE FROM blobs WHERE sha256 NOT IN (SELECT blob FROM results WHERE blob IS NOT NULL)"
+                          " AND sha256 NOT IN (SELECT base FROM blobs WHERE base IS NOT NULL)")
             c.execute("COMMIT")
         except BaseException as exc:
             raise self._abort(exc) from None
@@ -202,14 +242,15 @@ class Store:
                               "recorded and the store is as it was", self.path)
         return exc
 
-    def _load(self, row: tuple) -> Snapshot:  # type: ignore[type-arg]
+    def _load(self, row: tuple, loader: _Loader | None = None) -> Snapshot:  # type: ignore[type-arg]
+        loader = loader or _Loader(self, Tables())
         sid, host, env, role, address, collected_at, version, status, error, host_key = row
         collectors = {}
         for name, category, rstatus, rerror, sha in self.conn.execute(
                 "SELECT name, category, status, error, blob FROM results WHERE snapshot_id = ? ORDER BY name",
-                (sid,)):
-            doc = self._blob(sha)
-            collectors[name] = CollectorResult(name, category, rstatus, rerror, doc["facts"], tuple(doc["identity"]))
+                (sid,)).fetchall():
+            facts, identity = loader.facts(role, name, sha)
+            collectors[name] = CollectorResult(name, category, rstatus, rerror, facts, identity)
         # Several roles are kept in the one role column, comma-joined (role names never hold a comma).
         roles = tuple(role.split(","))
         return Snapshot(host=host, env=env, role=roles[0], roles=roles if len(roles) > 1 else (),
@@ -225,7 +266,7 @@ class Store:
         doc = self._parsed.get(sha)
         if doc is None:
             row = self.conn.execute("SELECT body FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
-            doc = json.loads(row[0]) if row else {"facts": {}, "identity": []}
+            doc = _DECODE(row[0]) if row else {"facts": {}, "identity": []}
             if len(self._parsed) >= _PARSED_BLOBS:
                 self._parsed.pop(next(iter(self._parsed)))
             self._parsed[sha] = doc
@@ -233,6 +274,32 @@ class Store:
 
 
 _PARSED_BLOBS = 256
+
+
+class _Loader:
+    """Snapshots read together: each distinct blob becomes one shared table, a delta blob a table over
+    its base's shared data, whatever the number of hosts that use it."""
+
+    def __init__(self, store: Store, tables: Tables):
+        self.store = store
+        self.tables = tables
+        self.bases: dict[str, Base] = {}
+        self.seen: dict[tuple[str, str, str | None], tuple[FactTable, tuple[str, ...]]] = {}
+
+    def facts(self, role: str, name: str, sha: str | None) -> tuple[FactTable, tuple[str, ...]]:
+        key = (role, name, sha)
+        known = self.seen.get(key)
+        if known is None:
+            doc = self.store._blob(sha)
+            if "base" in doc:
+                base = self.bases.get(doc["base"])
+                if base is None:
+                    base = self.bases[doc["base"]] = self.tables.shared(self.store._blob(doc["base"])["facts"])
+                facts = FactTable(base, doc["delta"], frozenset(doc["removed"]))
+            else:
+                facts = self.tables.table((role, name), doc["facts"])
+            known = self.seen[key] = (facts, tuple(doc["identity"]))
+        return known
 
 
 def _space(path: Path | str) -> str:

@@ -37,7 +37,8 @@ def test_compare_finds_every_injected_drift_with_kind_and_hosts(lab, drift):
     assert libssl["roles"] == ["db", "web", "worker"]  # reach: the worker role has prod's libssl3 too
     assert libssl is found[("packages/deb/libssl3", "changed", "db")][0]
     port = [f for f in report["findings"] if f["topic"] == "tcp port 9187"]
-    assert sorted(f["category"] for f in port) == ["firewall", "firewall", "topology"]
+    paths = sorted(f["path"].split("/")[1] for f in port)  # iptables and nft rules, the listener, the reach
+    assert paths == ["iptables", "listen", "nft", "reach"], paths
     route = found[("topology/routes/v4/10.99.0.0/16", "only_right", "web")][0]
     assert "via 10.213.2.1 dev" in route["message"]  # the real gateway, not `eth0 net+1`
     assert libssl["message"].startswith("libssl3 is newer in prod (3.0.19-1~deb12u2+lab1) than in staging")

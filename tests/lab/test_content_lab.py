@@ -14,8 +14,8 @@ pytestmark = pytest.mark.lab
 
 
 def _by_path(report: dict) -> dict[tuple[str, str, str], dict]:
-    """Each finding under every role it was found in (one finding may span roles)."""
-    return {(f["path"], f["kind"], role): f for f in report["findings"] for role in f["roles"]}
+    # One finding per difference: keyed under every role it lists.
+    return {(f["path"], f["kind"], role): f for f in report["findings"] for role in f.get("roles", [f["role"]])}
 
 
 def test_alike_environments_are_clean_with_etc_hosts_and_per_host_lines(lab, drift, tmp_path):

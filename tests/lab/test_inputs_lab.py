@@ -15,10 +15,11 @@ def ansible_ini(lab) -> str:
     out = ["[all:vars]", "ansible_user=root", f"ansible_ssh_private_key_file={lab.client_key}", ""]
     prefixes = {"staging": "stg", "prod": "prd", "mirror": "mir"}
     for env, prefix in prefixes.items():
-        for role in ("web", "db"):
+        roles = sorted({r for h in fleet.LIVE if h.env == env for r in h.all_roles})
+        for role in roles:  # a co-located host (web and worker) is in both groups
             out.append(f"[{prefix}_{role}]")
-            out += [f"{h.name} ansible_host={h.address}" for h in fleet.LIVE if h.env == env and h.role == role]
-        out += [f"[{env}:children]", f"{prefix}_web", f"{prefix}_db", ""]
+            out += [f"{h.name} ansible_host={h.address}" for h in fleet.LIVE if h.env == env and role in h.all_roles]
+        out += [f"[{env}:children]", *(f"{prefix}_{role}" for role in roles), ""]
     return "\n".join(out) + "\n"
 
 
@@ -26,7 +27,8 @@ def test_ansible_inventory_reports_like_the_drift_toml(lab, drift, tmp_path):
     (tmp_path / "hosts.ini").write_text(ansible_ini(lab))
     toml = lab.inventory.read_text()
     settings = toml.split("[environments.", 1)[0]  # [ssh], [collect], [store] of the lab, no hosts
-    (tmp_path / "drift.toml").write_text(settings + '\n[inventory.ansible]\npath = "hosts.ini"\n')
+    (tmp_path / "drift.toml").write_text(settings + '\n[inventory.ansible]\npath = "hosts.ini"\n'
+                                         'roles = ["web", "db", "worker"]\n')  # listed: co-located roles count
     code, via_ansible, err = drift.json("compare", "staging", "prod", "-i", str(tmp_path / "drift.toml"))
     assert code == 1, err
     code, via_toml, _ = drift.json("compare", "staging", "prod", "-i", str(lab.inventory))
@@ -56,4 +58,4 @@ def test_ansible_inventory_given_directly_with_i(lab, drift, tmp_path, monkeypat
     assert code == 1 and report["errors"] == [], err
     found = {(f["path"], role) for f in report["findings"] for role in f.get("roles", [f["role"]])}
     assert ("packages/deb/libssl3", "web") in found and ("packages/deb/libssl3", "db") in found
-    assert report["right"]["hosts"] == ["prd-db-1", "prd-web-1", "prd-web-2", "prd-web-3"]
+    assert report["right"]["hosts"] == sorted(h.name for h in fleet.LIVE if h.env == "prod")

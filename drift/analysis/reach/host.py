@@ -73,7 +73,7 @@ def firewall(s: Snapshot) -> Firewall:
             return Firewall(s.host, f"{s.host}: the {name} collector did not run", {}, {})
         if r.status == "failed":
             return Firewall(s.host, f"{s.host}: {name} rules unknown ({r.error or 'collector failed'})", {}, {})
-        facts[name] = r.facts if r.status == "ok" else {}  # unsupported: the tool is absent, so no rules
+        facts[name] = dict(r.facts) if r.status == "ok" else {}  # unsupported: the tool is absent, so no rules
     return Firewall(s.host, None, facts["iptables"], facts["nft"])
 
 

@@ -81,6 +81,7 @@ def test_port_of_reads_iptables_nft_and_listen():
     assert merge.port_of(f("firewall", "firewall/nft/inet t/input", "nft inet t input: udp dport 53 accept")) == ("udp", "53")
     assert merge.port_of(f("firewall", "firewall/iptables/filter/INPUT", "-A INPUT -p tcp --sport 80 -j ACCEPT")) is None
     assert merge.port_of(f("topology", "topology/listen/udp/self:123", "listen udp self:123")) == ("udp", "123")
+    assert merge.port_of(f("topology", "topology/reach/*/web/tcp/9187", "exposure web:9187")) == ("tcp", "9187")
     assert merge.port_of(f("packages", "packages/deb/x", "x")) is None
 
 

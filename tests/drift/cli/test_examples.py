@@ -6,9 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.lab import fleet
-
 EXAMPLES = Path(__file__).parents[3] / "examples"
+# The drift the lab injected when the examples were made (examples/README.md): a frozen data set, so
+# this list stays as it is while the lab grows.
+INJECTED = [
+    ("packages/deb/libssl3", "web"), ("packages/deb/libssl3", "db"), ("packages/deb/acme-agent", "web"),
+    ("packages/deb/tzdata", "web"), ("files/etc/acme/app.conf", "web"), ("firewall/iptables/filter/INPUT", "web"),
+    ("firewall/nft/inet acme/input", "web"), ("topology/listen/tcp/*:9187", "web"),
+    ("system/sysctl/net.core.somaxconn", "db"), ("topology/routes/v4/10.99.0.0/16", "web"),
+    ("packages/pip:/tmp/drift-lab/venv/bin/python/acme-lib", "web"),
+    ("packages/pip:/tmp/drift-lab/venv/bin/python/acme-lib", "db"),
+]
 
 
 def test_examples_show_every_injected_drift(cli):
@@ -16,9 +24,8 @@ def test_examples_show_every_injected_drift(cli):
     report = json.loads(out)
     assert code == 1 and report["errors"] == []
     found = {(f["path"], role) for f in report["findings"] for role in f.get("roles", [f["role"]])}
-    for want in fleet.EXPECTED:
-        path = want.path.replace("{lab}", "/tmp/drift-lab")
-        assert (path, want.role) in found, want
+    for want in INJECTED:
+        assert want in found, want
     assert report["left"]["hosts"] == ["stg-db-1", "stg-web-1", "stg-web-2"]
 
 

@@ -258,3 +258,13 @@ def test_a_directory_in_inventory_ansible(tmp_path: Path) -> None:
     (tmp_path / "inventory" / "hosts").write_text("[staging]\ns1\n")
     (tmp_path / "drift.toml").write_text('[inventory.ansible]\npath = "inventory"\n')
     assert [h.name for h in load(tmp_path / "drift.toml").environments["staging"]] == ["s1"]
+
+
+def test_listed_roles_may_be_co_located() -> None:
+    text = "[web]\na\nb\n[worker]\na\nc\n[debian]\na\nc\n[staging:children]\nweb\nworker\ndebian\n"
+    envs = ansible_map.environments(parse_ini(text, Path("/x/s.ini")), Convention(roles=("web", "worker")),
+                                    SSHSettings())
+    assert {h.name: h.all_roles for h in envs["staging"]} == {"a": ("web", "worker"), "b": ("web",),
+                                                                 "c": ("worker",)}
+    envs = ansible_map.environments(parse_ini(text, Path("/x/s.ini")), DEFAULT, SSHSettings())
+    assert {h.name: h.all_roles for h in envs["staging"]} == {"a": ("debian",), "b": ("web",), "c": ("debian",)}

@@ -61,8 +61,10 @@ def test_previous_and_since(open_store: OpenStore) -> None:
 def test_prune_keeps_the_newest_of_each_host_and_drops_orphan_blobs(open_store: OpenStore) -> None:
     now = datetime(2026, 11, 22, tzinfo=timezone.utc)
     with open_store() as store:
-        store.record([snap("w1", "2026-01-01T00:00:00Z", "a"), snap("w1", "2026-11-21T00:00:00Z", "b"),
-                      snap("old", "2026-01-01T00:00:00Z", "c")])
+        # One batch each: in one batch, w1's first table would be the base the others are deltas of.
+        for one in (snap("w1", "2026-01-01T00:00:00Z", "a"), snap("w1", "2026-11-21T00:00:00Z", "b"),
+                    snap("old", "2026-01-01T00:00:00Z", "c")):
+            store.record([one])
         assert store.prune(keep_days=30, now=now) == 1
         assert {(s.host, s.collected_at) for s in store.snapshots()} == {
             ("w1", "2026-11-21T00:00:00Z"), ("old", "2026-01-01T00:00:00Z")}

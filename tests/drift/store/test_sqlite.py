@@ -43,8 +43,10 @@ def test_an_unchanged_host_costs_almost_nothing(tmp_path):
 def test_prune_keeps_the_newest_of_each_host(tmp_path):
     now = datetime(2026, 11, 22, tzinfo=timezone.utc)
     with Store.open(tmp_path / "s.db") as store:
-        store.record([snap("w1", "2026-01-01T00:00:00Z", "a"), snap("w1", "2026-11-21T00:00:00Z", "b"),
-                      snap("old", "2026-01-01T00:00:00Z", "c")])
+        # One batch each: in one batch, w1's first table would be the base the others are deltas of.
+        for one in (snap("w1", "2026-01-01T00:00:00Z", "a"), snap("w1", "2026-11-21T00:00:00Z", "b"),
+                    snap("old", "2026-01-01T00:00:00Z", "c")):
+            store.record([one])
         assert store.prune(keep_days=30, now=now) == 1
         assert {(s.host, s.collected_at) for s in store.snapshots()} == {
             ("w1", "2026-11-21T00:00:00Z"), ("old", "2026-01-01T00:00:00Z")}
@@ -113,3 +115,48 @@ def test_a_writer_killed_mid_write_leaves_a_readable_store(tmp_path):
         # Batches are atomic: every recorded batch has all three of its hosts.
         loops = store.conn.execute("SELECT COUNT(*) FROM snapshots WHERE host LIKE 'loop-%'").fetchone()[0]
         assert loops % 3 == 0
+
+
+def _compacted(snaps):
+    from drift.model.facts import Tables
+    from drift.model.snapshot import compacted
+
+    tables = Tables()
+    return [compacted(s, tables) for s in snaps]
+
+
+def test_a_role_stores_one_table_and_a_delta_per_host(tmp_path):
+    fleet = _compacted([snap(f"w{i}", version=f"1.{i}") for i in range(50)])
+    with Store.open(tmp_path / "s.db") as store:
+        store.record(fleet)
+        blobs = store.conn.execute("SELECT COUNT(*), SUM(LENGTH(body)) FROM blobs").fetchone()
+        # One 3,000-package base, one small delta per host, one empty table for the failed collector.
+        assert blobs[0] <= 52 and blobs[1] < 2 * len(fleet[0].to_json())
+        back = store.latest("prod")
+        assert back == [snap(f"w{i}", version=f"1.{i}") for i in sorted(range(50), key=lambda i: f"w{i}")]
+        assert len({id(s.collectors["dpkg"].facts.base) for s in back}) == 1
+
+
+def test_prune_keeps_bases_that_deltas_still_use(tmp_path):
+    now = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    old = _compacted([snap("w1", "2026-01-01T00:00:00Z", "a"), snap("w2", "2026-01-01T00:00:00Z", "b")])
+    new = _compacted([snap("w3", "2026-11-21T00:00:00Z", "c"), snap("w2", "2026-11-21T00:00:00Z", "d")])
+    with Store.open(tmp_path / "s.db") as store:
+        store.record(old)
+        store.record(new)
+        assert store.prune(keep_days=30, now=now) == 1  # w2's old snapshot; w1's old one is its newest
+        assert {s.host: s.collectors["dpkg"].facts["packages/deb/p0"]["version"] for s in store.latest()} == {
+            "w1": "a", "w2": "d", "w3": "c"}
+
+
+def test_a_schema_1_store_is_migrated_and_still_reads(tmp_path):
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    from drift.store.sqlite import MIGRATIONS
+
+    conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    conn.close()
+    with Store.open(path) as store:
+        store.record([snap()])
+        assert store.latest() == [snap()]
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -84,7 +84,9 @@ def test_unknown_is_never_admitted_or_refused():
     c = cells(no_fw)[("web", "db", "tcp", 5432)]
     assert c.verdict == "unknown" and "iptables collector did not run" in c.why()
     v6 = [prod()[0], host("prd-db-1", "prd", ("db",), "10.0.2.21", {})]
-    v6[1].collectors["listen"].facts["topology/listen/tcp/*:5432"] = {"families": ["v6"]}  # type: ignore[index]
+    listen = v6[1].collectors["listen"]  # facts are immutable (shared tables): build the host with the change
+    listen = dataclasses.replace(listen, facts={**listen.facts, "topology/listen/tcp/*:5432": {"families": ["v6"]}})
+    v6[1] = dataclasses.replace(v6[1], collectors={**v6[1].collectors, "listen": listen})
     assert "IPv6 wildcard" in cells(v6)[("web", "db", "tcp", 5432)].why()
 
 
