@@ -43,7 +43,7 @@ def test_a_real_edit_in_the_mirror_still_shows(lab, drift):
         code, report, _ = drift.json("compare", "staging", "mirror", "-i", str(lab.inventory))
         assert code == 1
         (finding,) = report["findings"]
-        assert finding["path"] == "files/etc/acme/site.conf//lines" and finding["role"] == "db"
+        assert finding["path"] == "files/etc/acme/site.conf//lines" and finding["roles"] == ["db"]
         assert "+listen 8443 ssl; # was" in finding["detail"]
     finally:
         conf.write_text(original)
