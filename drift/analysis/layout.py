@@ -3,9 +3,9 @@
 The differ compares each role with that role's hosts on the other side. Where one side shares a
 host between roles and the other does not, the shared host also carries its partner role's facts,
 and those would read as drift of the role. This module says the layout differs (one finding per
-pair of roles), and drops a role's difference when the role's own hosts on the other side lack a fact
-that the shared host holds exactly as the partner role's own hosts there do: the layout explains it, and the partner role's
-comparison already reports anything real. Pure: snapshots in, findings out.
+pair of roles), and drops a role's difference when the role's own hosts on the other side lack a
+fact that the shared host holds exactly as the partner role's own hosts there do: the layout
+explains it, and the partner role's comparison already reports anything real. Pure: snapshots in, findings out.
 """
 
 from __future__ import annotations
