@@ -3,9 +3,9 @@
 The differ compares each role with that role's hosts on the other side. Where one side shares a
 host between roles and the other does not, the shared host also carries its partner role's facts,
 and those would read as drift of the role. This module says the layout differs (one finding per
-pair of roles), and drops a role's difference when the shared host's value is exactly what the
-partner role's own hosts hold on the other side: the layout explains it, and the partner role's
-comparison already reports anything real. Pure: snapshots in, findings out.
+pair of roles), and drops a role's difference when the role's own hosts on the other side lack a
+fact that the shared host holds exactly as the partner role's own hosts there do: the layout
+explains it, and the partner role's comparison already reports anything real. Pure: snapshots in, findings out.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ def explained(raw: Sequence[Finding], left: Env, right: Env) -> list[Finding]:
             if not (mine and theirs and partners):
                 continue
             sides = (mine, theirs) if shared is left else (theirs, mine)
-            # Only what the shared host holds can come from its partner role; what it lacks cannot.
-            held = (Kind.changed, Kind.only_left if shared is left else Kind.only_right)
+            # Only what the shared side holds and the role's own hosts lack can come from the partner
+            # role; a changed value is drift of its own (the partner may simply not have the change).
+            held = (Kind.only_left if shared is left else Kind.only_right,)
             normal = _keys(differ.compare([Group(role, *sides)], left.name, right.name), held)
             against = (mine, partners) if shared is left else (partners, mine)
             vs_partner = _keys(differ.compare([Group(role, *against)], left.name, right.name))
