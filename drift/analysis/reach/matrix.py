@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from drift.analysis.reach import host as hostfw
 from drift.analysis.reach.packet import Outcome, Packet
+from drift.model.facts import canonical
 from drift.model.snapshot import Snapshot
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
@@ -28,6 +29,7 @@ class Pair:
     rule: str | None  # the refusing (or admitting) rule, host and chain
     reasons: tuple[str, ...]
     via: str  # the address connected to: "127.0.0.1 (loopback)", "10.0.2.21"
+    count: int = 1  # sources this pair stands for (build(..., alike=True): a class of sources alike)
 
 
 @dataclass(frozen=True)
@@ -95,24 +97,69 @@ class _Host:
     listen: list[Listener] | None
 
 
-def build(snapshots: Sequence[Snapshot]) -> list[Cell]:
+def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
+    """Every host pair (the matrix `drift reach` prints); with `alike`, one pair per destination host
+    and class of sources that no rule can tell apart, standing for them all (`Pair.count`): the same
+    verdicts at a cost linear in hosts, for compare on large fleets."""
     hosts = [_Host(s, hostfw.firewall(s), hostfw.interfaces(s), listeners(s)) for s in snapshots]
     roles: dict[str, list[_Host]] = {}
     for h in hosts:
         for r in h.snap.all_roles:
             roles.setdefault(r, []).append(h)
+    keys = _source_keys(hosts) if alike else {id(h): (id(h),) for h in hosts}
     cache: dict[tuple[object, ...], Outcome] = {}
     cells = []
     for dst_role in sorted(roles):
         ports = sorted({(x.proto, x.port) for h in roles[dst_role] for x in h.listen or ()})
         for src_role in sorted(roles):
+            classes: dict[tuple[object, ...], list[_Host]] = {}
+            for s in roles[src_role]:
+                classes.setdefault(keys[id(s)], []).append(s)
             for proto, port in ports:
-                pairs = [p for s in roles[src_role] for d in roles[dst_role]
-                         if not (s is d and src_role == dst_role)
+                pairs = [p if n == 1 else replace(p, count=n)
+                         for d in roles[dst_role] for s, n in _sources(classes, d, src_role == dst_role)
                          for p in [_pair(s, d, proto, port, cache)] if p is not None]
                 if pairs:
-                    cells.append(Cell(src_role, dst_role, proto, port, tuple(pairs)))
+                    cells.append(Cell(src_role, dst_role, proto, port, tuple(sorted(pairs, key=_order))))
     return cells
+
+
+def _order(p: Pair) -> tuple[str, str]:
+    return (p.src, p.dst)
+
+
+def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, same_role: bool) -> list[tuple[_Host, int]]:
+    """(a source standing for n sources, n) towards d: d itself on its own (loopback), never as its own
+    role's peer."""
+    out = []
+    for members in classes.values():
+        others = [s for s in members if s is not d]
+        if others:
+            out.append((others[0], len(others)))
+        if len(others) < len(members) and not same_role:
+            out.append((d, 1))
+    return out
+
+
+def _source_keys(hosts: list[_Host]) -> dict[int, tuple[object, ...]]:
+    """Sources alike for every rule of this environment: the same firewall facts, the same networks and
+    default device, and each of their addresses in the same ranges of every firewall here."""
+    firewalls = list({_facts_key(h.snap, ("iptables", "nft")): h.fw for h in hosts}.values())
+    keys: dict[int, tuple[object, ...]] = {}
+    for h in hosts:
+        ifaces = tuple(sorted((n, str(i.network)) for n, i in h.ifaces or ()))
+        seen = tuple(f.signature(i.ip) for _, i in h.ifaces or () for f in firewalls)
+        keys[id(h)] = (_facts_key(h.snap, ("iptables", "nft")), h.ifaces is None, ifaces,
+                       hostfw.default_dev(h.snap), seen)
+    return keys
+
+
+def _facts_key(s: Snapshot, names: tuple[str, ...]) -> tuple[object, ...]:
+    out: list[object] = [s.failed]
+    for name in names:
+        r = s.collectors.get(name)
+        out.append(None if r is None else (r.status, canonical(dict(r.facts)) if r.status == "ok" else r.error))
+    return tuple(out)
 
 
 def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None:  # type: ignore[type-arg]

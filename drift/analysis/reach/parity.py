@@ -35,14 +35,15 @@ def _values(env: str, c: Cell) -> list[Value]:
     for dst, pairs in sorted(by_dst.items()):
         p = next((x for x in pairs if x.verdict == "refused"), pairs[0])
         text = f"{p.src} → {dst} ({p.via}): {p.verdict}" + (f" by {p.rule}" if p.verdict == "refused" else "")
-        out.append(Value(env, dst, text + (f" (and {len(pairs) - 1} more sources)" if len(pairs) > 1 else "")))
+        more = sum(x.count for x in pairs) - 1
+        out.append(Value(env, dst, text + (f" (and {more} more sources)" if more else "")))
     return out
 
 
 def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
             right: Sequence[Snapshot]) -> tuple[list[Finding], list[HostError]]:
-    lcells = {c.key: c for c in build(left)}
-    rcells = {c.key: c for c in build(right)}
+    lcells = {c.key: c for c in build(left, alike=True)}
+    rcells = {c.key: c for c in build(right, alike=True)}
     findings: list[Finding] = []
     errors: list[HostError] = []
     for key in sorted(lcells.keys() & rcells.keys()):
@@ -66,8 +67,8 @@ def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
 def _phrase(c: Cell, env: str) -> str:
     v = c.verdict
     if v == "partial":
-        refused = [p for p in c.pairs if p.verdict == "refused"]
-        return f"refused for {len(refused)} of {len(c.pairs)} host pairs in {env} {c.why()}"
+        refused = sum(p.count for p in c.pairs if p.verdict == "refused")
+        return f"refused for {refused} of {sum(p.count for p in c.pairs)} host pairs in {env} {c.why()}"
     return f"{v} in {env} {c.why()}".rstrip()
 
 

@@ -127,3 +127,32 @@ def test_nft_rules_are_compared_rule_by_rule_like_iptables():
     report = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
     (f,) = [f for f in report.findings if f.category == "firewall"]
     assert f.kind is Kind.only_right and "ip saddr 10.0.2.31 tcp dport 5432 drop" in f.message
+
+
+def fleet(n: int) -> list[Snapshot]:
+    """n web hosts, a third of them in the range the db admits, plus workers, a co-located host and a db."""
+    out = [host(f"prd-web-{i}", "prd", ("web",), f"10.0.2.{8 + i % 24}", {"tcp/*:8080": 1}) for i in range(n)]
+    out += [host(f"prd-worker-{i}", "prd", ("worker",), f"10.0.2.{100 + i}", {}) for i in range(3)]
+    out += [host("prd-app-1", "prd", ("web", "worker"), "10.0.2.200", {"tcp/*:8080": 1}), db("prd", PROD_DB)]
+    return out
+
+
+def test_alike_sources_give_the_verdicts_and_counts_of_every_pair():
+    snaps = fleet(40)
+    every, alike = cells(snaps), {c.key: c for c in matrix.build(snaps, alike=True)}
+    assert every.keys() == alike.keys()
+    for key, full in every.items():
+        short = alike[key]
+        assert short.verdict == full.verdict, key
+        assert sum(p.count for p in short.pairs) == len(full.pairs), key
+        for verdict in ("admitted", "refused", "unknown"):
+            assert sum(p.count for p in short.pairs if p.verdict == verdict) == sum(
+                1 for p in full.pairs if p.verdict == verdict), (key, verdict)
+        assert {p.dst for p in short.pairs} == {p.dst for p in full.pairs}
+    assert len(alike[("web", "web", "tcp", 8080)].pairs) < len(every[("web", "web", "tcp", 8080)].pairs) / 4
+
+
+def test_alike_sources_keep_compare_linear_in_hosts():
+    """Pairs evaluated grow with hosts, not hosts squared, when sources are alike."""
+    small, large = (sum(len(c.pairs) for c in matrix.build(fleet(n), alike=True)) for n in (40, 400))
+    assert large < small * 10 * 1.5
