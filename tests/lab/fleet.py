@@ -276,6 +276,3 @@ CONTENT_EXPECTED: tuple[Drift, ...] = (
     Drift("files", "files/etc/acme/site.conf//lines", "changed", "web"),
 )
 EXPECTED = EXPECTED + CONTENT_EXPECTED
-# reach (issue 13): the worker role carries the same content drift as web and db
-EXPECTED += (Drift("files", "files/etc/acme/settings.ini//[cache] ttl_seconds", "changed", "worker"),
-             Drift("files", "files/etc/acme/settings.ini//[smtp] api_token", "changed", "worker"))
