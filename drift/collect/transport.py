@@ -178,7 +178,10 @@ class SSHConnector:
                     self._configs[path] = fabric.Config(runtime_ssh_path=runtime)
                 except OSError as exc:
                     raise TransportError(f"cannot read the ssh config file {path}: {exc.strerror or exc}") from None
-            return self._configs[path]
+            # A clone per connection: Fabric's Connection reads and sets values on the Config it is
+            # given, and one shared by the worker threads raced ("No attribute or config key found
+            # for 'user'" on one host in 38 through a bastion).
+            return self._configs[path].clone()
 
     def known_hosts(self, path: str) -> KnownHosts:
         resolved = Path(path).expanduser()
