@@ -11,7 +11,7 @@ waivers).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from drift.analysis.messages import canonical
@@ -31,26 +31,26 @@ def _key(f: Finding) -> tuple[object, ...]:
     return (f.category, f.path, f.subject, f.kind, values, f.message.replace(f"({f.role})", "()"), f.detail)
 
 
-def merge_roles(findings: Sequence[Finding]) -> list[Finding]:
+def _grouped(findings: Sequence[Finding], key: Callable[[Finding], tuple[object, ...] | None],
+             fold: Callable[[list[Finding]], Finding]) -> list[Finding]:
+    """Findings with the same key (None: never grouped) folded into one, in first-seen order."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
     order: list[Finding | tuple[object, ...]] = []
     for f in findings:
-        if f.kind not in _MERGEABLE:
+        k = key(f) if f.kind in _MERGEABLE else None
+        if k is None:
             order.append(f)
             continue
-        key = _key(f)
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(f)
-    out: list[Finding] = []
-    for item in order:
-        if isinstance(item, Finding):
-            out.append(item)
-            continue
-        same = groups[item]
-        out.append(same[0] if len(same) == 1 else _fold(same))
-    return out
+        if k not in groups:
+            groups[k] = []
+            order.append(k)
+        groups[k].append(f)
+    return [item if isinstance(item, Finding) else
+            groups[item][0] if len(groups[item]) == 1 else fold(groups[item]) for item in order]
+
+
+def merge_roles(findings: Sequence[Finding]) -> list[Finding]:
+    return _grouped(findings, _key, _fold)
 
 
 def _fold(same: list[Finding]) -> Finding:
@@ -66,35 +66,23 @@ def _fold(same: list[Finding]) -> Finding:
 def merge_hosts(findings: Sequence[Finding]) -> list[Finding]:
     """An audit compares each host with its own baseline; the same change on several hosts of a role
     is one finding naming them, not one per host."""
-    groups: dict[tuple[object, ...], list[Finding]] = {}
-    order: list[Finding | tuple[object, ...]] = []
-    for f in findings:
-        host = _only_host(f)
-        if f.kind not in _MERGEABLE or host is None:
-            order.append(f)
-            continue
-        key = (f.category, f.path, f.subject, f.kind, f.role, frozenset((v.env, canonical(v.value)) for v in f.values),
-               _unhost(f.message, host), f.detail)
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(f)
-    out: list[Finding] = []
-    for item in order:
-        if isinstance(item, Finding):
-            out.append(item)
-            continue
-        same = groups[item]
-        if len(same) == 1:
-            out.append(same[0])
-            continue
-        hosts = [h for f in same for h in [_only_host(f)] if h is not None]
-        named = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more hosts" if len(hosts) > 3 else "")
-        message = _unhost(same[0].message, hosts[0]).replace("\0", named)
-        values = tuple(sorted((v for f in same for v in f.values), key=lambda v: (v.env != same[0].values[0].env,
-                                                                                   v.host)))
-        out.append(replace(same[0], message=message, values=values))
-    return out
+    return _grouped(findings, _host_key, _fold_hosts)
+
+
+def _host_key(f: Finding) -> tuple[object, ...] | None:
+    host = _only_host(f)
+    if host is None:
+        return None
+    return (f.category, f.path, f.subject, f.kind, f.role, frozenset((v.env, canonical(v.value)) for v in f.values),
+            _unhost(f.message, host), f.detail)
+
+
+def _fold_hosts(same: list[Finding]) -> Finding:
+    hosts = [h for f in same for h in [_only_host(f)] if h is not None]
+    named = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more hosts" if len(hosts) > 3 else "")
+    message = _unhost(same[0].message, hosts[0]).replace("\0", named)
+    values = tuple(sorted((v for f in same for v in f.values), key=lambda v: (v.env != same[0].values[0].env, v.host)))
+    return replace(same[0], message=message, values=values)
 
 
 def _only_host(f: Finding) -> str | None:
