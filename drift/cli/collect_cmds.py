@@ -26,7 +26,7 @@ from drift.cli.app import (
     common,
 )
 from drift.cli.live import collect_targets, record, resolve_targets
-from drift.collect.inventory import Host
+from drift.collect.inventory import Host, Inventory
 from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT
 from drift.core.errors import DriftError, ExitStatus, InputError
@@ -61,16 +61,7 @@ def snapshot_cmd(
     if offline:
         raise InputError(f"snapshot collects live hosts; {', '.join(offline)} is a snapshot file or directory")
     snaps = collect_targets(c, inv, resolved)
-    written: dict[str, Path] = {}
-    if out_dir is not None:
-        from drift.core.atomic import write_atomic
-
-        folder = out_dir if out_dir.is_absolute() else c.env.cwd / out_dir
-        for snap in snaps:
-            written[snap.host] = folder / f"{snap.host}.json"
-            write_atomic(written[snap.host], snap.to_json())
-    record(c, inv, snaps)
-    rows = [_summary(s, written.get(s.host)) for s in snaps]
+    rows = keep(c, inv, snaps, out_dir)
     if fmt is OutputFormat.json:
         c.emit(json.dumps({"schema": "drift.snapshots/1", "snapshots": rows}, indent=2, sort_keys=True))
     else:
@@ -83,6 +74,20 @@ def snapshot_cmd(
             for collector, message in s.errors():
                 c.say(f"{s.host}: {collector + ': ' if collector else ''}{message}")
     return ExitStatus.INCOMPLETE if any(s.errors() for s in snaps) else ExitStatus.OK
+
+
+def keep(c: Common, inv: Inventory | None, snaps: list[Snapshot], out_dir: Path | None) -> list[dict[str, Any]]:
+    """Write each snapshot to out_dir (atomically), record them all in the store; one summary row each."""
+    written: dict[str, Path] = {}
+    if out_dir is not None:
+        from drift.core.atomic import write_atomic
+
+        folder = out_dir if out_dir.is_absolute() else c.env.cwd / out_dir
+        for snap in snaps:
+            written[snap.host] = folder / f"{snap.host}.json"
+            write_atomic(written[snap.host], snap.to_json())
+    record(c, inv, snaps)
+    return [_summary(s, written.get(s.host)) for s in snaps]
 
 
 def _summary(s: Snapshot, file: Path | None) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from tabulate import tabulate
 
 import collectors as registry
 from drift.cli.app import Common, FormatOpt, InventoryOpt, NoColorOpt, QuietOpt, VerboseOpt, app, common
-from drift.cli.collect_cmds import _summary
-from drift.cli.live import plan_for, record
+from drift.cli.collect_cmds import keep
+from drift.cli.live import plan_for
 from drift.collect import ingest
 from drift.collect.gather import Plan
 from drift.collect.inventory import Host, Inventory, SSHSettings
@@ -95,16 +95,7 @@ def ingest_cmd(
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f"host {dup!r} appears twice in {source}")
-    written: dict[str, Path] = {}
-    if out_dir is not None:
-        from drift.core.atomic import write_atomic
-
-        folder = out_dir if out_dir.is_absolute() else c.env.cwd / out_dir
-        for snap in snaps:
-            written[snap.host] = folder / f"{snap.host}.json"
-            write_atomic(written[snap.host], snap.to_json())
-    record(c, inv, snaps)
-    rows = [_summary(s, written.get(s.host)) for s in snaps]
+    rows = keep(c, inv, snaps, out_dir)
     if c.fmt is OutputFormat.json:
         c.emit(json.dumps({"schema": "drift.snapshots/1", "snapshots": rows}, indent=2, sort_keys=True))
     else:
