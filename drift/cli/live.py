@@ -47,6 +47,7 @@ def plan_for(c: Common, inv: Inventory | None) -> Plan:
         config=config,
         timeout=c.timeout,
         jobs=c.jobs or (inv.ssh.jobs if inv else 32),
+        clock=c.env.now,
     )
 
 

@@ -40,10 +40,12 @@ class Plan:
     config: CollectConfig = field(default_factory=CollectConfig)
     timeout: float | None = None  # the most one host may take, connecting included
     jobs: int = 32
+    # Where collection times come from: the CLI passes its Environment's clock, so a test (or a replay)
+    # that fixes the clock gets snapshots dated by it, never by the machine's wall clock.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), compare=False)
 
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def stamp(self) -> str:
+        return self.clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def collect(hosts: list[Host], connector: Connector, plan: Plan,
@@ -69,14 +71,14 @@ def _guarded(host: Host, connector: Connector, plan: Plan) -> Snapshot:
         return collect_host(host, connector, plan)
     except Exception as exc:
         return Snapshot(host=host.name, env=host.env, role=host.role, roles=host.roles, address=host.address,
-                        collected_at=now_utc(), drift_version=__version__, status="failed",
+                        collected_at=plan.stamp(), drift_version=__version__, status="failed",
                         error=clip(f"internal error while collecting (a bug in drift): {type(exc).__name__}: {exc}"))
 
 
 def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     budget = plan.timeout if plan.timeout is not None else host.ssh.connect_timeout + host.ssh.command_timeout
     deadline = time.monotonic() + budget
-    started = now_utc()
+    started = plan.stamp()
     # The host's inventory name and address are identity values its files are normalised against.
     cfg = replace(plan.config, host_names=(host.name, host.address))
     script = compose(plan.collectors, cfg, sudo=host.ssh.sudo)

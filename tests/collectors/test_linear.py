@@ -1,6 +1,7 @@
 """Every parser, the section splitter and the part splitter are linear: 10x the input costs about
 10x the time. A generous ratio (not an absolute time) tells linear from quadratic (~100x) on a
-shared, noisy machine: each side is the best of five runs with the garbage collector paused."""
+shared, noisy machine: each side is the best of five runs with the garbage collector paused, timed in
+this thread's CPU time, so other processes on the machine cannot stretch one side."""
 
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ def _best(fn: Callable[[], object]) -> float:
     gc.disable()  # a collection landing in one run is noise, not complexity
     try:
         for _ in range(5):
-            start = time.perf_counter()
+            start = time.thread_time()
             with contextlib.suppress(CollectError, NotApplicable):
                 fn()
-            best = min(best, time.perf_counter() - start)
+            best = min(best, time.thread_time() - start)
     finally:
         gc.enable()
     return best

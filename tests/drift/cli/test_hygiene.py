@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timezone
 
 import pytest
 
+from tests import clock
 from tests.drift.cli.test_compare_cmds import write_env
 from tests.drift.factory import snap
 
@@ -137,8 +137,7 @@ def test_old_and_future_snapshots_are_warned_about_in_every_report(cli, tmp_path
 
 
 def test_freshness_threshold_is_configurable(cli, tmp_path):
-    now = datetime.now(timezone.utc)
-    recent = now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    recent = clock.stamp()
     a = write_dated(tmp_path / "a", "staging", recent)
     b = write_dated(tmp_path / "b", "prod", recent)
     assert json.loads(cli("compare", a, b, "--format", "json")[1])["warnings"] == []
