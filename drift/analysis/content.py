@@ -67,8 +67,9 @@ def _rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
     return tuple(Value(env, s.host, display(path, v)) for s, v in values)
 
 
-def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "") -> Finding:
-    return Finding("files", path, subject(path), kind, role, message, values, detail=detail)
+def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "",
+             odd: tuple[str, ...] = ()) -> Finding:
+    return Finding("files", path, subject(path), kind, role, message, values, detail=detail, odd=odd)
 
 
 def _lines(value: Any) -> list[str]:
@@ -136,22 +137,25 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any,
     values = tuple(sorted((Value(env, s.host, display(path, v)) for v, hosts in reps for s in hosts),
                           key=lambda x: x.host))
     name = _name(path)
-    if majority is None:
+    if len(reps[0][1]) == len(reps[1][1]):  # no majority (one of None is absent): every host is as odd
         split_text = ", ".join(f"{_text(display(path, v))} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
-        return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values)
+        return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values,
+                        odd=tuple(sorted({s.host for _, hosts in reps for s in hosts})))
     peers = reps[0][1]
     odd = [(s, v) for v, hosts in reps[1:] for s in hosts]
-    who = " and ".join(sorted({s.host for s, _ in odd}))
+    minority = tuple(sorted({s.host for s, _ in odd}))
+    who = " and ".join(minority)
     count = f"{len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env}"
     if split(path)[1] == LINES:
         sample = odd[0][1]
         added, removed = delta(majority, sample)
         return _finding(path, role, Kind.outlier,
                         f"{who}: {name} differs from {'its' if len(odd) == 1 else 'their'} {count}: "
-                        f"{_summary(added, removed)}", values, unified(majority, sample, "peers", odd[0][0].host))
+                        f"{_summary(added, removed)}", values, unified(majority, sample, "peers", odd[0][0].host),
+                        odd=minority)
     if any(is_secret(v) for _, v in odd) or is_secret(majority):
         return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} a different {name} "
-                        f"(value hidden) from {'its' if len(odd) == 1 else 'their'} {count}", values)
+                        f"(value hidden) from {'its' if len(odd) == 1 else 'their'} {count}", values, odd=minority)
     theirs = "; ".join(sorted({_text(v) for _, v in odd}))
     return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} {name}: {theirs}; "
-                    f"its {count} {'have' if len(peers) > 1 else 'has'} {_text(majority)}", values)
+                    f"its {count} {'have' if len(peers) > 1 else 'has'} {_text(majority)}", values, odd=minority)

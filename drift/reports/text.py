@@ -106,11 +106,10 @@ def hosts(f: Finding) -> str:
 
 
 def odd_hosts(f: Finding) -> list[str]:
-    """The hosts that disagree with their peers: an outlier's minority, or every host of an outlier
-    with no majority. Empty when the difference is between the sides (every host of the role has it)."""
-    if f.kind is not Kind.outlier:
-        return []
-    return list(f.odd) if f.odd else sorted({v.host for v in f.values})
+    """The hosts that disagree with their peers, as analysis decided them (an outlier's minority, or
+    every host of an outlier with no majority); never guessed from the values, which list peers too.
+    Empty when the difference is between the sides (every host of the role has it)."""
+    return list(f.odd) if f.kind is Kind.outlier else []
 
 
 def roles(f: Finding) -> str:
