@@ -65,14 +65,17 @@ def snapshot_cmd(
     if fmt is OutputFormat.json:
         c.emit(json.dumps({"schema": "drift.snapshots/1", "snapshots": rows}, indent=2, sort_keys=True))
     else:
+        # The table says which hosts failed; each error is printed once, whole, below it.
         table = [[r["host"], r["env"], r["role"], r["status"], r["collectors"],
                   ", ".join(r["collectors_unsupported"]) or "-",
-                  clean(r["error"] or "")[:70]] for r in rows]
+                  ("not collected (error below)" if r["collectors"] == "-" else clean(r["error"]))
+                  if r["error"] else ""] for r in rows]
         c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all",
                                         "not applicable here", "error"]))
-        for s in snaps:
-            for collector, message in s.errors():
-                c.say(f"{s.host}: {collector + ': ' if collector else ''}{message}")
+        errors = [f"  {s.host}: {collector + ': ' if collector else ''}{message}"
+                  for s in snaps for collector, message in s.errors()]
+        for line in ["could not collect (unknown, not absent):", *errors] if errors else []:
+            c.say(line)
     return ExitStatus.INCOMPLETE if any(s.errors() for s in snaps) else ExitStatus.OK
 
 

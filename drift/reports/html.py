@@ -21,6 +21,7 @@ from drift.reports.text import (
     LEVEL_NAMES,
     failed_hosts,
     headline,
+    no_findings,
     odd_hosts,
     safe,
     sides,
@@ -96,6 +97,7 @@ def context(report: Report) -> dict[str, Any]:
         "fail_on": report.fail_on.name, "exit_code": int(report.exit_code),
         "exit_meaning": _EXIT_MEANING.get(int(report.exit_code), ""),
         "sides": side_rows, "findings": [_finding(f, labels) for f in report.findings],
+        "nothing_found": safe(no_findings(report)[0].upper() + no_findings(report)[1:] + "."),
         "errors": [{"host": safe(e.host), "collector": safe(e.collector or ""), "message": safe(e.message)}
                    for e in report.errors],
         "warnings": [safe(w) for w in report.warnings],

@@ -10,6 +10,7 @@ from drift.reports import diffblock
 from drift.reports.text import (
     counts,
     failed_hosts,
+    no_findings,
     odd_hosts,
     related,
     safe,
@@ -101,7 +102,8 @@ def render(report: Report) -> str:
     tail += [f"> warning: {_md(w)}" for w in report.warnings]
     used = _size(out + tail)
     if not report.findings:
-        out.append("No drift" + (" among the hosts that could be collected." if report.errors else "."))
+        verdict = no_findings(report)
+        out.append(_md(verdict[0].upper() + verdict[1:] + "."))
     else:
         shown = 0
         rows = ["| severity | finding | where |", "|---|---|---|"]

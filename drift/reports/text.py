@@ -36,6 +36,18 @@ def headline(report: Report) -> str:
     return "; ".join(parts) + f"; exit {s['exit_code']}"
 
 
+def no_findings(report: Report) -> str:
+    """What a report without findings means: clean only where hosts were collected to show it."""
+    down = {e.host for e in report.errors if e.collector is None}
+    empty = list(dict.fromkeys(s.name for s in sides(report) if set(s.hosts) <= down))
+    if empty:
+        return (f"nothing compared: no host of {' or '.join(empty)} could be collected, "
+                "so parity is unknown, not proven")
+    if report.errors:
+        return "no drift among the hosts that could be collected; the rest is unknown"
+    return "no drift"
+
+
 def sides(report: Report) -> list[Side]:
     return [report.left] if report.right is None else [report.left, report.right]
 
