@@ -134,14 +134,15 @@ class Common:
             if name not in known:
                 raise InputError(f"--category {quote(name)}: unknown (known: {', '.join(sorted(known))})")
 
-    def emit(self, text: str) -> None:
-        """The command's result: to -o FILE atomically, else stdout."""
+    def emit(self, text: str, what: str = "") -> None:
+        """The command's result: to -o FILE atomically, else stdout. Written to a file, it is said on
+        stderr, with `what` it holds ("19 findings, 14 blocking"): silence reads as nothing written."""
         if self.output is not None:
             from drift.core.atomic import write_atomic
 
             path = self.output if self.output.is_absolute() else self.env.cwd / self.output
             write_atomic(path, text)
-            self.debug(f"wrote {path}")
+            self.say(f"drift: wrote {self.output}" + (f" ({what})" if what else ""))
         else:
             self.env.stdout.write(text if text.endswith("\n") else text + "\n")
             self.env.stdout.flush()

@@ -83,7 +83,9 @@ def _finish(c: Common, report: Report, pol: policy_mod.Policy, compared: Sequenc
 
     n = top_default(c) if top is None else top
     width = c.env.width(c.env.stdout) if c.output is None else None
-    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n), width=width))
+    s = report.summary()
+    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n), width=width),
+           f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}, {s['blocking']} blocking")
     if c.fmt is not OutputFormat.table or c.output is not None:
         for w in report.warnings:
             c.say(f"drift: warning: {w}")
