@@ -63,8 +63,17 @@ def _name(path: str) -> str:
     return base if key == LINES else f"{base} {key}"
 
 
-def _rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
-    return tuple(Value(env, s.host, display(path, v)) for s, v in values)
+def _rows(env: str, values: Values, path: str, ref: Any = None, who: str = "") -> tuple[Value, ...]:
+    """A secret's row says whether it matches `ref` (the value of `who`) instead of showing its HMAC."""
+    return tuple(Value(env, s.host, display(path, v), _hidden(v, ref, who)) for s, v in values)
+
+
+def _hidden(value: Any, ref: Any, who: str) -> str:
+    if not is_secret(value):
+        return ""
+    if not who:
+        return "(hidden)"
+    return f"(hidden; same as {who})" if value == ref else f"(hidden; differs from {who})"
 
 
 def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "",
@@ -104,7 +113,7 @@ def _counted(added: list[str], removed: list[str]) -> str:
 
 def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: Values, rv: Values,
             where: str | None = None) -> Iterable[Finding]:
-    values = _rows(left, lv, path) + _rows(right, rv, path)
+    values = _rows(left, lv, path, rc, right) + _rows(right, rv, path, lc, left)
     group = where or role
     name = _name(path)
     if split(path)[1] == LINES and (lc is None or rc is None or (isinstance(lc, list) and isinstance(rc, list))):
@@ -126,15 +135,16 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
         yield _finding(path, role, Kind.only_left, f"{name} = {_text(lc)} is set in {left} ({group}) but not in "
                        f"{right}", values)
     elif is_secret(lc) or is_secret(rc):
-        yield _finding(path, role, Kind.changed, f"{name} differs (value hidden) ({group}): {left} and {right}",
-                       values)
+        yield _finding(path, role, Kind.changed, f"{name} differs between {left} and {right} ({group}); "
+                       "the values are hidden", values)
     else:
         yield _finding(path, role, Kind.changed, f"{name}: {_text(lc)} in {left}, {_text(rc)} in {right}"
                        + (f" ({where})" if where else ""), values)
 
 
 def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any, list[Snapshot]]]) -> Finding:
-    values = tuple(sorted((Value(env, s.host, display(path, v)) for v, hosts in reps for s in hosts),
+    values = tuple(sorted(_rows(env, [(s, v) for v, hosts in reps for s in hosts], path, majority,
+                                "its peers" if len(reps[0][1]) > len(reps[1][1]) else ""),
                           key=lambda x: x.host))
     name = _name(path)
     if len(reps[0][1]) == len(reps[1][1]):  # no majority (one of None is absent): every host is as odd

@@ -56,20 +56,20 @@ def _header(report: Report) -> list[str]:
     return [f"### {icon} {_md(title(report))}", "", verdict, "", " · ".join(who), ""]
 
 
-def _where(f: Finding) -> str:
+def _where(f: Finding, order: list[str]) -> str:
     odd = odd_hosts(f)
     if odd:
         return " ".join(f"**{_md(h)}**" for h in odd[:4]) + (f" +{len(odd) - 4}" if len(odd) > 4 else "")
-    return _md(where(f))
+    return _md(where(f, order))
 
 
-def _row(f: Finding) -> str:
+def _row(f: Finding, order: list[str]) -> str:
     sev = f"{_MARK[f.severity]} " + (f"**{f.severity.name}**" if f.blocking else f.severity.name)
     note = status(f)
     if note and note != "blocking":
         sev += f" ({note})"
     link = related(f)
-    return f"| {sev} | {_md(f.message)}{' (' + _md(link) + ')' if link else ''} | {_where(f)} |"
+    return f"| {sev} | {_md(f.message)}{' (' + _md(link) + ')' if link else ''} | {_where(f, order)} |"
 
 
 def _details(f: Finding) -> list[str]:
@@ -109,7 +109,7 @@ def render(report: Report) -> str:
         rows = ["| severity | finding | where |", "|---|---|---|"]
         used += _size(rows)
         for f in report.findings:
-            row = _row(f)
+            row = _row(f, [s.name for s in sides(report)])
             if used + _size([row]) > budget - 200:
                 break
             rows.append(row)

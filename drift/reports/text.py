@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 
 from drift.core.sanitize import clean, clip, name
@@ -128,12 +129,13 @@ def roles(f: Finding) -> str:
     return ",".join(f.all_roles)
 
 
-def where(f: Finding) -> str:
-    """Who a person should look at: the odd hosts, or the role on each side."""
+def where(f: Finding, order: Sequence[str] = ()) -> str:
+    """Who a person should look at: the odd hosts, or the role on each side, the sides in `order`
+    (the order the user named them: staging vs prod, whichever order the finding's values are in)."""
     odd = odd_hosts(f)
     if odd:
         return " ".join(odd)
-    envs = list(dict.fromkeys(v.env for v in f.values))
+    envs = sorted(dict.fromkeys(v.env for v in f.values), key=lambda e: order.index(e) if e in order else len(order))
     return f"{' vs '.join(envs)} ({roles(f)})" if envs else roles(f)
 
 
