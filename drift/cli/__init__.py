@@ -4,7 +4,9 @@ exit codes here, and only here."""
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
+import re
 import sys
 import traceback
 from typing import Any
@@ -43,6 +45,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except ClickException as exc:
+        exc.message = suggest(exc.message)
         exc.show(file=env.stderr)
         return ExitStatus.BAD_INPUT
     except Interrupted as stop:
@@ -65,6 +68,20 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     if isinstance(result, int):
         return result
     return ExitStatus.OK
+
+
+_NOT_ONE_OF = re.compile(r"(?:Value error, )?'([^']*)' is not one of ((?:'[^']*'(?:, )?)+)\.?")
+
+
+def suggest(message: str) -> str:
+    """'htm' is not one of 'table', 'json', ... -> ... one of table, json, ...; did you mean html?"""
+    m = _NOT_ONE_OF.search(message)
+    if m is None:
+        return message
+    choices = re.findall(r"'([^']*)'", m.group(2))
+    close = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return message[:m.start()] + f"{m.group(1)!r} is not one of {', '.join(choices)}{hint}" + message[m.end():]
 
 
 def interrupted(stop: Interrupted) -> str:

@@ -21,6 +21,7 @@ app = typer.Typer(
     help="Agentless environment drift and parity auditor: what differs between staging and prod, "
     "on which hosts, and does it matter. Read-only, over SSH.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -39,7 +40,7 @@ def _version(ctx: typer.Context, value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    version: Annotated[bool, typer.Option("--version", help="Print drift's version and exit.", is_eager=True,
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print drift's version and exit.", is_eager=True,
                                           callback=_version)] = False,
 ) -> None:
     pass
