@@ -130,8 +130,13 @@ def inventory_cmd(
     if check:
         check_files(hosts)
         connector = c.env.ssh_connector()
-        with ThreadPoolExecutor(max_workers=max(1, min(c.jobs or inv.ssh.jobs, len(hosts) or 1))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(c.jobs or inv.ssh.jobs, len(hosts) or 1)))
+        try:
             checks = list(pool.map(lambda h: _check(h, connector, c.timeout), hosts))
+        except KeyboardInterrupt:  # stop now, not when the last silent host times out
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         for row, result in zip(rows, checks, strict=False):
             row.update(result)
         if any(not r["reachable"] for r in checks):
