@@ -13,21 +13,15 @@ from pathlib import Path
 from drift.cli.environment import Environment
 from drift.cli.progress import Progress
 from drift.store.sqlite import Store
+from tests.drift.cli.conftest import INVENTORY as BASE
 from tests.drift.cli.conftest import FakeSSH
 from tests.drift.factory import snap
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
-INVENTORY = """\
-[collect]
-sysctl = ["net.ipv4.ip_forward"]
-
-[environments.prod]
-hosts = [
-  { name = "prd-web-1", address = "127.0.0.1", role = "web" },
-  { name = "prd-web-2", address = "127.0.0.1", role = "web" },
-  { name = "prd-web-silent", address = "127.0.0.3", role = "web" },
-]
-"""
+# conftest's inventory, its refusing host replaced by a second answering one and a silent one.
+INVENTORY = BASE.replace('{ name = "prd-web-down", address = "127.0.0.2", role = "web" },',
+                         '{ name = "prd-web-2", address = "127.0.0.1", role = "web" },\n'
+                         '  { name = "prd-web-silent", address = "127.0.0.3", role = "web" },')
 
 
 class SilentSSH(FakeSSH):
