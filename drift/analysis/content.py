@@ -143,11 +143,11 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
 
 
 def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any, list[Snapshot]]]) -> Finding:
+    decided = len(reps[0][1]) > len(reps[1][1])  # counted: a majority may be None (the key absent)
     values = tuple(sorted(_rows(env, [(s, v) for v, hosts in reps for s in hosts], path, majority,
-                                "its peers" if len(reps[0][1]) > len(reps[1][1]) else ""),
-                          key=lambda x: x.host))
+                                "its peers" if decided else ""), key=lambda x: x.host))
     name = _name(path)
-    if len(reps[0][1]) == len(reps[1][1]):  # no majority (one of None is absent): every host is as odd
+    if not decided:  # no majority: every host is as odd as any other
         split_text = ", ".join(f"{_text(display(path, v))} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
         return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values,
                         odd=tuple(sorted({s.host for _, hosts in reps for s in hosts})))

@@ -28,10 +28,8 @@ class Progress:
         self._drawn = False
         self._stop = threading.Event()
         self._started = time.monotonic()
-        self._ticker: threading.Thread | None = None
         if self.enabled:
-            self._ticker = threading.Thread(target=self._tick, name="drift-progress", daemon=True)
-            self._ticker.start()
+            threading.Thread(target=self._tick, name="drift-progress", daemon=True).start()
 
     def line(self, elapsed: float) -> str:
         """hosts done / failed / in flight; the hosts not started yet are the rest of the total."""
