@@ -24,6 +24,7 @@ from drift.reports.text import (
     no_findings,
     odd_hosts,
     safe,
+    sentence,
     sides,
     status,
     title,
@@ -83,6 +84,7 @@ def context(report: Report) -> dict[str, Any]:
         involved.update({v.host for v in f.values})
         odd_in.update(odd_hosts(f))
     labels = {f.id: safe(f"{f.category} {f.subject}") for f in report.findings}
+    order = [side.name for side in sides(report)]
     side_rows = [{
         "name": safe(side.name), "when": when(side, report.generated_at),
         "hosts": [{"name": safe(h), "failed": h in failed, "findings": involved[h], "odd": odd_in[h],
@@ -96,8 +98,8 @@ def context(report: Report) -> dict[str, Any]:
         "title": safe(title(report)), "verdict": safe(headline(report)), "generated_at": report.generated_at,
         "fail_on": report.fail_on.name, "exit_code": int(report.exit_code),
         "exit_meaning": _EXIT_MEANING.get(int(report.exit_code), ""),
-        "sides": side_rows, "findings": [_finding(f, labels, [s.name for s in sides(report)]) for f in report.findings],
-        "nothing_found": safe(no_findings(report)[0].upper() + no_findings(report)[1:] + "."),
+        "sides": side_rows, "findings": [_finding(f, labels, order) for f in report.findings],
+        "nothing_found": safe(sentence(no_findings(report))),
         "errors": [{"host": safe(e.host), "collector": safe(e.collector or ""), "message": safe(e.message)}
                    for e in report.errors],
         "warnings": [safe(w) for w in report.warnings],

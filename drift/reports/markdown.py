@@ -14,6 +14,7 @@ from drift.reports.text import (
     odd_hosts,
     related,
     safe,
+    sentence,
     sides,
     status,
     title,
@@ -102,14 +103,13 @@ def render(report: Report) -> str:
     tail += [f"> warning: {_md(w)}" for w in report.warnings]
     used = _size(out + tail)
     if not report.findings:
-        verdict = no_findings(report)
-        out.append(_md(verdict[0].upper() + verdict[1:] + "."))
+        out.append(_md(sentence(no_findings(report))))
     else:
-        shown = 0
+        shown, order = 0, [side.name for side in sides(report)]
         rows = ["| severity | finding | where |", "|---|---|---|"]
         used += _size(rows)
         for f in report.findings:
-            row = _row(f, [s.name for s in sides(report)])
+            row = _row(f, order)
             if used + _size([row]) > budget - 200:
                 break
             rows.append(row)

@@ -40,13 +40,17 @@ def headline(report: Report) -> str:
 def no_findings(report: Report) -> str:
     """What a report without findings means: clean only where hosts were collected to show it."""
     down = {e.host for e in report.errors if e.collector is None}
-    empty = list(dict.fromkeys(s.name for s in sides(report) if set(s.hosts) <= down))
+    empty = list(dict.fromkeys(s.name for s in sides(report) if s.hosts and set(s.hosts) <= down))
     if empty:
         return (f"nothing compared: no host of {' or '.join(empty)} could be collected, "
                 "so parity is unknown, not proven")
     if report.errors:
         return "no drift among the hosts that could be collected; the rest is unknown"
     return "no drift"
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
 
 def sides(report: Report) -> list[Side]:
