@@ -166,6 +166,11 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any,
     if any(is_secret(v) for _, v in odd) or is_secret(majority):
         return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} a different {name} "
                         f"(value hidden) from {'its' if len(odd) == 1 else 'their'} {count}", values, odd=minority)
+    ours = f"{'do' if len(peers) > 1 else 'does'} not set it" if majority is None else \
+        f"{'have' if len(peers) > 1 else 'has'} {_text(majority)}"
+    if all(v is None for _, v in odd):
+        return _finding(path, role, Kind.outlier, f"{who} {'does' if len(odd) == 1 else 'do'} not set {name}; "
+                        f"its {count} {ours}", values, odd=minority)
     theirs = "; ".join(sorted({_text(v) for _, v in odd}))
     return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} {name}: {theirs}; "
-                    f"its {count} {'have' if len(peers) > 1 else 'has'} {_text(majority)}", values, odd=minority)
+                    f"its {count} {ours}", values, odd=minority)

@@ -70,3 +70,13 @@ def test_a_hidden_outlier_says_which_hosts_match_their_peers() -> None:
     assert {v.host: v.text for v in f.values} == {"p1": "(hidden; differs from its peers)",
                                                   "p2": "(hidden; same as its peers)",
                                                   "p3": "(hidden; same as its peers)"}
+
+
+def test_a_key_set_on_one_host_only_blames_that_host() -> None:
+    """An absent majority is a majority: the one host that sets (or lacks) the key is the odd one."""
+    hosts = [snap(f"p{i}", "prod", "web", {INI + ("[x] extra" if i == 1 else "[x] base"): "1"}) for i in (1, 2, 3)]
+    found = {f.path: f for f in compare([snap("s1", "staging", "web", {INI + "[x] base": "1"})], hosts)
+             if f.kind.value == "outlier"}
+    assert found[INI + "[x] extra"].odd == ("p1",)
+    assert found[INI + "[x] extra"].message == "p1 has settings.ini [x] extra: 1; its 2 web peers in prod do not set it"
+    assert found[INI + "[x] base"].message == "p1 does not set settings.ini [x] base; its 2 web peers in prod have 1"
