@@ -63,12 +63,22 @@ def _name(path: str) -> str:
     return base if key == LINES else f"{base} {key}"
 
 
-def _rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
-    return tuple(Value(env, s.host, display(path, v)) for s, v in values)
+def _rows(env: str, values: Values, path: str, ref: Any = None, who: str = "") -> tuple[Value, ...]:
+    """A secret's row says whether it matches `ref` (the value of `who`) instead of showing its HMAC."""
+    return tuple(Value(env, s.host, display(path, v), _hidden(v, ref, who)) for s, v in values)
 
 
-def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "") -> Finding:
-    return Finding("files", path, subject(path), kind, role, message, values, detail=detail)
+def _hidden(value: Any, ref: Any, who: str) -> str:
+    if not is_secret(value):
+        return ""
+    if not who:
+        return "(hidden)"
+    return f"(hidden; same as {who})" if value == ref else f"(hidden; differs from {who})"
+
+
+def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "",
+             odd: tuple[str, ...] = ()) -> Finding:
+    return Finding("files", path, subject(path), kind, role, message, values, detail=detail, odd=odd)
 
 
 def _lines(value: Any) -> list[str]:
@@ -103,7 +113,7 @@ def _counted(added: list[str], removed: list[str]) -> str:
 
 def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: Values, rv: Values,
             where: str | None = None) -> Iterable[Finding]:
-    values = _rows(left, lv, path) + _rows(right, rv, path)
+    values = _rows(left, lv, path, rc, right) + _rows(right, rv, path, lc, left)
     group = where or role
     name = _name(path)
     if split(path)[1] == LINES and (lc is None or rc is None or (isinstance(lc, list) and isinstance(rc, list))):
@@ -125,33 +135,42 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
         yield _finding(path, role, Kind.only_left, f"{name} = {_text(lc)} is set in {left} ({group}) but not in "
                        f"{right}", values)
     elif is_secret(lc) or is_secret(rc):
-        yield _finding(path, role, Kind.changed, f"{name} differs (value hidden) ({group}): {left} and {right}",
-                       values)
+        yield _finding(path, role, Kind.changed, f"{name} differs between {left} and {right} ({group}); "
+                       "the values are hidden", values)
     else:
         yield _finding(path, role, Kind.changed, f"{name}: {_text(lc)} in {left}, {_text(rc)} in {right}"
                        + (f" ({where})" if where else ""), values)
 
 
 def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any, list[Snapshot]]]) -> Finding:
-    values = tuple(sorted((Value(env, s.host, display(path, v)) for v, hosts in reps for s in hosts),
-                          key=lambda x: x.host))
+    decided = len(reps[0][1]) > len(reps[1][1])  # counted: a majority may be None (the key absent)
+    values = tuple(sorted(_rows(env, [(s, v) for v, hosts in reps for s in hosts], path, majority,
+                                "its peers" if decided else ""), key=lambda x: x.host))
     name = _name(path)
-    if majority is None:
+    if not decided:  # no majority: every host is as odd as any other
         split_text = ", ".join(f"{_text(display(path, v))} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
-        return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values)
+        return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values,
+                        odd=tuple(sorted({s.host for _, hosts in reps for s in hosts})))
     peers = reps[0][1]
     odd = [(s, v) for v, hosts in reps[1:] for s in hosts]
-    who = " and ".join(sorted({s.host for s, _ in odd}))
+    minority = tuple(sorted({s.host for s, _ in odd}))
+    who = " and ".join(minority)
     count = f"{len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env}"
     if split(path)[1] == LINES:
         sample = odd[0][1]
         added, removed = delta(majority, sample)
         return _finding(path, role, Kind.outlier,
                         f"{who}: {name} differs from {'its' if len(odd) == 1 else 'their'} {count}: "
-                        f"{_summary(added, removed)}", values, unified(majority, sample, "peers", odd[0][0].host))
+                        f"{_summary(added, removed)}", values, unified(majority, sample, "peers", odd[0][0].host),
+                        odd=minority)
     if any(is_secret(v) for _, v in odd) or is_secret(majority):
         return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} a different {name} "
-                        f"(value hidden) from {'its' if len(odd) == 1 else 'their'} {count}", values)
+                        f"(value hidden) from {'its' if len(odd) == 1 else 'their'} {count}", values, odd=minority)
+    ours = f"{'do' if len(peers) > 1 else 'does'} not set it" if majority is None else \
+        f"{'have' if len(peers) > 1 else 'has'} {_text(majority)}"
+    if all(v is None for _, v in odd):
+        return _finding(path, role, Kind.outlier, f"{who} {'does' if len(odd) == 1 else 'do'} not set {name}; "
+                        f"its {count} {ours}", values, odd=minority)
     theirs = "; ".join(sorted({_text(v) for _, v in odd}))
     return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} {name}: {theirs}; "
-                    f"its {count} {'have' if len(peers) > 1 else 'has'} {_text(majority)}", values)
+                    f"its {count} {ours}", values, odd=minority)

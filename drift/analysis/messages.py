@@ -122,11 +122,13 @@ VALUES_LISTED = 5
 
 
 def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[Any, Sequence[Snapshot]]]) -> Finding:
-    listed = reps[1:] if majority is not None and len(reps[0][1]) > PEERS_LISTED else reps
+    # A majority may hold None (absent: one host listens on a port its peers do not), so count.
+    decided = len(reps[0][1]) > len(reps[1][1])
+    listed = reps[1:] if decided and len(reps[0][1]) > PEERS_LISTED else reps
     values = tuple(value(env, s, path, v) for v, hosts in listed for s in hosts)
     values = tuple(sorted(values, key=lambda x: x.host))
     name = subject(path)
-    if majority is not None:
+    if decided:
         peers = reps[0][1]
         odd = [(s, v) for v, hosts in reps[1:] for s in hosts]
         who = " and ".join(sorted({s.host for s, _ in odd}))
@@ -155,7 +157,9 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[
         split = ", ".join(f"{short(path, v, hosts[0])} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
         message = f"{role} hosts in {env} disagree on {name}: {split}"
         detail = explain(path, reps[0][0], reps[1][0], reps[0][1][0], reps[1][1][0])
-    return _finding(path, role, Kind.outlier, message, values, detail)
+    # No majority: every host is as odd as any other, so the formats name them all.
+    return _finding(path, role, Kind.outlier, message, values, detail,
+                    odd=tuple(sorted({s.host for _, hosts in reps for s in hosts})))
 
 
 def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: Values, rv: Values,

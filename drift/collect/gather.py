@@ -22,7 +22,7 @@ from drift.collect.inventory import Host
 from drift.collect.runner import Connector
 from drift.collect.script import Script, Section, compose, split
 from drift.core import jsonio
-from drift.core.errors import CollectError, DriftError
+from drift.core.errors import CollectError, DriftError, Interrupted
 from drift.core.sanitize import clean, clip
 from drift.model.facts import Tables
 from drift.model.snapshot import CollectorResult, Snapshot, compacted
@@ -55,13 +55,20 @@ def collect(hosts: list[Host], connector: Connector, plan: Plan,
         return []
     results: dict[str, Snapshot] = {}
     tables = Tables()  # a host keeps its delta from its role's common table, not a full copy
-    with ThreadPoolExecutor(max_workers=max(1, min(plan.jobs, len(hosts)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(plan.jobs, len(hosts))))
+    try:
         futures = {pool.submit(_guarded, h, connector, plan): h for h in hosts}
         for future in as_completed(futures):
             snap = compacted(future.result(), tables)
             results[futures[future].name] = snap
             if progress is not None:
                 progress(snap)
+    except KeyboardInterrupt:
+        # Not `with pool`: its exit waits for every running host, up to the connect timeout. The
+        # threads still connecting are abandoned; the CLI ends the process without joining them.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise Interrupted(tuple(results[h.name] for h in hosts if h.name in results), len(hosts)) from None
+    pool.shutdown()
     return [results[h.name] for h in hosts]
 
 

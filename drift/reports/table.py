@@ -15,6 +15,7 @@ from drift.reports.text import (
     counts,
     failed_hosts,
     host_list,
+    no_findings,
     related,
     roles,
     safe,
@@ -55,7 +56,7 @@ def render(report: Report, color: bool = False, width: int | None = None, top: s
     summary = outliers.lines(report)  # many outliers: the tally by subject and by host comes first
     out += [*summary, ""] if summary else []
     if not report.findings:
-        out.append("no drift" + ("" if not report.errors else " among the hosts that could be collected"))
+        out.append(no_findings(report))
     else:
         out += findings(report.findings, color, width)
     out.append("")

@@ -63,3 +63,15 @@ def test_sarif_is_a_format(tmp_path):
     code, out, _ = run(tmp_path, "compare", stg, prd, "--format", "sarif")
     doc = json.loads(out)
     assert code == 1 and doc["version"] == "2.1.0" and len(doc["runs"][0]["results"]) == 1
+
+
+def test_writing_a_report_says_what_it_wrote_on_stderr(tmp_path):
+    stg = write_env(tmp_path / "stg", "staging", ["1.0-1"])
+    prd = write_env(tmp_path / "prd", "prod", ["1.0-2"])
+    code, out, err = run(tmp_path, "compare", stg, prd, "--format", "html", "-o", "report.html")
+    assert code == 1 and out == ""
+    assert "wrote report.html (1 finding, 1 blocking)" in err
+    code, out, err = run(tmp_path, "compare", stg, prd, "--format", "json", "-o", "report.json")
+    assert out == "" and "wrote report.json (1 finding, 1 blocking)" in err
+    _, _, quiet = run(tmp_path, "compare", stg, prd, "-o", "report.txt", "--quiet")
+    assert quiet == ""
