@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from tests.lab.conftest import SUMMARY
 from tests.lab.corpus import CORPUS, UFW, UFW_ALIKE, Corpus, Tally, table
 
 pytestmark = pytest.mark.lab
@@ -19,21 +20,24 @@ PENDING_EVALUATOR_FIXES = pytest.mark.xfail(strict=False, reason="issue 20: eval
 
 
 @pytest.fixture(scope="module")
-def measured(lab, request) -> list[tuple[str, Tally]]:  # type: ignore[no-untyped-def]
+def measured(lab) -> list[tuple[str, Tally]]:  # type: ignore[no-untyped-def]
     rows = []
     corpus = Corpus(lab)
     with corpus.listening():
         for rs in CORPUS:
             corpus.load(rs)
             rows.append((rs.name, corpus.judge(corpus.snapshots())))
-    out = request.config.pluginmanager.get_plugin("terminalreporter")
-    if out is not None:
-        out.write_line("\nreach against the kernel, real-world firewall corpus:\n" + table(rows))
+    SUMMARY.append("reach against the kernel, real-world firewall corpus (tests/lab/firewalls):\n" + table(rows)
+                   + "".join(f"\n  {what}: {line}" for what in ("wrong", "unknown") for line in _lines(rows, what)[:12]))
     return rows
 
 
+def _lines(rows: list[tuple[str, Tally]], what: str) -> list[str]:
+    return [f"{name}: {line}" for name, t in rows for line in getattr(t, what)]
+
+
 def _details(rows: list[tuple[str, Tally]], what: str) -> str:
-    return "\n".join(f"{name}: {line}" for name, t in rows for line in getattr(t, what)[:8])
+    return "\n".join(_lines(rows, what)[:40])
 
 
 @PENDING_EVALUATOR_FIXES
@@ -69,4 +73,6 @@ def test_compare_of_rule_sets_the_kernel_treats_alike_finds_no_reach_difference(
     assert code in (0, 1, 3), err
     reach = [f["message"] for f in report["findings"] if f["path"].startswith("topology/reach/")]
     undecided = [e["message"] for e in report["errors"] if e["collector"] == "reach"]
+    SUMMARY.append(f"drift compare ufw vs its kernel-alike hand-written set: {len(reach)} reach findings, "
+                   f"{len(undecided)} undecided flows")
     assert (reach, undecided) == ([], []), json.dumps({"findings": reach, "undecided": undecided}, indent=1)
