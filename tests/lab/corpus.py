@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,11 @@ CORPUS = (
     RuleSet("kube-proxy: iptables mode", ("kube-proxy.iptables",)),
     RuleSet("CIS hardening: OUTPUT policy DROP", ("cis-hardening.iptables",)),
     RuleSet("Debian example: workstation.nft", ("debian-workstation.nft",)),
+    RuleSet("Debian example: all-in-one.nft, every family", ("debian-all-in-one.nft",)),
     RuleSet("firewalld: nftables backend", ("firewalld.nft",)),
     RuleSet("nft: meter, ct count, tcp flags", ("nft-meters.nft",)),
     RuleSet("nft: dynamic set, meters, counters", ("nft-blackhole.nft",)),
+    RuleSet("nft: named counters, final reject", ("nft-named-counters.nft",)),
 )
 UFW_ALIKE = RuleSet("hand-written equivalent of ufw", ("ufw-equivalent.iptables",))
 
@@ -96,9 +99,9 @@ def probe(t):
     proto, addr, port = t
     try:
         if proto == "tcp":
-            with socket.create_connection((addr, port), timeout=1.0):
+            with socket.create_connection((addr, port), timeout=1.5):
                 return True
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.0)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.5)
         s.sendto(b"drift", (addr, port))
         return s.recv(64) == b"drift"
     except OSError:
@@ -167,16 +170,17 @@ class Corpus:
 
     def snapshots(self, env: str = "mirror") -> list[Snapshot]:
         """Each host as `drift snapshot` records it: drift's script, run in the namespace, read by drift."""
-        out = []
-        for h in self.hosts:
-            script = compose(self.plan.collectors, self.plan.config)
-            done = subprocess.run(["ip", "netns", "exec", h.netns, "sh"], input=script.text.encode(),
-                                  capture_output=True, timeout=60)
-            results = interpret_output(self.plan, script, done.stdout, done.returncode,
-                                       done.stderr.decode(errors="replace")[-500:])
-            out.append(Snapshot(h.name, env, h.role, h.address, "2026-11-23T00:00:00Z", "lab",
-                                collectors=results, roles=h.roles))
-        return out
+        with ThreadPoolExecutor(len(self.hosts)) as pool:
+            return list(pool.map(lambda h: self._snapshot(h, env), self.hosts))
+
+    def _snapshot(self, h: HostSpec, env: str) -> Snapshot:
+        script = compose(self.plan.collectors, self.plan.config)
+        done = subprocess.run(["ip", "netns", "exec", h.netns, "sh"], input=script.text.encode(),
+                              capture_output=True, timeout=60)
+        results = interpret_output(self.plan, script, done.stdout, done.returncode,
+                                   done.stderr.decode(errors="replace")[-500:])
+        return Snapshot(h.name, env, h.role, h.address, "2026-11-23T00:00:00Z", "lab", collectors=results,
+                        roles=h.roles)
 
     def judge(self, snaps: list[Snapshot]) -> Tally:
         """drift's verdict for every pair and port (a port it lists no pair for: "nothing reachable
