@@ -27,6 +27,7 @@ from drift.model.snapshot import Snapshot
 from tests.lab import fleet
 from tests.lab.fleet import HostSpec
 from tests.lab.lab import Lab, in_ns, sh
+from tests.lab.oracle import PROBE
 
 FIREWALLS = Path(__file__).parent / "firewalls"
 HOSTS = ("mir-web-1", "mir-web-2", "mir-db-1")
@@ -89,25 +90,6 @@ for spec in sys.argv[1:]:
 print("ready", flush=True)
 while True:
     time.sleep(3600)
-"""
-
-# Runs in the source namespace: every target at once, True where a connection (or echo) works.
-PROBE = r"""
-import json, socket, sys
-from concurrent.futures import ThreadPoolExecutor
-def probe(t):
-    proto, addr, port = t
-    try:
-        if proto == "tcp":
-            with socket.create_connection((addr, port), timeout=1.5):
-                return True
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.5)
-        s.sendto(b"drift", (addr, port))
-        return s.recv(64) == b"drift"
-    except OSError:
-        return False
-with ThreadPoolExecutor(64) as ex:
-    print(json.dumps(list(ex.map(probe, json.loads(sys.argv[1])))))
 """
 
 Key = tuple[str, str, str, int, str]  # src, dst, proto, port, address connected to
