@@ -17,6 +17,12 @@ from drift.cli.environment import Environment
 from tests.lab.lab import Lab, down, unavailable
 
 LOCK = "/tmp/drift-lab.lock"  # `flock /tmp/drift-lab.lock CMD` takes the same lock by hand
+SUMMARY: list[str] = []  # what lab tests measured, printed after the run however it went (not captured)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for text in SUMMARY:
+        terminalreporter.write_line(text)
 
 
 @pytest.fixture(scope="session")

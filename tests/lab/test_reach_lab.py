@@ -16,28 +16,9 @@ from drift.model.snapshot import CollectorResult, Snapshot
 from tests.lab import fleet
 from tests.lab.fleet import HostSpec
 from tests.lab.lab import in_ns, sh
+from tests.lab.oracle import PROBE
 
 pytestmark = pytest.mark.lab
-
-# Runs inside the source namespace: every target at once, True where a connection (or echo) works.
-PROBE = r"""
-import json, socket, sys
-from concurrent.futures import ThreadPoolExecutor
-def probe(t):
-    proto, addr, port = t
-    try:
-        if proto == "tcp":
-            with socket.create_connection((addr, port), timeout=1.5):
-                return True
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.5)
-        s.sendto(b"drift", (addr, port))
-        return s.recv(64) == b"drift"
-    except OSError:
-        return False
-with ThreadPoolExecutor(64) as ex:
-    print(json.dumps(list(ex.map(probe, json.loads(sys.argv[1])))))
-"""
-
 
 def probe(h: HostSpec, targets: list[tuple[str, str, int]]) -> list[bool]:
     return json.loads(in_ns(h, sys.executable, "-c", PROBE, json.dumps(targets))) if targets else []
