@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 
 from drift.cli.app import Common, QuietOpt, app, common
-from drift.collect import ansible_map, ssh_config
 from drift.collect import inventory as inventory_io
+from drift.collect import ssh_config
+from drift.collect.ansible import files as ansible_files
+from drift.collect.ansible.mapping import Convention
 from drift.collect.inventory import Host, SSHSettings
 from drift.core.atomic import write_atomic
 from drift.core.errors import ExitStatus, InputError, InventoryError
@@ -55,7 +57,7 @@ def init_cmd(
     if target.exists() and not force:
         raise InputError("already exists; drift init never replaces a file unless you pass --force", target)
     if from_ansible is not None:
-        text = _from_ansible(_absolute(c, from_ansible), target.parent)
+        text = _from_ansible(_absolute(c, from_ansible), target.parent, c.env.vars)
     elif from_ssh_config:
         text = _from_ssh_config(c)
     else:
@@ -76,12 +78,10 @@ def _absolute(c: Common, path: Path) -> Path:
     return path if path.is_absolute() else c.env.cwd / path
 
 
-def _from_ansible(source: Path, out_dir: Path) -> str:
-    from drift.collect.ansible_files import load_hosts
-
+def _from_ansible(source: Path, out_dir: Path, env: Mapping[str, str]) -> str:
     if not source.exists():
         raise InputError("file not found", source)
-    envs = load_hosts(source, ansible_map.Convention(), SSHSettings())[0]
+    envs = ansible_files.load_hosts(source, Convention(), SSHSettings(), env=env)[0]
     relative = os.path.relpath(source.resolve(), out_dir.resolve())
     return (f"# drift.toml: written by `drift init --from-ansible {source.name}`; see docs/inputs.md.\n"
             "# Hosts are read from the Ansible inventory on every run. Groups named like an environment\n"

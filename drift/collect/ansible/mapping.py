@@ -15,13 +15,12 @@ The convention, each part configurable in drift.toml `[inventory.ansible]`:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from drift.collect.ansible import Adjacent, AnsibleHost, AnsibleInventory, Var, parse_ini
-from drift.collect.inventory import RESERVED_NAMES, Host, SSHSettings
+from drift.collect.ansible.model import AnsibleHost, AnsibleInventory, Opaque, Var, fix_hint
+from drift.collect.hosts import RESERVED_NAMES, Host, SSHSettings
 from drift.core.errors import InventoryError
 
 ENVIRONMENT_NAMES = frozenset({
@@ -44,36 +43,6 @@ class Convention:
     environment: str | None = None  # for hosts in no environment group; None: the inventory's name
     roles: tuple[str, ...] | None = None  # None: every other group
     ignore_groups: tuple[str, ...] = ()
-
-
-def kind(path: Path, text: str) -> str | None:
-    """'ini' or 'yaml' for an Ansible inventory, None for drift.toml; by suffix, else by content."""
-    suffix = path.suffix.lower()
-    if suffix == ".toml":
-        return None
-    if suffix in (".yml", ".yaml", ".json"):
-        return "yaml"
-    from drift.core.tomlsource import tomllib  # type: ignore[attr-defined]
-
-    try:
-        doc = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, RecursionError):
-        doc = None
-    if doc is not None and set(doc) <= {"ssh", "collect", "store", "environments", "policy", "inventory"}:
-        return None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            return "yaml" if stripped == "---" or re.fullmatch(r"[\w.-]+:(\s*\{.*\})?", stripped) else "ini"
-    return "ini"
-
-
-def parse(path: Path, text: str, fmt: str, extra: Adjacent | None = None) -> AnsibleInventory:
-    if fmt == "yaml":
-        from drift.collect.ansible_yaml import parse_yaml
-
-        return parse_yaml(text, path, extra)
-    return parse_ini(text, path, extra)
 
 
 def default_environment(path: Path) -> str:
@@ -102,9 +71,9 @@ def environments(inv: AnsibleInventory, conv: Convention, base: SSHSettings) -> 
         # by convention only the most specific group counts, as broad groups (debian, eu-west) would
         # otherwise become "roles" whose hosts are all outliers of each other.
         carried = tuple(names) if conv.roles is not None else (names[0],)
-        address, ssh = _connection(h, inv.path, base)
+        address, ssh, problem = _connection(h, inv.path, base)
         out.setdefault(env, []).append(Host(h.name, env, carried[0], address, ssh,
-                                            carried if len(carried) > 1 else ()))
+                                            carried if len(carried) > 1 else (), problem))
     _check_names(inv, out)
     return {env: tuple(hosts) for env, hosts in out.items()}
 
@@ -162,29 +131,45 @@ def _strip_env(group: str, envs: set[str] | frozenset[str]) -> str:
     return group
 
 
-def _connection(h: AnsibleHost, path: Path, base: SSHSettings) -> tuple[str, SSHSettings]:
+def _connection(h: AnsibleHost, path: Path, base: SSHSettings
+                ) -> tuple[str, SSHSettings, tuple[str, str, int | None] | None]:
+    """(address, settings, problem): a templated or vault-encrypted connection setting is a problem of
+    this host only (refused when contacted), not of the whole inventory."""
     found: dict[str, Var] = {}
     for setting, names in _CONNECTION.items():
         var = next((h.vars[n] for n in names if n in h.vars), None)
         if var is not None:
             found[setting] = var
+    problems: list[tuple[str, str, int | None]] = []
 
     def fail(setting: str, message: str) -> InventoryError:
         return InventoryError(f"host {h.name!r}: {message}", found[setting].file or path, found[setting].line)
 
+    def unreadable(setting: str) -> bool:
+        var, name = found[setting], _CONNECTION[setting][0]
+        value = var.value
+        if isinstance(value, Opaque):
+            why = (f"{name} is a {value.what}, and drift never decrypts: {fix_hint(path)}"
+                   if "vault" in value.what else f"{name} must be a single value, not {value.what}")
+        elif isinstance(value, str) and ("{{" in value or "{%" in value):
+            why = (f"{name} is a Jinja template ({value[:80]!r}), which only a playbook run evaluates "
+                   "(ansible-inventory does not either): give the value itself, e.g. in host_vars/"
+                   f"{h.name}.yml")
+        else:
+            return False
+        problems.append((f"host {h.name!r}: {why}", var.file or str(path), var.line))
+        return True
+
     def text(setting: str) -> str | None:
-        if setting not in found:
+        if setting not in found or unreadable(setting):
             return None
         value = found[setting].value
         if not isinstance(value, str) or not value.strip():
             raise fail(setting, f"{_CONNECTION[setting][0]} must be a non-empty string, not {value!r}")
-        if "{{" in value or "{%" in value:
-            raise fail(setting, f"{_CONNECTION[setting][0]} is a Jinja template ({value!r}); drift does not "
-                                "evaluate templates: give the value itself")
         return value.strip()
 
     changes: dict[str, object] = {}
-    if "port" in found:
+    if "port" in found and not unreadable("port"):
         port = found["port"].value
         if isinstance(port, str) and port.strip().isdigit():
             port = int(port)
@@ -201,15 +186,16 @@ def _connection(h: AnsibleHost, path: Path, base: SSHSettings) -> tuple[str, SSH
         changes["identity_file"] = resolved
         origin = found["identity_file"]
         changes["origins"] = base.with_origin("identity_file", origin.file or str(path), origin.line).origins
-    return text("address") or h.name, replace(base, **changes)  # type: ignore[arg-type]
+    address = text("address") or h.name
+    return address, replace(base, **changes), problems[0] if problems else None  # type: ignore[arg-type]
 
 
 def _check_names(inv: AnsibleInventory, envs: Mapping[str, list[Host]]) -> None:
     where = {h.name: (h.file or inv.path, h.line) for h in inv.hosts}
-    for env in envs:
-        if env in RESERVED_NAMES or ":" in env or not env:
-            raise InventoryError(f"{env!r} cannot be an environment name: rename the group, or set "
-                                 "[inventory.ansible] environment", inv.path)
+    for env in envs:  # `local` may be one (inventories/local/): an environment is looked up before `local`
+        if ":" in env or not env:
+            raise InventoryError(f"{env!r} cannot be an environment name (it holds a ':'): set "
+                                 "[inventory.ansible] environment, or rename the group or directory", inv.path)
     for hosts in envs.values():
         for h in hosts:
             if h.name in envs or h.name in RESERVED_NAMES or "/" in h.name:

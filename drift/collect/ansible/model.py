@@ -1,24 +1,49 @@
-"""Ansible inventories, read as Ansible reads them: the INI format here, YAML in ansible_yaml.py.
+"""An Ansible inventory as Ansible builds it, whatever format it was read from.
 
-Both parsers feed one builder, which resolves children, host ranges and variable precedence (group
-vars by depth, host vars last) the way ansible-inventory does, keeping the line each host and each
-variable came from so a mistake points at the right place. Everything is pure and linear: each line,
-node and group is visited a bounded number of times, whatever the input.
+The readers (ini.py, yml.py, tomlinv.py, external.py) feed one builder, which resolves children and
+variable precedence (group vars by depth, then ansible_group_priority, then name; host vars last) the
+way ansible-inventory does, keeping the line each host and each variable came from so a mistake points
+at the right place. Everything is pure and linear: each line, node and group is visited a bounded
+number of times, whatever the input.
 """
 
 from __future__ import annotations
 
-import ast
-import re
-import shlex
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from drift.core.errors import InventoryError
 
 MAX_HOSTS = 100_000  # a range like web[0:99999999] is a typo, not a fleet
-_LITERAL_MAX = 4096  # longer values stay strings: literal_eval is not worth its cost on them
+PRINT_WARNING = ("warning: this writes every vault-encrypted value it can decrypt in plain text; keep the "
+                 "file out of version control")
+
+
+class AnsibleOnly(InventoryError):
+    """Input only Ansible itself can read (a plugin, a script, vault): ansible-inventory may read it."""
+
+    def __init__(self, feature: str, fix: str, path: str | Path | None, line: int | None = None):
+        self.feature = feature
+        super().__init__(f"{feature}: drift's built-in reader cannot read this. {fix}", path, line)
+
+
+def fix_hint(source: str | Path) -> str:
+    """What to do about input only Ansible can read, in the words the user can paste."""
+    return ("Install ansible-core (pip install ansible-core) so drift runs `ansible-inventory --list` for it, "
+            "or set [inventory.ansible] reader = \"ansible\"; or write it out once as a static inventory: "
+            f"ansible-inventory -i {source} --list --yaml > hosts.yml ({PRINT_WARNING})")
+
+
+class Opaque:
+    """A value drift does not read: an inline `!vault` secret, or a list or mapping. Harmless unless
+    drift needs that very variable (a connection setting), and then the host says which."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<{self.what}>"
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,7 @@ class AnsibleInventory:
     groups: Mapping[str, tuple[str, ...]]  # group -> hosts listed in it directly
     children: Mapping[str, tuple[str, ...]]
     depth: Mapping[str, int]  # longest path from `all`: deeper is more specific
+    priority: Mapping[str, int] = field(default_factory=dict)  # ansible_group_priority; absent: 1
 
 
 @dataclass
@@ -112,6 +138,7 @@ class Builder:
             if name != "all" and name not in held:
                 top.children[name] = None
         depth = self._depths()
+        priority = {name: self._priority(name) for name in self.groups}
         parents: dict[str, list[str]] = {name: [] for name in self.groups}
         for name, g in self.groups.items():
             for child in g.children:
@@ -132,7 +159,7 @@ class Builder:
             if not member:
                 member = {"ungrouped"}
             merged: dict[str, Var] = dict(self.groups["all"].vars)
-            ordered = sorted(member, key=lambda n: (depth[n], n))
+            ordered = sorted(member, key=lambda n: (depth[n], priority[n], n))
             for gname in ordered:
                 merged.update(self.groups[gname].vars)
             for gname in ("all", *ordered):
@@ -144,8 +171,21 @@ class Builder:
             self.root, tuple(hosts),
             {n: tuple(g.hosts) for n, g in self.groups.items()},
             {n: tuple(g.children) for n, g in self.groups.items()},
-            depth,
+            depth, priority,
         )
+
+    def _priority(self, name: str) -> int:
+        """ansible_group_priority, which Ansible reads from the inventory's own group variables only."""
+        var = self.groups[name].vars.get("ansible_group_priority")
+        if var is None:
+            return 1
+        value = var.value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InventoryError(f"group {name!r}: ansible_group_priority must be a whole number, not {value!r}",
+                                 var.file, var.line)
+        return value
 
     def _depths(self) -> dict[str, int]:
         """Longest path from `all` (Kahn's order, so a loop is found, not followed forever)."""
@@ -188,129 +228,3 @@ def _closure(parents: Mapping[str, list[str]]) -> dict[str, frozenset[str]]:
     return done
 
 
-def parse_value(text: str) -> object:
-    """What Ansible makes of `key=value` in INI: a Python literal if it is one, else the string."""
-    if len(text) > _LITERAL_MAX:
-        return text
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return text
-
-
-_RANGE = re.compile(r"\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]")
-_PORT = re.compile(r"^(.*?):([0-9]+)$")
-
-
-def expand(pattern: str, line: int | None, fail_path: Path) -> tuple[list[str], int | None]:
-    """A host pattern: `name`, `name:port`, `[v6::addr]:port`, and ranges `web[01:03]`, `db-[a:c]`."""
-    def fail(message: str) -> InventoryError:
-        return InventoryError(f"host pattern {pattern!r}: {message}", fail_path, line)
-
-    port: int | None = None
-    name = pattern
-    m = _PORT.match(pattern)
-    if m and m.group(1).count("[") == m.group(1).count("]") and ":" not in _outside_brackets(m.group(1)):
-        name, port = m.group(1), int(m.group(2))
-        if not 0 < port < 65536:
-            raise fail(f"port {port} is out of range")
-    if name.startswith("[") and name.endswith("]") and ":" in name and not _RANGE.fullmatch(name):
-        name = name[1:-1]  # [fe80::1]:22
-    if not name:
-        raise fail("empty host name")
-    names = [name]
-    while _RANGE.search(names[0]):
-        out: list[str] = []
-        for current in names:
-            m2 = _RANGE.search(current)
-            assert m2 is not None
-            for part in _range_items(m2.group(1), m2.group(2), m2.group(3), fail):
-                out.append(current[: m2.start()] + part + current[m2.end():])
-                if len(out) > MAX_HOSTS:
-                    raise fail(f"expands to more than {MAX_HOSTS} hosts")
-        names = out
-    if any(c in n for n in names for c in "[]"):
-        raise fail("unbalanced or invalid range (expected like web[01:03] or db-[a:c])")
-    return names, port
-
-
-def _outside_brackets(text: str) -> str:
-    return re.sub(r"\[[^\]]*\]", "", text)
-
-
-def _range_items(start: str, end: str, stride: str | None,
-                 error: Callable[[str], InventoryError]) -> Iterator[str]:
-    step = int(stride) if stride else 1
-    if step < 1:
-        raise error("range stride must be at least 1")
-    if start.isdigit() and end.isdigit():
-        first, last = int(start), int(end)
-        if last < first:
-            raise error(f"range [{start}:{end}] ends before it starts")
-        if (last - first) // step >= MAX_HOSTS:
-            raise error(f"expands to more than {MAX_HOSTS} hosts")
-        width = len(start) if start.startswith("0") and len(start) > 1 else 0
-        for n in range(first, last + 1, step):
-            yield str(n).zfill(width)
-    elif len(start) == 1 and len(end) == 1 and start.isalpha() and end.isalpha():
-        if ord(end) < ord(start):
-            raise error(f"range [{start}:{end}] ends before it starts")
-        for n in range(ord(start), ord(end) + 1, step):
-            yield chr(n)
-    else:
-        raise error(f"range [{start}:{end}]: both ends numbers, or both single letters")
-
-
-_SECTION = re.compile(r"^\[([^\]:\s]+)(?::([A-Za-z0-9_]+))?\]\s*(?:[#;].*)?$")
-
-
-def parse_ini(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleInventory:
-    b = Builder(path)
-    read_ini(b, text)
-    return b.build(extra)
-
-
-def read_ini(b: Builder, text: str) -> None:
-    """Ansible's INI inventory: host lines, `[group]`, `[group:vars]`, `[group:children]`."""
-    group, kind = "ungrouped", "hosts"
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        m = _SECTION.match(line)
-        if m or (line.startswith("[") and line.endswith("]")):  # else a host line like [fe80::1]:22
-            if not m or (m.group(2) or "hosts") not in ("hosts", "vars", "children"):
-                raise b.fail(f"invalid section header {line[:80]!r} (expected [group], [group:vars] "
-                             "or [group:children])", number)
-            group, kind = m.group(1), m.group(2) or "hosts"
-            b.group(group, number)
-            continue
-        if kind == "vars":
-            key, sep, value = line.partition("=")
-            if not sep or not key.strip():
-                raise b.fail(f"expected key=value in [{group}:vars], not {line[:80]!r}", number)
-            b.group(group, number).vars[key.strip()] = b.var(parse_value(value.strip()), number)
-        elif kind == "children":
-            b.child(group, line.split()[0] if line.split() else line, number)
-        else:
-            _host_line(b, group, line, number)
-
-
-def _host_line(b: Builder, group: str, line: str, number: int) -> None:
-    try:
-        tokens = shlex.split(line, comments=True)
-    except ValueError as exc:
-        raise b.fail(f"cannot split host line: {exc}", number) from None
-    if not tokens:
-        return
-    names, port = expand(tokens[0], number, b.path)
-    variables: dict[str, Var] = {}
-    if port is not None:
-        variables["ansible_port"] = b.var(port, number)
-    for token in tokens[1:]:
-        key, sep, value = token.partition("=")
-        if not sep or not key:
-            raise b.fail(f"expected key=value after the host name, not {token[:80]!r}", number)
-        variables[key] = b.var(parse_value(value), number)
-    for name in names:
-        b.host(name, group, number, variables)

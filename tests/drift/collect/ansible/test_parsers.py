@@ -8,12 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drift.collect.ansible import AnsibleInventory, expand, parse_ini
-from drift.collect.ansible_yaml import parse_yaml
+from drift.collect.ansible.ini import parse_ini
+from drift.collect.ansible.model import AnsibleInventory
+from drift.collect.ansible.ranges import expand
+from drift.collect.ansible.yml import parse_yaml
 from drift.core.errors import InventoryError
 
 P = Path("inv")
-FIXTURES = Path(__file__).parent / "fixtures" / "ansible"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "ansible"
 
 
 def hosts(inv: AnsibleInventory) -> dict[str, tuple[str, ...]]:
@@ -55,12 +57,21 @@ def test_ini_lines_are_kept() -> None:
     ("[fe80::1]:22", ["fe80::1"], 22),
     ("fe80::2", ["fe80::2"], None),
     ("10.0.0.1", ["10.0.0.1"], None),
+    ("web[:3]", ["web0", "web1", "web2", "web3"], None),  # a missing begin is 0, as in Ansible
+    ("a[Y:b]", [], None),  # letters run a-z then A-Z: Y comes after b, so this is refused below
+    ("x[z:B]", ["xz", "xA", "xB"], None),
+    ("10.0.[1:2].5:2222", ["10.0.1.5", "10.0.2.5"], 2222),
 ])
 def test_host_patterns(pattern: str, names: list[str], port: int | None) -> None:
+    if not names:
+        with pytest.raises(InventoryError):
+            expand(pattern, 1, P)
+        return
     assert expand(pattern, 1, P) == (names, port)
 
 
-@pytest.mark.parametrize("pattern", ["web[3:1]", "web[0:99999999]", "web[1:", "web[a:10]", "h:0", "h:70000"])
+@pytest.mark.parametrize("pattern", ["web[3:1]", "web[0:99999999]", "web[1:", "web[a:10]", "h:0", "h:70000",
+                                     "web[01:1]", "web[1:3:0]", "w[1:]", "a[1:2]|b"])
 def test_bad_host_patterns_name_the_line(pattern: str) -> None:
     with pytest.raises(InventoryError) as err:
         expand(pattern, 7, P)
@@ -69,7 +80,7 @@ def test_bad_host_patterns_name_the_line(pattern: str) -> None:
 
 @pytest.mark.parametrize(("text", "line", "words"), [
     ("[web\nh1\n", 1, "host pattern"),  # ansible reads it as a host line, and so do we
-    ("[web:bogus]\nh1\n", 1, "section header"),
+    ("[web:bogus]\nh1\n", 1, "unknown type"),
     ("[web]\nh1 junk\n", 2, "key=value"),
     ("[web]\nh1 a='open\n", 2, "cannot split"),
     ("[web:vars]\nnot a var\n", 2, "key=value"),
@@ -82,6 +93,33 @@ def test_ini_errors(text: str, line: int | None, words: str) -> None:
     assert words in str(err.value)
     if line is not None:
         assert err.value.line == line
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("1234:\n", 1, "reserved for a port"),
+    ("[web]\n---\n", 2, "YAML"),
+    ("[web:children]\napi\n", 2, "never defines"),
+    ("[web:vars]\nx=1\n[all:children]\nweb\n", 1, "[web:vars]"),
+])
+def test_ini_refuses_what_ansible_refuses(text: str, line: int, words: str) -> None:
+    with pytest.raises(InventoryError) as err:
+        parse_ini(text, P)
+    assert err.value.line == line and words in str(err.value)
+
+
+def test_a_child_group_defined_later_in_the_file() -> None:
+    inv = parse_ini("[prod:children]\nweb\n[web:vars]\nx=1\n[web]\nw1\n", P)
+    assert hosts(inv) == {"w1": ("prod", "web")} and var(inv, "w1", "x") == 1
+
+
+def test_group_priority_orders_groups_of_one_depth() -> None:
+    text = ("[a]\nh1\n[b]\nh1\n[a:vars]\nansible_user=ua\nansible_group_priority=10\n"
+            "[b:vars]\nansible_user=ub\n")
+    assert var(parse_ini(text, P), "h1", "ansible_user") == "ua"  # b sorts after a by name, but a is 10
+    assert var(parse_ini(text.replace("ansible_group_priority=10\n", ""), P), "h1", "ansible_user") == "ub"
+    with pytest.raises(InventoryError) as err:
+        parse_ini("[a]\nh1\n[a:vars]\nansible_group_priority=high\n", P)
+    assert err.value.line == 4
 
 
 def test_ini_crlf_and_comments() -> None:

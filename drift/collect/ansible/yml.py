@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from drift.collect.ansible import Adjacent, AnsibleInventory, Builder, Var, expand
+from drift.collect.ansible.model import Adjacent, AnsibleInventory, AnsibleOnly, Builder, Opaque, Var, fix_hint
+from drift.collect.ansible.ranges import expand
 
 _GROUP_KEYS = ("hosts", "vars", "children")
 
@@ -42,6 +43,10 @@ def read_yaml(b: Builder, text: str) -> None:
     if not isinstance(root, yaml.MappingNode):
         raise b.fail("an Ansible YAML inventory is a mapping of groups (like `all:`)", _line(root))
     _flatten(root, b)
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "plugin" and not _null(value):
+            raise AnsibleOnly(f"an inventory plugin's configuration (plugin: {str(getattr(value, 'value', ''))[:60]})",
+                              fix_hint(path), path, _line(key))
     stack = [(_name(k, b, "group"), v, "all") for k, v in reversed(root.value)]
     seen: set[tuple[str, int]] = set()
     while stack:
@@ -72,6 +77,9 @@ def read_yaml(b: Builder, text: str) -> None:
                 b.group(name, line).vars.update(_vars(value, b))
             elif key == "hosts":
                 for host_key, host_vars in value.value:
+                    if not isinstance(_scalar(host_key, b) if isinstance(host_key, yaml.ScalarNode) else None, str):
+                        raise b.fail(f"host {host_key.value!r} must be a string: quote it (Ansible refuses it too)",
+                                     _line(host_key))
                     names, port = expand(_name(host_key, b, "host"), _line(host_key), path)
                     variables = {} if port is None else {"ansible_port": b.var(port, _line(host_key))}
                     if not _null(host_vars):
@@ -114,18 +122,18 @@ def _vars(node: yaml.MappingNode, b: Builder) -> dict[str, Var]:
     for key, value in node.value:
         # Only scalars matter to drift (ansible_host, ansible_port...); others are kept as a marker.
         out[_name(key, b, "variable")] = b.var(_scalar(value, b) if isinstance(value, yaml.ScalarNode)
-                                               else _Structured(), _line(key))
+                                               else _STRUCTURED, _line(key))
     return out
 
 
-class _Structured:
-    """A list or mapping variable: never a connection setting, so its content is not needed."""
-
-    def __repr__(self) -> str:
-        return "<structured value>"
+_STRUCTURED = Opaque("a list or mapping")
 
 
 def _scalar(node: yaml.ScalarNode, b: Builder) -> object:
+    if node.tag == "!vault":  # an inline secret: Ansible too reads the inventory without decrypting it
+        return Opaque("vault-encrypted value (!vault)")
+    if node.tag == "!unsafe":  # a string Ansible never templates
+        return node.value
     try:
         return yaml.constructor.SafeConstructor().construct_object(node)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drift.collect.ansible import parse_ini
-from drift.collect.ansible_files import adjacent, read_directory
-from drift.collect.ansible_yaml import parse_yaml
+from drift.collect.ansible.files import adjacent, read
+from drift.collect.ansible.ini import parse_ini
+from drift.collect.ansible.yml import parse_yaml
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ansible"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "ansible"
 ANSIBLE = shutil.which("ansible-inventory")
 pytestmark = pytest.mark.skipif(ANSIBLE is None, reason="ansible-core is not installed (pip install ansible-core)")
 CONNECTION = ("ansible_host", "ansible_port", "ansible_user", "ansible_ssh_private_key_file")
@@ -53,7 +53,7 @@ def ours(path: Path) -> dict[str, tuple[tuple[str, ...], dict[str, object]]]:
 
 
 def ours_dir(path: Path) -> dict[str, tuple[tuple[str, ...], dict[str, object]]]:
-    inv, _digest = read_directory(path)
+    inv, _digest = read(path)
     return {h.name: (h.groups, {k: h.vars[k].value for k in CONNECTION if k in h.vars}) for h in inv.hosts}
 
 
