@@ -29,7 +29,7 @@ def kind(path: Path, text: str) -> str | None:
     doc = _toml(text)
     if doc is not None and is_ansible_toml(doc):
         return "toml"
-    if suffix == ".toml" or (doc is not None and set(doc) <= DRIFT_KEYS):
+    if suffix == ".toml" or (doc and set(doc) <= DRIFT_KEYS):  # an empty file is no evidence of drift.toml
         return None
     return "yaml" if not suffix and _yaml_mapping(text) else "ini"
 

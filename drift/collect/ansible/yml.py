@@ -70,6 +70,8 @@ def read_yaml(b: Builder, text: str) -> None:
                              _line(key_node))
             if _null(value):
                 continue
+            if isinstance(value, yaml.ScalarNode) and isinstance(_scalar(value, b), str):
+                value = _one(value)  # `hosts: web1` is `hosts: {web1: }` to Ansible
             if not isinstance(value, yaml.MappingNode):
                 raise b.fail(f"group {name!r}: {key} must be a mapping", _line(value))
             _flatten(value, b)
@@ -91,6 +93,11 @@ def read_yaml(b: Builder, text: str) -> None:
                         b.host(host, name, _line(host_key), variables)
             else:
                 stack.extend((_name(k, b, "group"), v, name) for k, v in reversed(value.value))
+
+
+def _one(key: yaml.ScalarNode) -> yaml.MappingNode:
+    null = yaml.ScalarNode("tag:yaml.org,2002:null", "", key.start_mark, key.end_mark)
+    return yaml.MappingNode("tag:yaml.org,2002:map", [(key, null)], key.start_mark, key.end_mark)
 
 
 def _compose(text: str, b: Builder) -> yaml.Node | None:
