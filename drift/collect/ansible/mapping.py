@@ -186,8 +186,10 @@ def _connection(h: AnsibleHost, path: Path, base: SSHSettings
         changes["identity_file"] = resolved
         origin = found["identity_file"]
         changes["origins"] = base.with_origin("identity_file", origin.file or str(path), origin.line).origins
-    address = text("address") or h.name
-    return address, replace(base, **changes), problems[0] if problems else None  # type: ignore[arg-type]
+    address = text("address")
+    if address is None and "address" in found and isinstance(found["address"].value, str):
+        address = found["address"].value  # a template, listed as Ansible lists it; the host is refused on use
+    return address or h.name, replace(base, **changes), problems[0] if problems else None  # type: ignore[arg-type]
 
 
 def _check_names(inv: AnsibleInventory, envs: Mapping[str, list[Host]]) -> None:
