@@ -25,12 +25,11 @@ def find(env: Mapping[str, str]) -> str | None:
     return shutil.which("ansible-inventory", path=env["PATH"]) if env.get("PATH") else None
 
 
-def run(source: Path, env: Mapping[str, str], why: str = "") -> tuple[AnsibleInventory, str]:
-    """(inventory, sha256 of Ansible's JSON). `why`: the built-in reader's refusal, said on failure."""
+def run(source: Path, env: Mapping[str, str]) -> tuple[AnsibleInventory, str]:
+    """(inventory, sha256 of Ansible's JSON)."""
     exe = find(env)
-    lead = f"{why}\n" if why else ""
     if exe is None:
-        raise InventoryError(f"{lead}[inventory.ansible] reader = \"ansible\" needs ansible-inventory on PATH "
+        raise InventoryError("[inventory.ansible] reader = \"ansible\" needs ansible-inventory on PATH "
                              "(pip install ansible-core)", source)
     # A source Ansible cannot parse is a warning and no hosts by default; for drift it is an error.
     full = {**env, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true",
@@ -39,28 +38,30 @@ def run(source: Path, env: Mapping[str, str], why: str = "") -> tuple[AnsibleInv
         done = subprocess.run([exe, "-i", str(source), "--list"], capture_output=True, timeout=TIMEOUT,
                               env=full, check=False, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise InventoryError(f"{lead}ansible-inventory -i {source} --list ran past {TIMEOUT} s", source) from None
+        raise InventoryError(f"ansible-inventory -i {source} --list ran past {TIMEOUT} s", source) from None
     except OSError as exc:
-        raise InventoryError(f"{lead}cannot run {exe}: {exc.strerror}", source) from None
+        raise InventoryError(f"cannot run {exe}: {exc.strerror}", source) from None
     if done.returncode != 0:
-        said = _last_error(done.stderr.decode("utf-8", "replace"))
+        said = _last_error(done.stderr.decode("utf-8", "replace")).rstrip(".")
         hint = ""
         if "vault" in said.lower():
             hint = (" Give Ansible your vault password (ANSIBLE_VAULT_PASSWORD_FILE or vault_password_file in "
                     "ansible.cfg), or write the inventory out once with ansible-inventory -i "
                     f"{source} --list --yaml > hosts.yml ({PRINT_WARNING})")
-        raise InventoryError(f"{lead}ansible-inventory -i {source} --list failed: {said}.{hint}", source)
+        raise InventoryError(f"ansible-inventory -i {source} --list failed: {said}.{hint}", source)
     if len(done.stdout) > _OUTPUT_MAX:
         raise InventoryError(f"ansible-inventory wrote more than {_OUTPUT_MAX >> 20} MiB", source)
     return from_json(done.stdout.decode("utf-8", "replace"), source), hashlib.sha256(done.stdout).hexdigest()
 
 
 def _last_error(stderr: str) -> str:
+    """The most telling line of Ansible's stderr: the vault one, else the parse failure, else its error."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if line.startswith(("[ERROR]", "ERROR")) or "Failed to parse" in line or "vault" in line.lower():
-            return line[:400]
-    return (lines[-1] if lines else "no message")[:400]
+    for wanted in ("vault", "failed to parse", "[error]", ""):
+        found = next((line for line in lines if wanted in line.lower()), None)
+        if found:
+            return found[:400]
+    return "no message"
 
 
 def from_json(text: str, source: Path) -> AnsibleInventory:

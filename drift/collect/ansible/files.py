@@ -40,7 +40,11 @@ def load_hosts(path: Path, conv: mapping.Convention, base: SSHSettings, reader: 
         except AnsibleOnly as exc:
             if external.find(env) is None:
                 raise
-            inv, digest = external.run(path, env, why=str(exc))
+            try:
+                inv, digest = external.run(path, env)
+            except InventoryError as failed:
+                raise InventoryError(f"{exc.feature}; drift asked ansible-inventory instead, and {failed.detail}",
+                                     exc.path, exc.line) from None
     return mapping.environments(inv, conv, base), digest
 
 

@@ -76,3 +76,20 @@ def test_what_drift_cannot_read_goes_to_ansible_inventory(monkeypatch: pytest.Mo
     found = load_hosts(script, Convention(), SSHSettings(), env={"PATH": os.environ["PATH"], "HOME": "/nonexistent"})
     hosts = [h for hs in found[0].values() for h in hs]
     assert len(hosts) == 4 and all(h.problem is None for h in hosts)
+
+
+@pytest.mark.skipif(external.find(os.environ) is None, reason="ansible-inventory is not on PATH")
+def test_a_vault_file_is_read_with_the_users_own_vault_password(tmp_path: Path) -> None:
+    (tmp_path / "pass").write_text("s3cret\n")
+    (tmp_path / "hosts.ini").write_text("[web]\nw1 ansible_host=10.0.0.7\n[db]\nd1\n")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path),
+           "ANSIBLE_VAULT_PASSWORD_FILE": str(tmp_path / "pass")}
+    subprocess.run(["ansible-vault", "encrypt", str(tmp_path / "hosts.ini")], env=env, check=True,
+                   capture_output=True, timeout=120)
+    assert (tmp_path / "hosts.ini").read_text().startswith("$ANSIBLE_VAULT;")
+    found = fields(load_hosts(tmp_path / "hosts.ini", Convention(), SSHSettings(), env=env)[0])
+    assert found == {"w1": (tmp_path.name, "web", "10.0.0.7", None, None, False),
+                     "d1": (tmp_path.name, "db", "d1", None, None, False)}
+    with pytest.raises(InventoryError) as err:  # without the password: the file, the line, the fix
+        load_hosts(tmp_path / "hosts.ini", Convention(), SSHSettings(), env={**env, "ANSIBLE_VAULT_PASSWORD_FILE": ""})
+    assert err.value.line == 1 and "vault password" in str(err.value)
