@@ -105,12 +105,10 @@ def _host_line(b: Builder, group: str, line: str, number: int) -> None:
         return
     names, port = expand(tokens[0], number, b.path, ini=True)
     variables: dict[str, Var] = {}
-    if port is not None:
-        variables["ansible_port"] = b.var(port, number)
     for token in tokens[1:]:
         key, sep, value = token.partition("=")
         if not sep or not key:
             raise b.fail(f"expected key=value after the host name, not {token[:80]!r}", number)
         variables[key] = b.var(parse_value(value), number)
     for name in names:
-        b.host(name, group, number, variables)
+        b.host(name, group, number, variables, port)

@@ -114,12 +114,17 @@ class Builder:
             self.groups[name].line = line
         return self.groups[name]
 
-    def host(self, name: str, group: str, line: int | None, variables: Mapping[str, Var]) -> None:
-        if len(self.host_line) >= MAX_HOSTS and name not in self.host_line:
-            raise self.fail(f"more than {MAX_HOSTS} hosts", line)
-        self.host_line.setdefault(name, line)
-        self.host_file.setdefault(name, str(self.path))
-        self.host_vars.setdefault(name, {}).update(variables)
+    def host(self, name: str, group: str, line: int | None, variables: Mapping[str, Var],
+             port: int | None = None) -> None:
+        """`port` (from `name:port`) counts only where the host is first named, as in Ansible; its
+        variables, ansible_port too, apply wherever it is named."""
+        if name not in self.host_line:
+            if len(self.host_line) >= MAX_HOSTS:
+                raise self.fail(f"more than {MAX_HOSTS} hosts", line)
+            self.host_line[name] = line
+            self.host_file[name] = str(self.path)
+            self.host_vars[name] = {} if port is None else {"ansible_port": self.var(port, line)}
+        self.host_vars[name].update(variables)
         self.group(group, line).hosts[name] = None
 
     def child(self, parent: str, child: str, line: int | None) -> None:

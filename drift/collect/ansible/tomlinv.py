@@ -65,9 +65,8 @@ def _group(b: Builder, src: TomlSource, name: str, body: Any) -> None:
             for pattern, host_vars in data.items():
                 host_line = src.line_of(f"{name}.hosts", pattern) or where
                 names, port = expand(pattern, host_line, b.path)
-                variables = {} if port is None else {"ansible_port": Var(port, host_line, str(b.path))}
                 if host_vars is not None and not isinstance(host_vars, dict):
                     raise b.fail(f"host {pattern!r}: its variables must be a table", host_line)
-                variables.update({k: Var(v, host_line, str(b.path)) for k, v in (host_vars or {}).items()})
+                variables = {k: Var(v, host_line, str(b.path)) for k, v in (host_vars or {}).items()}
                 for host in names:
-                    b.host(host, name, host_line, variables)
+                    b.host(host, name, host_line, variables, port)

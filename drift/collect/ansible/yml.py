@@ -7,6 +7,7 @@ anchors repeat it (a "billion laughs" file stays linear).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -47,52 +48,67 @@ def read_yaml(b: Builder, text: str) -> None:
         if isinstance(key, yaml.ScalarNode) and key.value == "plugin" and not _null(value):
             raise AnsibleOnly(f"an inventory plugin's configuration (plugin: {str(getattr(value, 'value', ''))[:60]})",
                               fix_hint(path), path, _line(key))
-    stack = [(_name(k, b, "group"), v, "all") for k, v in reversed(root.value)]
+    # Depth first in document order, as Ansible's recursion: a host's variables set in a child group
+    # before a later `hosts:` of the parent are overridden by it. Iterative, so nesting depth is free.
+    stack: list[tuple[str | None, Iterator[tuple[yaml.Node, yaml.Node]]]] = [(None, iter(root.value))]
     seen: set[tuple[str, int]] = set()
     while stack:
-        name, node, parent = stack.pop()
+        parent, pending = stack[-1]
+        pair = next(pending, None)
+        if pair is None:
+            stack.pop()
+            continue
+        name, node = _name(pair[0], b, "group"), pair[1]
         line = _line(node)
         b.group(name, line)
-        if name != parent and parent != "all":
-            b.child(parent, name, line)
-        if (name, id(node)) in seen:
+        if parent is not None:
+            b.child(parent, name, line)  # refuses a group that is its own child, as Ansible does
+        if (name, id(node)) in seen or _null(node):
             continue
         seen.add((name, id(node)))
-        if _null(node):
-            continue
         if not isinstance(node, yaml.MappingNode):
             raise b.fail(f"group {name!r} must be a mapping with hosts, vars or children", line)
+        stack.append((name, _sections(b, name, node)))
+
+
+def _sections(b: Builder, name: str, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+    """Read one group's vars and hosts, in order, yielding its children where they come."""
+    line = _line(node)
+    _flatten(node, b)
+    for key_node, value in node.value:
+        key = _name(key_node, b, "key")
+        if key not in _GROUP_KEYS:
+            raise b.fail(f"group {name!r}: unknown key {key!r} (allowed: {', '.join(_GROUP_KEYS)})",
+                         _line(key_node))
+        if _null(value):
+            continue
+        if isinstance(value, yaml.ScalarNode) and isinstance(_scalar(value, b), str):
+            value = _one(value)  # `hosts: web1` is `hosts: {web1: }` to Ansible
+        if not isinstance(value, yaml.MappingNode):
+            raise b.fail(f"group {name!r}: {key} must be a mapping", _line(value))
+        _flatten(value, b)
+        if key == "vars":
+            b.group(name, line).vars.update(_vars(value, b))
+        elif key == "hosts":
+            for host_key, host_vars in value.value:
+                _host(b, name, host_key, host_vars)
+        else:
+            yield from value.value
+
+
+def _host(b: Builder, group: str, key: yaml.Node, node: yaml.Node) -> None:
+    if not isinstance(_scalar(key, b) if isinstance(key, yaml.ScalarNode) else None, str):
+        raise b.fail(f"host {getattr(key, 'value', '')!r} must be a string: quote it (Ansible refuses it too)",
+                     _line(key))
+    names, port = expand(_name(key, b, "host"), _line(key), b.path)
+    variables: dict[str, Var] = {}
+    if not _null(node):
+        if not isinstance(node, yaml.MappingNode):
+            raise b.fail(f"host {names[0]!r}: its variables must be a mapping", _line(node))
         _flatten(node, b)
-        for key_node, value in node.value:
-            key = _name(key_node, b, "key")
-            if key not in _GROUP_KEYS:
-                raise b.fail(f"group {name!r}: unknown key {key!r} (allowed: {', '.join(_GROUP_KEYS)})",
-                             _line(key_node))
-            if _null(value):
-                continue
-            if isinstance(value, yaml.ScalarNode) and isinstance(_scalar(value, b), str):
-                value = _one(value)  # `hosts: web1` is `hosts: {web1: }` to Ansible
-            if not isinstance(value, yaml.MappingNode):
-                raise b.fail(f"group {name!r}: {key} must be a mapping", _line(value))
-            _flatten(value, b)
-            if key == "vars":
-                b.group(name, line).vars.update(_vars(value, b))
-            elif key == "hosts":
-                for host_key, host_vars in value.value:
-                    if not isinstance(_scalar(host_key, b) if isinstance(host_key, yaml.ScalarNode) else None, str):
-                        raise b.fail(f"host {host_key.value!r} must be a string: quote it (Ansible refuses it too)",
-                                     _line(host_key))
-                    names, port = expand(_name(host_key, b, "host"), _line(host_key), path)
-                    variables = {} if port is None else {"ansible_port": b.var(port, _line(host_key))}
-                    if not _null(host_vars):
-                        if not isinstance(host_vars, yaml.MappingNode):
-                            raise b.fail(f"host {names[0]!r}: its variables must be a mapping", _line(host_vars))
-                        _flatten(host_vars, b)
-                        variables.update(_vars(host_vars, b))
-                    for host in names:
-                        b.host(host, name, _line(host_key), variables)
-            else:
-                stack.extend((_name(k, b, "group"), v, name) for k, v in reversed(value.value))
+        variables.update(_vars(node, b))
+    for host in names:
+        b.host(host, group, _line(key), variables, port)
 
 
 def _one(key: yaml.ScalarNode) -> yaml.MappingNode:

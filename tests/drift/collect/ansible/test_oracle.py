@@ -108,3 +108,35 @@ def test_ansibles_own_yaml_rendering_reads_like_the_ini(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     (tmp_path / "hosts.yml").write_text(done.stdout)
     assert ours(tmp_path / "hosts.yml") == ours(FIXTURES / "hosts.ini")
+
+
+PIECES = ["web", "db", "-", ".", "[", "]", ":", "0", "01", "3", "a", "Z", "::", "2222", "_", "[1:3]", "[a:c]", "[:2]",
+          "[01:03]", "fe80", "1.2.3.4", "[fe80::1]", "|", "[0:0:2]", "[z:B]", "[1:2:0]", "[ 1:3]", "[+1:2]", "é"]
+
+
+def test_host_patterns_expand_as_ansibles_own_ini_reader() -> None:
+    """3,000 patterns built from pieces ranges are made of: the same names and port, or both refuse.
+    drift refuses on purpose what Ansible expands to no host at all, and ports outside 1-65535."""
+    import random
+
+    ini = pytest.importorskip("ansible.plugins.inventory.ini", reason="ansible-core is not installed")
+    from drift.collect.ansible.ranges import expand
+    from drift.core.errors import InventoryError
+
+    reader, rng = ini.InventoryModule(), random.Random(7)
+    for _ in range(3000):
+        pattern = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 5)))
+        try:
+            names, port = reader._expand_hostpattern(pattern)
+            theirs: object = (list(names), port)
+        except Exception:
+            theirs = "refused"
+        try:
+            mine: object = expand(pattern, 1, "inv", ini=True)
+        except InventoryError:
+            mine = "refused"
+        if mine == "refused" and theirs != "refused":
+            names, port = theirs  # type: ignore[misc]
+            assert names == [] or not 0 < (port or 1) < 65536, pattern
+        else:
+            assert mine == theirs, pattern

@@ -156,8 +156,19 @@ def test_yaml_errors(text: str, words: str) -> None:
 
 
 def test_yaml_recursive_alias_terminates() -> None:
-    inv = parse_yaml("all:\n  children:\n    g: &g\n      hosts: {h: }\n      children:\n        g2: *g\n", P)
-    assert hosts(inv) == {"h": ("g", "g2")}
+    """Ansible recurses until Python's limit and lists nothing; drift stops at the loop it makes."""
+    with pytest.raises(InventoryError) as err:
+        parse_yaml("all:\n  children:\n    g: &g\n      hosts: {h: }\n      children:\n        g2: *g\n", P)
+    assert "own child" in str(err.value)
+
+
+def test_yaml_host_variables_in_document_order() -> None:
+    """Ansible reads a group depth first: the parent's later `hosts:` overrides what a child set."""
+    text = ("web:\n  children:\n    edge:\n      hosts:\n        h1: {ansible_user: child}\n"
+            "  hosts:\n    h1: {ansible_user: parent}\n")
+    assert var(parse_yaml(text, P), "h1", "ansible_user") == "parent"
+    text = "web:\n  hosts:\n    h1: {ansible_user: parent}\n  children:\n    edge:\n      hosts:\n        h1: {ansible_user: child}\n"
+    assert var(parse_yaml(text, P), "h1", "ansible_user") == "child"
 
 
 def test_yaml_empty_is_empty() -> None:
@@ -231,3 +242,10 @@ def test_yaml_huge_input_is_linear() -> None:
     start = time.monotonic()
     inv = parse_yaml(text, P)
     assert len(inv.hosts) == 20_000 and time.monotonic() - start < 60  # ~3 s; PyYAML's pure-Python composer
+
+
+def test_a_port_in_the_pattern_counts_where_the_host_is_first_named() -> None:
+    """As Ansible: `h:2222` again later does not undo the ansible_port the first line set."""
+    inv = parse_ini("[a]\nh:2222 ansible_port=2200\n[b]\nh:2222\n", P)
+    assert var(inv, "h", "ansible_port") == 2200
+    assert var(parse_ini("[a]\nh\n[b]\nh:2222\n", P), "h", "ansible_port") is None
