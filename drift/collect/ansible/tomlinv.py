@@ -17,10 +17,12 @@ _GROUP_KEYS = ("hosts", "vars", "children")
 
 
 def is_ansible_toml(doc: Mapping[str, Any]) -> bool:
-    """A table of groups holding hosts, vars or children, beside no key of drift's own."""
-    if set(doc) & DRIFT_KEYS:
+    """Tables of groups (holding hosts, vars or children, or empty), beside no key of drift's own."""
+    if set(doc) & DRIFT_KEYS or not doc:
         return False
-    return any(isinstance(v, dict) and set(v) & set(_GROUP_KEYS) for v in doc.values()) or "plugin" in doc
+    tables = [v for v in doc.values() if isinstance(v, dict)]
+    return ("plugin" in doc or any(set(v) & set(_GROUP_KEYS) for v in tables)
+            or (len(tables) == len(doc) and all(set(v) <= set(_GROUP_KEYS) for v in tables)))
 
 
 def parse_toml(text: str, path: Path, extra: Adjacent | None = None) -> AnsibleInventory:
