@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from drift.core.errors import InventoryError
+from drift.core.tomlsource import read_utf8
 
 HostKeyPolicy = Literal["strict", "accept-new"]
 RESERVED_NAMES = frozenset({"local"})
@@ -57,15 +58,5 @@ class Host:
         return self.roles or (self.role,)
 
 
-
 def read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InventoryError("file not found", path) from None
-    except OSError as exc:
-        raise InventoryError(f"cannot read: {exc.strerror}", path) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InventoryError("not valid UTF-8", path, raw[: exc.start].count(b"\n") + 1) from None
+    return read_utf8(path, InventoryError)
