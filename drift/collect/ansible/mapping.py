@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from drift.collect.ansible.model import AnsibleHost, AnsibleInventory, Opaque, Var, fix_hint
+from drift.collect.ansible.model import AnsibleHost, AnsibleInventory, Opaque, Var
 from drift.collect.hosts import RESERVED_NAMES, Host, SSHSettings
 from drift.core.errors import InventoryError
 
@@ -149,7 +149,8 @@ def _connection(h: AnsibleHost, path: Path, base: SSHSettings
         var, name = found[setting], _CONNECTION[setting][0]
         value = var.value
         if isinstance(value, Opaque):
-            why = (f"{name} is a {value.what}, and drift never decrypts: {fix_hint(path)}"
+            why = (f"{name} is a {value.what}: drift never decrypts, and ansible-inventory lists inline vault "
+                   f"values still encrypted; give it in plain text, e.g. in host_vars/{h.name}.yml"
                    if "vault" in value.what else f"{name} must be a single value, not {value.what}")
         elif isinstance(value, str) and ("{{" in value or "{%" in value):
             why = (f"{name} is a Jinja template ({value[:80]!r}), which only a playbook run evaluates "

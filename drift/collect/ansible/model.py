@@ -77,7 +77,6 @@ class AnsibleInventory:
     groups: Mapping[str, tuple[str, ...]]  # group -> hosts listed in it directly
     children: Mapping[str, tuple[str, ...]]
     depth: Mapping[str, int]  # longest path from `all`: deeper is more specific
-    priority: Mapping[str, int] = field(default_factory=dict)  # ansible_group_priority; absent: 1
 
 
 @dataclass
@@ -134,8 +133,9 @@ class Builder:
         self.group(parent, line).children[child] = None
 
     def build(self, extra: Adjacent | None = None) -> AnsibleInventory:
-        """Resolve, with Ansible's precedence: inventory `all` < inventory groups (by depth) <
-        group_vars/all < group_vars/<group> (by depth) < the host's inventory line < host_vars/<host>."""
+        """Resolve, with Ansible's precedence: inventory `all` < inventory groups (by depth, then
+        ansible_group_priority, then name) < group_vars/all < group_vars/<group> (in the same order) <
+        the host's own inventory variables < host_vars/<host>."""
         extra = extra or Adjacent()
         top = self.groups["all"]
         held = {child for g in self.groups.values() for child in g.children}
@@ -176,7 +176,7 @@ class Builder:
             self.root, tuple(hosts),
             {n: tuple(g.hosts) for n, g in self.groups.items()},
             {n: tuple(g.children) for n, g in self.groups.items()},
-            depth, priority,
+            depth,
         )
 
     def _priority(self, name: str) -> int:
