@@ -19,17 +19,18 @@ YAML_SUFFIXES = (".yml", ".yaml", ".json")
 
 
 def kind(path: Path, text: str) -> str | None:
-    """'ini', 'yaml' or 'toml' for an Ansible inventory; None for drift.toml. By suffix as Ansible's
-    plugins decide (YAML by suffix or, without one, by a mapping at the top), TOML by its content."""
+    """'ini', 'yaml' or 'toml' for an Ansible inventory; None for drift.toml. As Ansible's plugins
+    decide: YAML by suffix or, without one, by a mapping at the top; TOML needs `.toml`, and then its
+    content tells Ansible's format (tables of groups) from drift.toml (drift's own tables)."""
     suffix = path.suffix.lower()
     if suffix in YAML_SUFFIXES:
         return "yaml"
     if text.lstrip().startswith(VAULT_HEADER):
         return "ini"  # refused as vault before any reader sees it; never drift.toml
     doc = _toml(text)
-    if doc is not None and is_ansible_toml(doc):
-        return "toml"
-    if suffix == ".toml" or (doc and set(doc) <= DRIFT_KEYS):  # an empty file is no evidence of drift.toml
+    if suffix == ".toml":  # Ansible's INI reader declines the suffix: its TOML reader, or drift.toml
+        return "toml" if doc is not None and is_ansible_toml(doc) else None
+    if doc and set(doc) <= DRIFT_KEYS:  # an empty file is no evidence of drift.toml
         return None
     return "yaml" if not suffix and _yaml_mapping(text) else "ini"
 
