@@ -52,13 +52,14 @@ def _toml(text: str) -> dict[str, object] | None:
 def _yaml_mapping(text: str) -> bool:
     """Whether YAML reads the text as a non-empty mapping, which is when Ansible's yaml plugin takes a
     file without a suffix (INI text reads as a plain string, or not at all)."""
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
+        loader = yaml.SafeLoader(text)  # refuses a NUL character here already
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
     except (yaml.YAMLError, RecursionError):
         return False
-    finally:
-        loader.dispose()
     return isinstance(node, yaml.MappingNode) and bool(node.value)
 
 

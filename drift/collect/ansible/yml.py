@@ -117,7 +117,10 @@ def _one(key: yaml.ScalarNode) -> yaml.MappingNode:
 
 
 def _compose(text: str, b: Builder) -> yaml.Node | None:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # refuses a NUL character here already
+    except yaml.YAMLError as exc:
+        raise b.fail(f"invalid YAML: {exc}".split("\n")[0], None) from None
     try:
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

@@ -145,3 +145,10 @@ def test_read_refuses_a_drift_toml_given_as_an_ansible_inventory(tmp_path: Path)
     with pytest.raises(InventoryError) as err:
         read(tmp_path / "drift.toml")
     assert "drift.toml" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["hosts", "hosts.yml"])
+def test_a_nul_character_is_a_clean_error(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_text("all:\n  hosts:\n    h\x001:\n")
+    with pytest.raises(InventoryError):
+        read(tmp_path / name)
