@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 
 from drift.cli.app import Common, QuietOpt, app, common
-from drift.collect import ansible_map, ssh_config
 from drift.collect import inventory as inventory_io
+from drift.collect import ssh_config
+from drift.collect.ansible import files as ansible_files
+from drift.collect.ansible.mapping import Convention, default_environment
 from drift.collect.inventory import Host, SSHSettings
 from drift.core.atomic import write_atomic
 from drift.core.errors import ExitStatus, InputError, InventoryError
@@ -86,14 +88,12 @@ _NO_ENV = "drift-init-in-no-environment-group"
 
 
 def _from_ansible(c: Common, source: Path, out_dir: Path, env: str | None) -> str:
-    from drift.collect.ansible_files import load_hosts
-
     if not source.exists():
         raise InputError("file not found", source)
-    envs = load_hosts(source, ansible_map.Convention(environment=_NO_ENV), SSHSettings())[0]
+    envs = ansible_files.load_hosts(source, Convention(environment=_NO_ENV), SSHSettings(), env=c.env.vars)[0]
     stray = len(envs.get(_NO_ENV, ()))
     if stray and env is None:
-        fallback = ansible_map.default_environment(source)
+        fallback = default_environment(source)
         if stray == sum(map(len, envs.values())):
             # The file's (or its directory's) name is a guess a person would not make: ask.
             raise InputError(f"no group looks like an environment (prod, staging, ...), so its {stray} hosts "
@@ -101,7 +101,7 @@ def _from_ansible(c: Common, source: Path, out_dir: Path, env: str | None) -> st
                              "--env NAME, or group the hosts by environment", source)
         c.say(f"drift: warning: {stray} host{'s are' if stray != 1 else ' is'} in no environment group and "
               f"go{'es' if stray == 1 else ''} to environment {fallback!r}; pass --env NAME to name it")
-    envs = load_hosts(source, ansible_map.Convention(environment=env), SSHSettings())[0]
+    envs = ansible_files.load_hosts(source, Convention(environment=env), SSHSettings(), env=c.env.vars)[0]
     if all(h.role == "default" for hosts in envs.values() for h in hosts):
         c.say("drift: warning: no group looks like a role, so every host has role `default` and web, db "
               "and other hosts of an environment are compared as peers; group hosts by role (web, db), or "

@@ -12,17 +12,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from collectors import known_names
 from collectors.files import glob_regex
 from collectors.interface import CollectConfig
+from drift.collect.ansible import files, formats, mapping
+from drift.collect.hosts import RESERVED_NAMES, Host, SSHSettings, read_text
 from drift.core.errors import InventoryError
 from drift.core.sanitize import quote
 from drift.core.tomlsource import TomlSource
 
-HostKeyPolicy = Literal["strict", "accept-new"]
-RESERVED_NAMES = frozenset({"local"})
+__all__ = ["RESERVED_NAMES", "Host", "Inventory", "SSHSettings", "default_path", "load", "read_text"]
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -30,45 +31,6 @@ def _key(name: str) -> str:
     """A table key as TOML writes it: bare when it can be, else quoted with escapes, so a name holding
     a line break can neither forge a line of the message nor a dot be misread as a path."""
     return name if _BARE_KEY.fullmatch(name) else json.dumps(name)
-
-
-@dataclass(frozen=True)
-class SSHSettings:
-    user: str | None = None  # None: ~/.ssh/config, else the local user
-    port: int | None = None  # None: ~/.ssh/config, else 22
-    identity_file: str | None = None
-    known_hosts: str = "~/.ssh/known_hosts"
-    host_key_policy: HostKeyPolicy = "strict"
-    connect_timeout: float = 10.0
-    command_timeout: float = 60.0
-    sudo: bool = False
-    jobs: int = 32
-    config: str | None = None  # an ssh config file read instead of ~/.ssh/config and /etc/ssh/ssh_config
-    proxy_jump: str | None = None  # "[user@]host[:port][,...]" as OpenSSH's ProxyJump; "none" ignores ssh config's
-    # (key, file, line) where identity_file and known_hosts were set, so a missing file is one input
-    # error pointing there rather than a connection failure on every host.
-    origins: tuple[tuple[str, str, int | None], ...] = field(default=(), compare=False, repr=False)
-
-    def origin(self, key: str) -> tuple[str, int | None] | None:
-        return next(((f, line) for k, f, line in self.origins if k == key), None)
-
-    def with_origin(self, key: str, file: str, line: int | None) -> SSHSettings:
-        kept = tuple(o for o in self.origins if o[0] != key)
-        return replace(self, origins=(*kept, (key, file, line)))
-
-
-@dataclass(frozen=True)
-class Host:
-    name: str
-    env: str
-    role: str  # the first of `roles`: the one-role spelling most code reads
-    address: str
-    ssh: SSHSettings = field(default_factory=SSHSettings)
-    roles: tuple[str, ...] = ()  # every role the host carries; empty means (role,)
-
-    @property
-    def all_roles(self) -> tuple[str, ...]:
-        return self.roles or (self.role,)
 
 
 @dataclass(frozen=True)
@@ -109,7 +71,7 @@ _SSH_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
 }
 _HOST_KEYS = {"name", "address", "role", "roles"} | (set(_SSH_TYPES) - {"jobs"})
 _TOP_KEYS = {"ssh", "collect", "store", "environments", "policy", "inventory"}
-_ANSIBLE_KEYS = {"path", "environments", "environment", "roles", "ignore_groups"}
+_ANSIBLE_KEYS = {"path", "environments", "environment", "roles", "ignore_groups", "reader"}
 _COLLECT_KEYS = {"collectors", "files", "python", "sysctl", "content", "content_max_bytes", "secret_keys"}
 _STORE_KEYS = {"path", "url", "keep_days"}
 _ENV_KEYS = {"hosts", "ssh"}
@@ -126,34 +88,17 @@ def default_path(env: Mapping[str, str] | None = None, cwd: Path | None = None) 
 
 
 def load(path: Path, env: Mapping[str, str] | None = None) -> Inventory:
-    """drift.toml, or an Ansible INI or YAML inventory read directly (docs/inputs.md)."""
+    """drift.toml, or an Ansible inventory (INI, YAML, TOML or a directory) read directly (docs/inputs.md)."""
     env = os.environ if env is None else env
-    from drift.collect import ansible_map
-
     text = "" if path.is_dir() else read_text(path)
-    if path.is_dir() or ansible_map.kind(path, text) is not None:
-        from drift.collect.ansible_files import load_hosts
-
+    if path.is_dir() or formats.kind(path, text) is not None:
         base = SSHSettings()
-        envs, digest = load_hosts(path, ansible_map.Convention(), base)
+        envs, digest = files.load_hosts(path, mapping.Convention(), base, env=env)
         return Inventory(path=path, sha256=digest, ssh=base,
                          collect=CollectConfig(), collectors=(), store_path=_store_path(path, {}, env),
                          keep_days=90, environments=envs, policy_table={},
                          store_url=env.get("DRIFT_STORE_URL") or None)
     return _Parser(TomlSource(path, text, InventoryError), env).inventory()
-
-
-def read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InventoryError("file not found", path) from None
-    except OSError as exc:
-        raise InventoryError(f"cannot read: {exc.strerror}", path) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InventoryError("not valid UTF-8", path, raw[: exc.start].count(b"\n") + 1) from None
 
 
 def _store_path(inventory: Path, store: Mapping[str, Any], env: Mapping[str, str]) -> Path:
@@ -282,8 +227,6 @@ class _Parser:
 
     def ansible(self, doc: Mapping[str, Any], ssh: SSHSettings) -> dict[str, tuple[Host, ...]]:
         """[inventory.ansible]: hosts from an Ansible inventory, mapped by a convention."""
-        from drift.collect import ansible_map
-
         table = self.table(doc, "inventory")
         self.unknown(table, {"ansible"}, "inventory")
         if "ansible" not in table:
@@ -297,17 +240,19 @@ class _Parser:
         for key in ("environment",):
             if key in conf and (not isinstance(conf[key], str) or not conf[key]):
                 raise self.fail(f"{where}.{key} must be a non-empty string", where, key)
+        reader = conf.get("reader", "builtin")
+        if reader not in files.READERS:
+            raise self.fail(f"{where}.reader must be \"builtin\" or \"ansible\" (ansible-inventory reads it), "
+                            f"not {quote(reader)}", where, "reader")
         lists = {key: self.strings(conf, key, where) if key in conf else None
                  for key in ("environments", "roles", "ignore_groups")}
         path = Path(raw).expanduser()
         path = path if path.is_absolute() else self.src.path.resolve().parent / path
-        conv = ansible_map.Convention(lists["environments"], conf.get("environment"), lists["roles"],
+        conv = mapping.Convention(lists["environments"], conf.get("environment"), lists["roles"],
                                       lists["ignore_groups"] or ())
         if not path.exists():
             raise self.fail(f"{where}.path: {path}: file not found", where, "path")
-        from drift.collect.ansible_files import load_hosts
-
-        return load_hosts(path, conv, ssh)[0]
+        return files.load_hosts(path, conv, ssh, reader, self.env)[0]
 
     def ssh(
         self, table: Mapping[str, Any], base: SSHSettings, where: str,

@@ -2,7 +2,8 @@
 
 A missing identity file or known_hosts file is one mistake in the input, not a failure of every host:
 it is reported once, naming the inventory line that set it (exit 2), instead of as N connection errors
-(exit 3) that send a person looking at the network.
+(exit 3) that send a person looking at the network. So is a host whose address or user drift could not
+read (a Jinja template, an inline vault value): the hosts not contacted are not refused for it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from drift.core.errors import InventoryError
 def check_files(hosts: Sequence[Host]) -> None:
     checked: set[tuple[str, str]] = set()
     for host in hosts:
+        if host.problem is not None:  # e.g. an Ansible ansible_host that is a template: refused only when used
+            raise InventoryError(*host.problem)
         for key in ("identity_file", "known_hosts"):
             value = getattr(host.ssh, key)
             origin = host.ssh.origin(key)

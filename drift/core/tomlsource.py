@@ -61,18 +61,7 @@ class TomlSource:
 
     @classmethod
     def read(cls, path: Path, error: type[InputError] = InputError) -> TomlSource:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise error("file not found", path) from None
-        except OSError as exc:
-            raise error(f"cannot read: {exc.strerror}", path) from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise error("not valid UTF-8", path, line) from None
-        return cls(path, text, error)
+        return cls(path, read_utf8(path, error), error)
 
     def line_of(self, table: str, key: str | None = None, nth: int = 0) -> int | None:
         """Line of `key` inside `[table]` (or of the table header); `nth` counts repeats of the key."""
@@ -117,6 +106,20 @@ class TomlSource:
         if parent and table.count(".") <= MAX_DEPTH:
             return self.line_of(parent, last)
         return None
+
+
+def read_utf8(path: Path, error: type[InputError] = InputError) -> str:
+    """A file's text; missing, unreadable or not UTF-8 is one `error` naming the file (and line)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error("file not found", path) from None
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror}", path) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error("not valid UTF-8", path, raw[: exc.start].count(b"\n") + 1) from None
 
 
 def _inside(table: str, header_line: str) -> bool:

@@ -62,3 +62,10 @@ def test_lower_stages_never_import_upper_ones() -> None:
             if other and other != own and other not in ALLOWED[own]:
                 bad.append(f"{module} imports {target}")
     assert not bad, "\n".join(bad)
+
+
+def test_the_ansible_readers_never_import_the_drift_toml_reader() -> None:
+    """drift.collect.inventory imports drift.collect.ansible; the way back would be an import circle."""
+    bad = [f"{path.name} imports {target}" for path in ROOT.joinpath("drift", "collect", "ansible").rglob("*.py")
+           for target in imports(path) if target.startswith("drift.collect.inventory")]
+    assert not bad, "\n".join(bad)
