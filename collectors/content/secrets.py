@@ -1,9 +1,14 @@
 """Secrets are replaced by a keyed hash before anything stores or prints them.
 
-A value is secret when its key looks secret (password, token, api_key, ...) or when the value
-looks like a credential by itself (a PEM block, a long high-entropy string, the password of a
-`user:pass@` URL). It becomes HMAC-SHA256(installation key, value): equal secrets stay equal,
-a changed one shows as changed, and without the key the hash says nothing about the value.
+A value is secret when its key says so (password, token, api_key, a directive from
+collectors.content.rules such as `requirepass` or `psk`), when a format puts a credential at a
+position in a line (`stats auth user:PASS`, `.pgpass`), or when the value looks like one by
+itself (a PEM block, a token with a known prefix, a long high-entropy string, the password of a
+`user:pass@` URL). It becomes HMAC-SHA256(installation key, value): equal secrets stay equal, a
+changed one shows as changed, and without the key the hash says nothing about the value.
+
+The public entry points, for any collector that meets secrets (config content, container env):
+`is_secret(key, value)` and `Redactor(key).value(key, value)`.
 """
 
 from __future__ import annotations
@@ -13,26 +18,77 @@ import hmac
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from collectors.content import rules
+from collectors.content.formats import significant_lines
 from collectors.interface import Json
 from drift.core.errors import CollectError
 
-# Words of a key name that make its value secret. Matched against the key's words (split at
-# `_`, `-`, `.`, spaces and camelCase), so `PubkeyAuthentication` is not a key but `HostKey` is.
-SECRET_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "key", "credential", "credentials",
-                          "private", "apikey", "passphrase"})
-# No secret is a bare switch: `PasswordAuthentication no` stays readable.
-_SWITCHES = frozenset({"", "yes", "no", "true", "false", "on", "off", "none", "null", "0", "1"})
-# Substrings that make a key secret wherever they appear in it (`dbpassword`, `x_api_key`).
+# Words of a key's own name that make its value secret, wherever they stand in it (split at `_`,
+# `-`, `.`, spaces and camelCase), and substrings that do so anywhere in the key (`dbpassword`).
+SECRET_WORDS = frozenset({"password", "passwd", "pwd", "pw", "secret", "secrets", "token", "credential",
+                          "credentials", "apikey", "passphrase"})
 SECRET_PARTS = ("password", "passwd", "secret", "token", "credential", "private", "api_key", "apikey")
+# Words that make a value secret only as the last word of its key: `HostKey`, `api_key` and
+# `default_pass` are, `key_mgmt`, `HostKeyAlgorithms` and `pass_through` are not.
+LAST_WORDS = frozenset({"key", "pass", "psk", "bindpw", "rootpw", "authtok"})
+# No secret is a bare switch: `PasswordAuthentication no` stays readable.
+_SWITCHES = frozenset({"", "yes", "no", "true", "false", "on", "off", "none", "null", "0", "1", "[]", "{}"})
+# A reference to a secret kept elsewhere is not the secret itself; nor is the path of a key file
+# (`ssl_certificate_key /etc/ssl/private/site.key`), but a password may start with `/`.
+_REFERENCE = re.compile(r"""["']?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Z_][A-Z0-9_]{2,})["']?;?""")
+_PATH = re.compile(r"""["']?(?:/|~/|\.{1,2}/|file:)[\w.@%+,:/~-]*["']?;?""")
+_KEY_FILE_WORDS = frozenset({"key", "private", "cert", "certificate", "pem", "keyfile", "tls", "ssl"})
 
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
-_URL_PASS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:)(?P<pw>[^\s@/]+)(?=@)")
+_LEAF = re.compile(r"^.*(?:\]\s|[.\]])")
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
-_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.S)
-_LINE = re.compile(r"(?P<head>\s*(?P<key>[A-Za-z0-9_.-]+)(?:\s*[=:]\s*|\s+))(?P<value>\S.*)")
+_LINE = re.compile(r"""(?P<head>\s*["']?(?P<key>[A-Za-z0-9_.-]+)["']?(?:\s*[=:]\s*|\s+))(?P<value>\S.*)""")
 INLINE = re.compile(r"\{\{secret:[0-9a-f]{16}\}\}")
+# A Kubernetes Secret's values are all secret, whatever their keys are called.
+_KUBE_DATA = re.compile(r"^(?P<doc>(?:\[doc \d+\]\.)?)(?:data|stringData)\.")
+
+
+def leaf(key: str) -> str:
+    """A key's own name: `api_token` of `[smtp] api_token`, `password` of `db.servers[0].password`."""
+    return _LEAF.sub("", key.strip()) or key
+
+
+def key_is_secret(key: str, extra_words: tuple[str, ...] = ()) -> bool:
+    low, own = key.lower(), leaf(key)
+    if own.lower() in rules.NOT_SECRET_KEYS:
+        return False
+    words = [w.lower() for w in _WORD_SPLIT.split(own) if w]
+    if words and words[-1] in rules.NOT_SECRET_LAST_WORDS:
+        return False
+    if own.lower() in rules.DIRECTIVE_KEYS or any(w.lower() in low for w in extra_words):
+        return True
+    if any(part in low for part in SECRET_PARTS):
+        return True
+    return any(w in SECRET_WORDS for w in words) or bool(words and words[-1] in LAST_WORDS)
+
+
+def value_is_plain(value: str, key: str = "") -> bool:
+    """A switch, a reference, or a key file's path: readable even under a secret-looking key."""
+    v = value.strip()
+    if v.lower() in _SWITCHES or _REFERENCE.fullmatch(v) or INLINE.fullmatch(v):
+        return True
+    if not _PATH.fullmatch(v):
+        return False
+    own = leaf(key).lower()
+    words = {w.lower() for w in _WORD_SPLIT.split(leaf(key)) if w}
+    says_password = words & (SECRET_WORDS | LAST_WORDS - {"key"}) or any(
+        part in own for part in SECRET_PARTS if part != "private")
+    return bool(words & _KEY_FILE_WORDS) and not says_password
+
+
+def is_secret(key: str, value: str, extra_words: tuple[str, ...] = ()) -> bool:
+    """Whether a key's whole value is a secret: by its key, or by its look."""
+    if value_is_plain(value, key):
+        return False
+    return key_is_secret(key, extra_words) or looks_secret(value.strip())
 
 
 @dataclass(frozen=True)
@@ -54,31 +110,63 @@ class Redactor:
         return "{{secret:" + self.digest(value)[:16] + "}}"
 
     def key_is_secret(self, key: str) -> bool:
-        low = key.lower()
-        if any(part in low for part in SECRET_PARTS) or any(w.lower() in low for w in self.extra_words):
-            return True
-        return any(w.lower() in SECRET_WORDS for w in _WORD_SPLIT.split(key) if w)
+        return key_is_secret(key, self.extra_words)
 
-    def value(self, key: str, value: str) -> str | dict[str, Json]:
+    def value(self, key: str, value: str, path: str = "") -> str | dict[str, Json]:
         """A key-level value as it may be stored: the value, partly masked, or a secret marker."""
-        if self.key_is_secret(key) and value.strip().lower() not in _SWITCHES:
+        if is_secret(key, value, self.extra_words):
             return self.secret(value)
-        if looks_secret(value.strip()):
-            return self.secret(value)
-        return self.text(value)
+        return self.text(value, path)
 
-    def line(self, line: str) -> str:
+    def entries(self, entries: Mapping[str, str], path: str = "") -> dict[str, Json]:
+        """A parsed file's keys and values, masked; knows the documents whose every value is secret."""
+        kube = {m.group("doc") for k, v in entries.items() if v == "Secret" and (m := re.fullmatch(
+            r"(?P<doc>(?:\[doc \d+\]\.)?)kind", k))}
+        out: dict[str, Json] = {}
+        for key, value in entries.items():
+            m = _KUBE_DATA.match(key) if kube else None
+            if m and m.group("doc") in kube and not INLINE.fullmatch(value):
+                out[key] = self.secret(value)
+            else:
+                out[key] = self.value(key, value, path)
+        return out
+
+    def lines(self, text: str, path: str = "") -> list[str]:
+        """A line-level file's significant lines, every credential in them masked inline."""
+        return [self.line(line, path) for line in significant_lines(self.text(text, path))]
+
+    def line(self, line: str, path: str = "") -> str:
         """One config line (`Key value`, `key = value`, `key: value`) with a secret value masked."""
         m = _LINE.match(line)
-        if m and self.key_is_secret(m.group("key")) and m.group("value").strip().lower() not in _SWITCHES:
+        if m and not value_is_plain(m.group("value"), m.group("key")) and self.key_is_secret(m.group("key")):
             return m.group("head") + self.inline(m.group("value"))
-        return self.text(line)
+        for rule in rules.LINE_RULES:
+            if rule.line is not None and rule.applies(path):
+                line = self._groups(rule.line, line, first=True)
+        return self.text(line, path)
 
-    def text(self, text: str) -> str:
+    def text(self, text: str, path: str = "") -> str:
         """Free text with every credential-looking part replaced inline."""
-        text = _PEM.sub(lambda m: self.inline(m.group(0)), text)
-        text = _URL_PASS.sub(lambda m: m.group("head") + self.inline(m.group("pw")), text)
+        for rule in rules.TEXT_RULES:
+            if rule.text is not None and rule.applies(path):
+                text = self._groups(rule.text, text)
         return _TOKEN.sub(lambda m: self.inline(m.group(0)) if looks_secret(m.group(0)) else m.group(0), text)
+
+    def _groups(self, pattern: re.Pattern[str], text: str, first: bool = False) -> str:
+        """`text` with each match's `s…` groups replaced by their inline hash (already hidden stays)."""
+        out, at = [], 0
+        for m in pattern.finditer(text):
+            for name, value in m.groupdict().items():
+                if not name.startswith("s") or value is None or INLINE.fullmatch(value.strip()) or not value.strip():
+                    continue
+                start, end = m.span(name)
+                if start < at:
+                    continue
+                out += [text[at:start], self.inline(value)]
+                at = end
+            if first:
+                break
+        return "".join(out) + text[at:]
 
 
 def entropy(text: str) -> float:

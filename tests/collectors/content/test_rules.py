@@ -1,0 +1,86 @@
+"""The secret registry: every entry's documented example is hidden, and what only names or
+points at a secret (a key file's path, nginx's proxy_pass, `key_mgmt`) stays readable."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from collectors.content import rules
+from collectors.content.secrets import INLINE, Redactor, is_secret
+
+R = Redactor(b"k" * 32)
+
+
+@pytest.mark.parametrize("rule", rules.RULES, ids=lambda r: r.name)
+def test_every_example_is_hidden(rule: rules.Rule) -> None:
+    path = "/home/u/" + (rule.files[0].replace("*", "x") if rule.files else "app.conf")
+    assert rule.source.startswith(("https://", "http://")) and rule.secret in rule.example
+    hidden = "\n".join(R.lines(rule.example, path))
+    assert rule.secret not in hidden and INLINE.search(hidden), hidden
+    assert R.lines(hidden, path) == hidden.split("\n")  # hiding twice changes nothing
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("requirepass", "foobared"), ("masterauth", "m4ster"), ("default_pass", "guest2"), ("BINDPW", "s3cret"),
+    ("psk", '"secret passphrase"'), ("auths.https://index.docker.io/v1/.auth", "dXNlcjpwYXNz"),
+    ("//registry.npmjs.org/:_authToken", "abc"), ("pass", "hunter2"), ("db.pwd", "hunter2"),
+    ("client_secret", "x1"), ("[github] token", "x2"), ("aws.credentials", "x3"), ("app.signing_key", "abc123"),
+    ("WireGuard PrivateKey", "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="), ("ldap_default_authtok", "pw"),
+])
+def test_secret_by_key(key: str, value: str) -> None:
+    assert is_secret(key, value)
+    if not key.endswith(("signing_key", "PrivateKey")):  # a key file's path is shown; a password's is not
+        assert is_secret(key, "/" + value)
+    assert R.value(key, value) == R.secret(value)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("ssl_certificate_key", "/etc/ssl/private/site.key;"), ("HostKey", "/etc/ssh/ssh_host_ed25519_key"),
+    ("proxy_pass", "http://backend"), ("fastcgi_pass", "unix:/run/php/php8.2-fpm.sock"),
+    ("key_mgmt", "WPA-PSK"), ("HostKeyAlgorithms", "ssh-ed25519"), ("password_file", "db.pass"),
+    ("spec.tls[0].secretName", "web-tls"), ("token_ttl", "3600"), ("PasswordAuthentication", "no"),
+    ("db.password", "${DB_PASSWORD}"), ("tls.key_file", "certs/site.key"), ("private_key", "~/.ssh/id_ed25519"), ("keepalive_timeout", "65"),
+    ("PubkeyAuthentication", "yes"), ("psk-flags", "0"), ("secret_key", "{{secret:0123456789abcdef}}"),
+])
+def test_not_a_secret(key: str, value: str) -> None:
+    assert not is_secret(key, value)
+
+
+@pytest.mark.parametrize("line", [
+    "proxy_pass http://127.0.0.1:8080;", "ssl_certificate_key /etc/ssl/private/site.key;",
+    "user haproxy", "stats socket /run/haproxy/admin.sock mode 660 level admin", "rouser authPrivUser authpriv -V x",
+    "TLS_CACERT /etc/ssl/certs/ca-certificates.crt", "key_mgmt=WPA-PSK", "HostKeyAlgorithms ssh-ed25519",
+    "git remote ssh://git@github.com/acme/app.git", "view systemonly included .1.3.6.1.2.1.1",
+])
+def test_ordinary_lines_stay_readable(line: str) -> None:
+    assert R.line(line) == line
+
+
+def test_positional_secrets_keep_the_rest_of_the_line() -> None:
+    assert R.line("stats auth admin:pa55") == "stats auth admin:" + R.inline("pa55")
+    assert R.line("rocommunity n0tpublic 10.0.0.0/8 -V systemonly") == \
+        f"rocommunity {R.inline('n0tpublic')} 10.0.0.0/8 -V systemonly"
+    assert R.line("a:5432:*:app:pw\\:x", "/root/.pgpass") == "a:5432:*:app:" + R.inline("pw\\:x")
+    assert R.line("a:5432:*:app:pw") == "a:5432:*:app:pw"  # only in a .pgpass
+    user = R.line("createUser ops SHA authpass1 AES privpass1")
+    assert "authpass1" not in user and "privpass1" not in user and user.startswith("createUser ops SHA {{")
+
+
+def test_a_kubernetes_secret_hides_every_data_value() -> None:
+    got = R.entries({"kind": "Secret", "metadata.name": "db", "data.user": "YWRtaW4=", "stringData.pw": "x"})
+    assert got["metadata.name"] == "db" and got["data.user"] == R.secret("YWRtaW4=")
+    assert got["stringData.pw"] == R.secret("x")
+    config_map = R.entries({"[doc 1].kind": "ConfigMap", "[doc 1].data.mode": "fast",
+                            "[doc 2].kind": "Secret", "[doc 2].data.mode": "ZmFzdA=="})
+    assert config_map["[doc 1].data.mode"] == "fast" and config_map["[doc 2].data.mode"] == R.secret("ZmFzdA==")
+
+
+def test_the_registry_stays_linear_on_hostile_lines() -> None:
+    for rule in rules.RULES:
+        for pattern in (rule.line, rule.text):
+            if pattern is not None:
+                assert isinstance(pattern, re.Pattern)
+    long = "user " + "x " * 20000 + ":" * 20000
+    R.lines(long, "/root/.pgpass")
