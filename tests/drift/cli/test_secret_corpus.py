@@ -13,12 +13,22 @@ import io
 import json
 import re
 import subprocess
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from collectors.content.analyse import analyse
+from collectors.content.formats import significant_lines
+from collectors.content.secrets import Redactor
 from drift.cli.environment import Environment
 from drift.collect.runner import ExecResult, HostKey
+from drift.model.snapshot import Snapshot
+from drift.store import baseline as baseline_io
+from drift.store.baseline import Baseline
+from drift.store.sqlite import Store
+from tests.drift.factory import snap
 
 CORPUS = Path(__file__).resolve().parents[2] / "collectors" / "content" / "corpus"
 _MARK = re.compile(r"@@([SC]):(.*?)\|(.*?)@@")
@@ -129,7 +139,7 @@ def test_no_planted_secret_leaves_and_every_ordinary_change_is_reported(fleet) -
                if p.is_file() and not p.parent.name.startswith("corpus-")}
     assert any(name.endswith("drift.db") for name in written) and "baselines/prod.json" in written
     leaks = [(where, s) for s in sorted(secrets) for where, text in
-             [*printed.items(), *((n, b.decode("latin-1")) for n, b in written.items())] if s in text]
+             [*printed.items(), *((n, b.decode("latin-1")) for n, b in written.items())] if _found(s, text)]
     assert not leaks, f"{len(leaks)} planted secrets leaked: {leaks[:10]}"
 
     shown = json.dumps(json.loads(_json_document(printed["compare --format json"])), ensure_ascii=False)
@@ -141,6 +151,11 @@ def test_no_planted_secret_leaves_and_every_ordinary_change_is_reported(fleet) -
           f"has {len(secrets) // 2} planted; {len(changes)} ordinary changes, "
           f"{len(changes) - len(missing)} reported with both values, {len(missing)} over-hidden: {missing}")
     assert not missing
+
+
+def _found(secret: str, text: str) -> bool:
+    """The secret, as it is or as JSON escapes it (`Pl4nt\\:pg2` in a JSON file)."""
+    return secret in text or json.dumps(secret)[1:-1] in text
 
 
 def _json_document(text: str) -> str:
@@ -156,3 +171,92 @@ def _shown(name: str, line: str, side: int, value: str, snapshot: str, report: s
         text = " ".join(plant(line.split("@@S:", 1)[0], side).split())
         return json.dumps(text)[1:-1] in report
     return json.dumps(value)[1:] in report
+
+
+class _Leaky(Redactor):
+    """What drift 0.2 kept for the formats it did not know: values as they are."""
+
+    def entries(self, entries: Mapping[str, str], path: str = "") -> dict[str, Any]:
+        return dict(entries)
+
+    def lines(self, text: str, path: str = "") -> list[str]:
+        return significant_lines(text)
+
+
+def _corpus_facts(root: Path, env: str, redactor: Redactor) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for path in sorted((root / f"corpus-{env}").iterdir()):
+        facts.update(analyse(f"/srv/corpus/{path.name}", path.read_bytes(), {}, redactor).facts)
+    return facts
+
+
+def _old_and_new(root: Path) -> tuple[list[Snapshot], list[Snapshot]]:
+    """The corpus hosts as 0.2 recorded them, and as a fresh collection records them now."""
+    return ([snap(f"{env[:3]}-app-1", env, "app", _corpus_facts(root, env, _Leaky(KEY.encode())))
+             for env in ("staging", "prod")],
+            [snap(f"{env[:3]}-app-1", env, "app", _corpus_facts(root, env, Redactor(KEY.encode())))
+             for env in ("staging", "prod")])
+
+
+def _scrub_and_check(run, store, secrets: set[str], new: list[Snapshot], text: Callable[[], str]) -> None:  # type: ignore[no-untyped-def]
+    leaked_before = {s for s in secrets if _found(s, text())}
+    assert len(leaked_before) == len(secrets), "the old store should hold every planted secret"
+    code, out, err = run("store", "scrub")
+    assert code == 0, err
+    replaced = int(re.search(r"(\d+) secret values replaced", out).group(1))  # type: ignore[union-attr]
+    print(f"store scrub: {out.strip()}")
+    assert [s for s in secrets if _found(s, text())] == []
+    assert replaced >= len(secrets) // 2
+    kept = {s.host: s.facts() for s in store.latest()}
+    assert kept == {s.host: s.facts() for s in new}, "scrubbed values equal what a fresh collection records"
+    code, out, err = run("store", "scrub")
+    assert code == 0 and "no secret values found" in out, out + err
+
+
+def test_store_scrub_hides_what_an_older_drift_kept_in_sqlite(fleet) -> None:  # type: ignore[no-untyped-def]
+    root, run = fleet
+    secrets, _ = planted()
+    old, new = _old_and_new(root)
+    db = root / ".drift" / "drift.db"
+    with Store.open(db) as store:
+        store.record(old)
+
+    def text() -> str:
+        return b"".join(p.read_bytes() for p in db.parent.glob("drift.db*")).decode("latin-1")
+
+    with Store.open(db) as store:
+        _scrub_and_check(run, store, secrets, new, text)
+
+
+def test_store_scrub_on_postgresql(fleet, pg_url) -> None:  # type: ignore[no-untyped-def]
+    from drift.store.postgres import PostgresStore
+
+    root, run = fleet
+    inventory = root / "drift.toml"
+    inventory.write_text(f'[store]\nurl = "{pg_url}"\n\n' + inventory.read_text())
+    secrets, _ = planted()
+    old, new = _old_and_new(root)
+    with PostgresStore.connect(pg_url) as store:
+        store.record(old)
+
+        def text() -> str:
+            return "".join(r[0] for r in store.conn.execute("SELECT body FROM blobs").fetchall())
+
+        _scrub_and_check(run, store, secrets, new, text)
+
+
+def test_baseline_scrub(fleet) -> None:  # type: ignore[no-untyped-def]
+    root, run = fleet
+    secrets, _ = planted()
+    old, new = _old_and_new(root)
+    path = root / "baselines" / "prod.json"
+    path.parent.mkdir()
+    path.write_text(Baseline("prod", "2026-11-22T03:00:00Z", "ops", "0" * 64, tuple(old[1:])).to_json())
+    code, out, err = run("baseline", "scrub")
+    assert code == 0, err
+    assert re.search(r"baseline .*prod.json: \d+ secret values replaced by their keyed hash \(1 hosts", out), out
+    text = path.read_text()
+    assert [s for s in secrets if _found(s, text)] == []
+    assert baseline_io.load(path).snapshots[0].facts() == new[1].facts()
+    code, out, err = run("baseline", "scrub", "prod", "--format", "json")
+    assert code == 0 and json.loads(out)["replaced"] == 0, out + err
