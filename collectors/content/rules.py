@@ -125,6 +125,15 @@ NOT_SECRET_LAST_WORDS = frozenset({
     "policy", "url", "uri", "user", "username", "header", "cookie", "field", "env", "command", "cmd", "helper",
     "mgmt", "flags", "bits", "min", "max", "age", "count", "hint", "store", "backend", "provider", "prompt"})
 
+# Lines and keys that only look like credentials: a PAM stack's `password` type, nsswitch's
+# `passwd` database. (glob over the file's path, pattern over a significant line or `key = value`.)
+_PAM = re.compile(r"-?(?:password|auth|account|session)\s+(?:required|requisite|sufficient|optional"
+                  r"|include|substack|\[[^]]*\])\s.*")  # pam.conf(5)
+PLAIN: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("*/pam.d/*", _PAM), ("*/pam.conf", _PAM),
+    ("*/nsswitch.conf", re.compile(r"(?:passwd|shadow|gshadow)\s*[:=].*")),  # nsswitch.conf(5)
+)
+
 DIRECTIVE_KEYS = frozenset(k.lower() for rule in RULES for k in rule.keys)
 LINE_RULES = tuple(rule for rule in RULES if rule.line is not None)
 TEXT_RULES = tuple(rule for rule in RULES if rule.text is not None)

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 
 from collectors.content import rules
 from collectors.content.formats import significant_lines
@@ -39,12 +40,14 @@ _SWITCHES = frozenset({"", "yes", "no", "true", "false", "on", "off", "none", "n
 # A reference to a secret kept elsewhere is not the secret itself; nor is the path of a key file
 # (`ssl_certificate_key /etc/ssl/private/site.key`), but a password may start with `/`.
 _REFERENCE = re.compile(r"""["']?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Z_][A-Z0-9_]{2,})["']?;?""")
-_PATH = re.compile(r"""["']?(?:/|~/|\.{1,2}/|file:)[\w.@%+,:/~-]*["']?;?""")
+_PATH = re.compile(r"""["']?(?:(?:/|~/|\.{1,2}/|file:|\$\{?\w+\}?/)[\w.@%+,:/~-]*"""
+                   r"""|[\w.-]+\.(?:key|pem|crt|cer|der|p12|pfx|jks|keystore|pub|asc|gpg|prv))["']?;?""")
 _KEY_FILE_WORDS = frozenset({"key", "private", "cert", "certificate", "pem", "keyfile", "tls", "ssl"})
 
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 _LEAF = re.compile(r"^.*(?:\]\s|[.\]])")
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
+_WORDISH = re.compile(r"[A-Za-z]+|[A-Za-z]*[0-9]+")
 _LINE = re.compile(r"""(?P<head>\s*["']?(?P<key>[A-Za-z0-9_.-]+)["']?(?:\s*[=:]\s*|\s+))(?P<value>\S.*)""")
 INLINE = re.compile(r"\{\{secret:[0-9a-f]{16}\}\}")
 # A Kubernetes Secret's values are all secret, whatever their keys are called.
@@ -75,13 +78,19 @@ def value_is_plain(value: str, key: str = "") -> bool:
     v = value.strip()
     if v.lower() in _SWITCHES or _REFERENCE.fullmatch(v) or INLINE.fullmatch(v):
         return True
-    if not _PATH.fullmatch(v):
+    # A comment after the path (`key server.key  # keep this secret`, `cakey.pem# The private key`).
+    if not _PATH.fullmatch(re.sub(r"(?:\s+|(?<=\.(?:pem|key|crt)))#.*", "", v)):
         return False
     own = leaf(key).lower()
     words = {w.lower() for w in _WORD_SPLIT.split(leaf(key)) if w}
     says_password = words & (SECRET_WORDS | LAST_WORDS - {"key"}) or any(
         part in own for part in SECRET_PARTS if part != "private")
     return bool(words & _KEY_FILE_WORDS) and not says_password
+
+
+def plain_line(line: str, path: str) -> bool:
+    """A line the registry knows is no credential although its words say so (a PAM `password` line)."""
+    return any(rx.fullmatch(line) for glob, rx in rules.PLAIN if fnmatch(path, glob))
 
 
 def is_secret(key: str, value: str, extra_words: tuple[str, ...] = ()) -> bool:
@@ -127,6 +136,8 @@ class Redactor:
             m = _KUBE_DATA.match(key) if kube else None
             if m and m.group("doc") in kube and not INLINE.fullmatch(value):
                 out[key] = self.secret(value)
+            elif plain_line(f"{leaf(key)} = {value}", path):
+                out[key] = value
             else:
                 out[key] = self.value(key, value, path)
         return out
@@ -137,6 +148,8 @@ class Redactor:
 
     def line(self, line: str, path: str = "") -> str:
         """One config line (`Key value`, `key = value`, `key: value`) with a secret value masked."""
+        if plain_line(line, path):
+            return line
         m = _LINE.match(line)
         if m and not value_is_plain(m.group("value"), m.group("key")) and self.key_is_secret(m.group("key")):
             return m.group("head") + self.inline(m.group("value"))
@@ -178,7 +191,16 @@ def looks_secret(value: str) -> bool:
     """A long, random-looking token: what a generated password, API key or bearer token is."""
     if value.startswith("-----BEGIN ") and "PRIVATE KEY" in value:
         return True
+    # A generated secret of 24+ characters holds a digit (all but ~1% of random ones do); an
+    # identifier or a path without one (`stateOrProvinceName_default`, `mozilla/Certigna_Root_CA`)
+    # is read as a word, unless it is one unbroken run.
     if len(value) < 24 or not _TOKEN.fullmatch(value) or value.startswith("/"):
+        return False
+    if not re.search("[0-9]", value) and (len(value) < 32 or re.search("[/_-]", value)):
+        return False
+    # Words and numbers joined by separators (`mozilla/D-TRUST_BR_Root_CA_1_2020`) name something.
+    pieces = [p for p in re.split(r"[/_.=-]+", value) if p]
+    if len(pieces) >= 2 and all(_WORDISH.fullmatch(p) for p in pieces):
         return False
     classes = sum(bool(re.search(p, value)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
     return classes >= 2 and entropy(value) >= 4.0

@@ -53,6 +53,10 @@ def test_not_a_secret(key: str, value: str) -> None:
     "user haproxy", "stats socket /run/haproxy/admin.sock mode 660 level admin", "rouser authPrivUser authpriv -V x",
     "TLS_CACERT /etc/ssl/certs/ca-certificates.crt", "key_mgmt=WPA-PSK", "HostKeyAlgorithms ssh-ed25519",
     "git remote ssh://git@github.com/acme/app.git", "view systemonly included .1.3.6.1.2.1.1",
+    # Debian 12's own files: ca-certificates.conf, openssl.cnf, OpenVPN's sample server.conf.
+    "mozilla/Autoridad_de_Certificacion_Firmaprofesional_CIF_A62634068_2.crt",
+    "mozilla/D-TRUST_Root_Class_3_CA_2_EV_2009.crt", "private_key = $dir/private/cakey.pem# The private key",
+    "key server.key # This file should be kept secret",
 ])
 def test_ordinary_lines_stay_readable(line: str) -> None:
     assert R.line(line) == line
@@ -84,3 +88,14 @@ def test_the_registry_stays_linear_on_hostile_lines() -> None:
                 assert isinstance(pattern, re.Pattern)
     long = "user " + "x " * 20000 + ":" * 20000
     R.lines(long, "/root/.pgpass")
+
+
+def test_what_only_looks_like_a_credential_in_its_own_file() -> None:
+    pam = "password [success=1 default=ignore] pam_unix.so obscure yescrypt"
+    assert R.line(pam, "/etc/pam.d/common-password") == pam
+    assert R.entries({"passwd": "files systemd"}, "/etc/nsswitch.conf") == {"passwd": "files systemd"}
+    assert R.entries({"passwd": "files systemd"}, "/etc/app.conf")["passwd"] == R.secret("files systemd")
+    for token in ("stateOrProvinceName_default", "mozilla/Certigna_Root_CA.crt", "DIR=/var/run/wpa_supplicant"):
+        assert R.text(token) == token
+    assert R.line("key client.key") == "key client.key"  # OpenVPN: a key file beside the config
+    assert R.line("private_key = $dir/private/cakey.pem") == "private_key = $dir/private/cakey.pem"
