@@ -94,11 +94,11 @@ RULES: tuple[Rule, ...] = (
          text=re.compile(r"(?i)authorization\W+(?:basic|bearer|token|digest)\s+(?P<s>[A-Za-z0-9+/._~-]+=*)")),
     Rule("URL credentials", "https://www.rfc-editor.org/rfc/rfc3986#section-3.2.1",
          "index-url = https://ci:Planted-url-1@pypi.example.com/simple", "Planted-url-1",
-         text=re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@{}]*:(?P<s>[^\s@/]+)@")),
+         text=re.compile(r"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/@{}]*:(?P<s>[^\s@/]+)@")),
     Rule("URL with a key as its user (Sentry DSN)", "https://docs.sentry.io/concepts/key-terms/dsn-explainer/",
          "SENTRY_DSN=https://0a1b2c3d4e5f60718293a4b5c6d7e8f9@o1.ingest.sentry.io/42",
          "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-         text=re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://(?P<s>(?=[^\s:/@]*\d)[A-Za-z0-9_-]{16,})@")),
+         text=re.compile(r"(?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://(?P<s>(?=[^\s:/@]*\d)[A-Za-z0-9_-]{16,})@")),
     # Value shapes, wherever they stand.
     Rule("PEM block", "https://www.rfc-editor.org/rfc/rfc7468",
          "-----BEGIN PRIVATE KEY-----\nMIIPlantedPem1\n-----END PRIVATE KEY-----", "MIIPlantedPem1",
