@@ -61,6 +61,11 @@ class _Connection:
         with self.raw.cursor() as cur:
             cur.executemany(sql.replace("?", "%s"), [tuple(r) for r in rows])
 
+    @property
+    def in_transaction(self) -> bool:
+        # Store._abort asks, as sqlite3 answers it: any status but IDLE (0) has a transaction open.
+        return bool(self.raw.info.transaction_status)
+
     def close(self) -> None:
         self.raw.close()
 
