@@ -3,8 +3,9 @@
 Two hosts, staging and prod, each with the corpus's files, planted credentials differing between
 them and some ordinary settings changed. Collected through the real script and parser (a shell
 session per host, in-process CLI), recorded in the store, snapshot files and a baseline, compared
-in every report format with --verbose. No planted byte may appear in any of it; every ordinary
-change must still be reported with both its values (over-hiding is counted and printed).
+in every report format with --verbose, then read back by history, changes and explain. No planted
+byte may appear in any of it; every ordinary change must still be reported with both its values
+(over-hiding is counted and printed). Then the same hosts as drift 0.2 stored them, scrubbed.
 """
 
 from __future__ import annotations
@@ -134,6 +135,19 @@ def test_no_planted_secret_leaves_and_every_ordinary_change_is_reported(fleet) -
     code, out, err = run("audit", "prod", "--format", "json")
     assert code == 0, err
     printed["audit"] = out + err
+    # Staging takes prod's files: its history now holds every secret changing.
+    for path in (root / "corpus-prod").iterdir():
+        (root / "corpus-staging" / path.name).write_bytes(path.read_bytes())
+    code, out, err = run("snapshot", "staging")
+    assert code == 0, err
+    code, out, err = run("history", "staging", "--since", "1h", "--format", "json")
+    assert "{{secret:" in out and '"secret": true' in out, "the history shows secrets changing, hidden"
+    for args in (("history", "staging", "--since", "1h"), ("history", "staging", "--since", "1h", "--format", "json"),
+                 ("changes", "staging", "--since", "1h"), ("changes", "staging", "--since", "1h", "--format", "json"),
+                 ("explain", "stg-app-1"), ("explain", "stg-app-1", "--format", "json")):
+        code, out, err = run(*args)
+        assert code in (0, 1), err
+        printed[" ".join(args)] = out + err
 
     written = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
                if p.is_file() and not p.parent.name.startswith("corpus-")}
