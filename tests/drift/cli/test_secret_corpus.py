@@ -274,3 +274,15 @@ def test_baseline_scrub(fleet) -> None:  # type: ignore[no-untyped-def]
     assert baseline_io.load(path).snapshots[0].facts() == new[1].facts()
     code, out, err = run("baseline", "scrub", "prod", "--format", "json")
     assert code == 0 and json.loads(out)["replaced"] == 0, out + err
+
+
+def test_scrub_with_nothing_to_scrub_is_bad_input(fleet) -> None:  # type: ignore[no-untyped-def]
+    root, run = fleet
+    code, _, err = run("store", "scrub")
+    assert code == 2 and "no store yet" in err
+    code, _, err = run("baseline", "scrub")
+    assert code == 2 and "no baselines to scrub" in err
+    (root / "baselines").mkdir()
+    (root / "baselines" / "prod.json").write_text('{"schema": "drift.baseline/1", "hosts": [}')
+    code, _, err = run("baseline", "scrub", "prod")
+    assert code == 2 and "prod.json" in err and "Traceback" not in err
