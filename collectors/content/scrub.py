@@ -34,8 +34,11 @@ def scrub(facts: Mapping[str, Any], redactor: Redactor) -> tuple[dict[str, Any],
         elif isinstance(value, str):
             by_file.setdefault(path, {})[key] = value
     for path, entries in by_file.items():
-        for key, new in redactor.entries(entries, path).items():
-            if new != entries[key]:
-                out[f"files{path}{SEP}{key}"] = new
+        # In order, one for one: a key that was itself a credential comes back renamed.
+        for (key, old), (name, new) in zip(entries.items(), redactor.entries(entries, path).items()):
+            if name != key:
+                del out[f"files{path}{SEP}{key}"]
+            if (name, new) != (key, old):
+                out[f"files{path}{SEP}{name}"] = new
                 replaced += 1
     return out, replaced

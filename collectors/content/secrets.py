@@ -134,12 +134,14 @@ class Redactor:
         out: dict[str, Json] = {}
         for key, value in entries.items():
             m = _KUBE_DATA.match(key) if kube else None
+            # A key can be a credential too (a token used as a JSON key, a URL with a password).
+            name = self.text(key, path)
             if m and m.group("doc") in kube and not INLINE.fullmatch(value):
-                out[key] = self.secret(value)
+                out[name] = self.secret(value)
             elif plain_line(f"{leaf(key)} = {value}", path):
-                out[key] = value
+                out[name] = value
             else:
-                out[key] = self.value(key, value, path)
+                out[name] = self.value(key, value, path)
         return out
 
     def lines(self, text: str, path: str = "") -> list[str]:

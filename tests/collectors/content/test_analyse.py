@@ -140,3 +140,16 @@ def test_without_base64_the_host_hashes_instead(tmp_path) -> None:
     meta = files.parse(out, cfg).facts[f"files{tmp_path}/a.ini"]  # type: ignore[union-attr]
     assert meta["content"].startswith("hash only: no base64") and len(meta["sha256"]) == 64
     assert "hunter2" not in out
+
+
+def test_scrub_renames_a_key_that_was_a_credential_and_counts_what_it_hid() -> None:
+    from collectors.content.scrub import scrub
+    from collectors.content.secrets import Redactor
+
+    token = "ghp_" + "Ab1" * 12
+    old = {f"files/etc/app/a.json//tokens.{token}": "admin", "files/etc/app/a.json//pool": "5",
+           "files/etc/app/r.conf//lines": ["port 6379", "requirepass hunter2"], "packages/deb/x": "1"}
+    new, n = scrub(old, Redactor(KEY))
+    assert n == 2 and token not in json.dumps(new) and "hunter2" not in json.dumps(new)
+    assert new["files/etc/app/a.json//pool"] == "5" and new["packages/deb/x"] == "1"
+    assert scrub(new, Redactor(KEY)) == (new, 0)

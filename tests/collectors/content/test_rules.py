@@ -90,3 +90,9 @@ def test_the_registry_stays_linear_on_hostile_text(unit: str) -> None:
         return lambda: (R.lines(text, "/root/.pgpass"), R.lines(text + "\n" + text, "/etc/x.conf"))
 
     assert_linear(run, 4_000)
+
+
+def test_a_key_that_is_a_credential_is_hidden_too() -> None:
+    token = "ghp_" + "Ab1" * 12
+    got = R.entries({f"tokens.{token}": "admin", "mirror.https://ci:pw9@repo.example.com": "on"})
+    assert list(got) == [f"tokens.{R.inline(token)}", f"mirror.https://ci:{R.inline('pw9')}@repo.example.com"]
