@@ -35,7 +35,7 @@ def scrub(facts: Mapping[str, Any], redactor: Redactor) -> tuple[dict[str, Any],
             by_file.setdefault(path, {})[key] = value
     for path, entries in by_file.items():
         # In order, one for one: a key that was itself a credential comes back renamed.
-        for (key, old), (name, new) in zip(entries.items(), redactor.entries(entries, path).items()):
+        for (key, old), (name, new) in zip(entries.items(), redactor.entries(entries, path).items(), strict=True):
             if name != key:
                 del out[f"files{path}{SEP}{key}"]
             if (name, new) != (key, old):
