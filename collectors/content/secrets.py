@@ -49,6 +49,9 @@ _LEAF = re.compile(r"^.*(?:\]\s|[.\]])")
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
 _WORDISH = re.compile(r"[A-Za-z]+|[A-Za-z]*[0-9]+")
 _LINE = re.compile(r"""(?P<head>\s*["']?(?P<key>[A-Za-z0-9_.-]+)["']?(?:\s*[=:]\s*|\s+))(?P<value>\S.*)""")
+_CHUNK = re.compile(r""""(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"']+)""")
+_QUERY_PART = re.compile(r"[^&]+")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 INLINE = re.compile(r"\{\{secret:[0-9a-f]{16}\}\}")
 # A Kubernetes Secret's values are all secret, whatever their keys are called.
 _KUBE_DATA = re.compile(r"^(?P<doc>(?:\[doc \d+\]\.)?)(?:data|stringData)\.")
@@ -165,7 +168,40 @@ class Redactor:
         for rule in rules.TEXT_RULES:
             if rule.text is not None and rule.applies(path):
                 text = self._groups(rule.text, text)
+        text = self._assignments(text)
         return _TOKEN.sub(lambda m: self.inline(m.group(0)) if looks_secret(m.group(0)) else m.group(0), text)
+
+    def _assignments(self, text: str) -> str:
+        """`NAME=value` inside a value or a line (systemd's `Environment="PGPASSWORD=…"`, a compose
+        list item, a URL's `?token=…`): the value hidden when NAME is a secret's name, by the same
+        rules as a key. The value runs to the end of its word or quoted string (a query's `&` ends
+        it too); each `=` is looked at once, so this stays linear."""
+        out, at = [], 0
+        for chunk in _CHUNK.finditer(text):
+            group = "bare" if chunk.group("bare") is not None else "dq" if chunk.group("dq") is not None else "sq"
+            start, end = chunk.span(group)
+            if "=" not in text[start:end]:
+                continue
+            for segment in (_QUERY_PART.finditer(text, start, end) if group == "bare" else (chunk,)):
+                first, last = segment.span(group if segment is chunk else 0)
+                prev = first
+                for eq in range(first, last):
+                    if text[eq] != "=":
+                        continue
+                    j = eq  # back over the name's characters: each stretch is walked once
+                    while j > prev and text[j - 1] in _NAME_CHARS:
+                        j -= 1
+                    name, prev = text[j:eq].lstrip("0123456789.-"), eq + 1
+                    # The name first: the value (the rest of the word) is read once, for a secret name.
+                    if not name or not self.key_is_secret(name):
+                        continue
+                    value = text[eq + 1:last]
+                    if not value or value_is_plain(value, name):
+                        continue
+                    out += [text[at:eq + 1], self.inline(value)]
+                    at = last
+                    break
+        return "".join(out) + text[at:]
 
     def _groups(self, pattern: re.Pattern[str], text: str, first: bool = False) -> str:
         """`text` with each match's `s…` groups replaced by their inline hash (already hidden stays)."""

@@ -83,7 +83,8 @@ def test_a_kubernetes_secret_hides_every_data_value() -> None:
 
 
 @pytest.mark.parametrize("unit", ["a.b.", "x:", "user x a ", "Authorization ", "-----BEGIN A-----", "<key>",
-                                  "http://", "https://aaaa", "ghp_", "aZ9+/", "requirepass "])
+                                  "http://", "https://aaaa", "ghp_", "aZ9+/", "requirepass ", "a=", "a_token=",
+                                  'Environment="PGPASSWORD=x y" ', "aaaaaaaaaa:="])
 def test_the_registry_stays_linear_on_hostile_text(unit: str) -> None:
     def run(n: int) -> Callable[[], object]:
         text = unit * (n // len(unit))
@@ -96,3 +97,17 @@ def test_a_key_that_is_a_credential_is_hidden_too() -> None:
     token = "ghp_" + "Ab1" * 12
     got = R.entries({f"tokens.{token}": "admin", "mirror.https://ci:pw9@repo.example.com": "on"})
     assert list(got) == [f"tokens.{R.inline(token)}", f"mirror.https://ci:{R.inline('pw9')}@repo.example.com"]
+
+
+@pytest.mark.parametrize(("line", "secret"), [
+    ("Environment=DB_PASSWORD=hunter2 LOG_LEVEL=info", "hunter2"),  # systemd.exec(5)
+    ('Environment="PGPASSWORD=two words" "A=1"', "two words"),
+    ("- POSTGRES_PASSWORD=example", "example"),  # a compose file's environment list
+    ("healthcheck https://api.example.com/v1/ping?api_key=k3y&region=eu", "k3y"),
+])
+def test_an_assignment_inside_a_line_or_value(line: str, secret: str) -> None:
+    hidden = R.line(line)
+    assert secret not in hidden and R.inline(secret) in hidden
+    assert R.value("services.db.environment[0]", line) == hidden
+    assert "LOG_LEVEL=info" in R.line("Environment=LOG_LEVEL=info TOKEN_TTL=60")
+    assert R.line("Environment=TOKEN_TTL=60 KEY_MGMT=WPA-PSK") == "Environment=TOKEN_TTL=60 KEY_MGMT=WPA-PSK"
