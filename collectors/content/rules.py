@@ -118,7 +118,10 @@ RULES: tuple[Rule, ...] = (
 
 # Keys that name where a secret is, or say something about it, and are not one: nginx's upstream
 # directives, `password_file`, `secret_name`, `token_ttl`.
-NOT_SECRET_KEYS = frozenset({"proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass"})
+NOT_SECRET_KEYS = frozenset({"proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass",
+                             # systemd.exec(5): these name a credential; SetCredential= holds one.
+                             "loadcredential", "loadcredentialencrypted", "importcredential",
+                             "conditioncredential", "assertcredential"})
 NOT_SECRET_LAST_WORDS = frozenset({
     "name", "names", "file", "files", "path", "dir", "ref", "type", "length", "len", "size", "ttl", "timeout",
     "expiry", "expires", "lifetime", "algorithm", "algorithms", "mode", "format", "enabled", "enable", "required",

@@ -46,8 +46,13 @@ _KEY_FILE_WORDS = frozenset({"key", "private", "cert", "certificate", "pem", "ke
 
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 _LEAF = re.compile(r"^.*(?:\]\s|[.\]])")
+_INDEXES = re.compile(r"(?:\[\d+\])+$")
+_PARENTS = re.compile(r"[.\[\]\s]+")
+# A parent whose last word is one of these holds secrets whatever its children are called.
+_SECRET_PARENTS = frozenset({"password", "passwords", "secret", "secrets", "token", "tokens", "credential",
+                             "credentials", "keys", "apikeys", "passphrases"})
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
-_WORDISH = re.compile(r"[A-Za-z]+|[A-Za-z]*[0-9]+")
+_WORDISH = re.compile(r"[A-Za-z]+|[A-Za-z]*[0-9]+|[A-Za-z]+[0-9]{1,2}[A-Za-z]+")
 _LINE = re.compile(r"""(?P<head>\s*["']?(?P<key>[A-Za-z0-9_.-]+)["']?(?:\s*[=:]\s*|\s+))(?P<value>\S.*)""")
 _CHUNK = re.compile(r""""(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"']+)""")
 _QUERY_PART = re.compile(r"[^&]+")
@@ -58,22 +63,30 @@ _KUBE_DATA = re.compile(r"^(?P<doc>(?:\[doc \d+\]\.)?)(?:data|stringData)\.")
 
 
 def leaf(key: str) -> str:
-    """A key's own name: `api_token` of `[smtp] api_token`, `password` of `db.servers[0].password`."""
-    return _LEAF.sub("", key.strip()) or key
+    """A key's own name: `api_token` of `[smtp] api_token`, `password` of `db.servers[0].password`,
+    `hosts` of `ssh.hosts[2]`."""
+    key = _INDEXES.sub("", key.strip())
+    return _LEAF.sub("", key) or key
 
 
 def key_is_secret(key: str, extra_words: tuple[str, ...] = ()) -> bool:
-    low, own = key.lower(), leaf(key)
-    if own.lower() in rules.NOT_SECRET_KEYS:
+    """By the key's own name; or by a parent named for secrets (`credentials.aws`, `[secrets] db`)."""
+    own = leaf(key)
+    low = own.lower()
+    if low in rules.NOT_SECRET_KEYS:
         return False
     words = [w.lower() for w in _WORD_SPLIT.split(own) if w]
     if words and words[-1] in rules.NOT_SECRET_LAST_WORDS:
         return False
-    if own.lower() in rules.DIRECTIVE_KEYS or any(w.lower() in low for w in extra_words):
+    if low in rules.DIRECTIVE_KEYS or any(w.lower() in key.lower() for w in extra_words):
         return True
-    if any(part in low for part in SECRET_PARTS):
+    if any(part in low for part in SECRET_PARTS) or any(w in SECRET_WORDS for w in words):
         return True
-    return any(w in SECRET_WORDS for w in words) or bool(words and words[-1] in LAST_WORDS)
+    if words and words[-1] in LAST_WORDS:
+        return True
+    stripped = _INDEXES.sub("", key.strip())
+    parents = [p for p in _PARENTS.split(stripped[:len(stripped) - len(own)]) if p]
+    return any((ws := _WORD_SPLIT.split(p)) and ws[-1].lower() in _SECRET_PARENTS for p in parents)
 
 
 def value_is_plain(value: str, key: str = "") -> bool:
@@ -232,7 +245,8 @@ def looks_secret(value: str) -> bool:
     # A generated secret of 24+ characters holds a digit (all but ~1% of random ones do); an
     # identifier or a path without one (`stateOrProvinceName_default`, `mozilla/Certigna_Root_CA`)
     # is read as a word, unless it is one unbroken run.
-    if len(value) < 24 or not _TOKEN.fullmatch(value) or value.startswith("/"):
+    # A path, alone or assigned (`ExecStart=/sbin/e2scrub_all`): base64 has `=` only at its end.
+    if len(value) < 24 or not _TOKEN.fullmatch(value) or re.search(r"(?:^|=)/[A-Za-z]", value):
         return False
     if not re.search("[0-9]", value) and (len(value) < 32 or re.search("[/_-]", value)):
         return False

@@ -29,6 +29,7 @@ def test_every_example_is_hidden(rule: rules.Rule) -> None:
     ("//registry.npmjs.org/:_authToken", "abc"), ("pass", "hunter2"), ("db.pwd", "hunter2"),
     ("client_secret", "x1"), ("[github] token", "x2"), ("aws.credentials", "x3"), ("app.signing_key", "abc123"),
     ("WireGuard PrivateKey", "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="), ("ldap_default_authtok", "pw"),
+    ("secrets.db", "hunter2"), ("[credentials] aws", "x4"), ("api_keys.stripe[0]", "x5"),
 ])
 def test_secret_by_key(key: str, value: str) -> None:
     assert is_secret(key, value)
@@ -44,6 +45,9 @@ def test_secret_by_key(key: str, value: str) -> None:
     ("spec.tls[0].secretName", "web-tls"), ("token_ttl", "3600"), ("PasswordAuthentication", "no"),
     ("db.password", "${DB_PASSWORD}"), ("tls.key_file", "certs/site.key"), ("private_key", "~/.ssh/id_ed25519"), ("keepalive_timeout", "65"),
     ("PubkeyAuthentication", "yes"), ("psk-flags", "0"), ("secret_key", "{{secret:0123456789abcdef}}"),
+    # A JSON schema that describes credentials holds none (jsonschema's own benchmark data).
+    ("[0].schema.definitions.apiKeySecurity.required[0]", "name"),
+    ("x.oauth2PasswordSecurity.properties.flow.enum[0]", "password"), ("[credentials] user", "deploy"),
 ])
 def test_not_a_secret(key: str, value: str) -> None:
     assert not is_secret(key, value)
@@ -58,6 +62,9 @@ def test_not_a_secret(key: str, value: str) -> None:
     "mozilla/Autoridad_de_Certificacion_Firmaprofesional_CIF_A62634068_2.crt",
     "mozilla/D-TRUST_Root_Class_3_CA_2_EV_2009.crt", "private_key = $dir/private/cakey.pem# The private key",
     "key server.key # This file should be kept secret",
+    # systemd units shipped by Debian 12.
+    "ExecStart=/sbin/e2scrub_all", "SyslogIdentifier=e2scrub_all", "LoadCredential=passwd.hashed-password.root",
+    "ConditionCredential=|sysusers.extra",
 ])
 def test_ordinary_lines_stay_readable(line: str) -> None:
     assert R.line(line) == line
@@ -111,3 +118,4 @@ def test_an_assignment_inside_a_line_or_value(line: str, secret: str) -> None:
     assert R.value("services.db.environment[0]", line) == hidden
     assert "LOG_LEVEL=info" in R.line("Environment=LOG_LEVEL=info TOKEN_TTL=60")
     assert R.line("Environment=TOKEN_TTL=60 KEY_MGMT=WPA-PSK") == "Environment=TOKEN_TTL=60 KEY_MGMT=WPA-PSK"
+    assert "s3cr3t" not in R.line("SetCredential=db.password:s3cr3t")  # systemd.exec(5): the value itself
