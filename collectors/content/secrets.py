@@ -28,7 +28,7 @@ from collectors.interface import Json
 from drift.core.errors import CollectError
 
 # Words of a key's own name that make its value secret, wherever they stand in it (split at `_`,
-# `-`, `.`, spaces and camelCase), and substrings that do so anywhere in the key (`dbpassword`).
+# `-`, `.`, spaces and camelCase), and substrings that do so anywhere in that name (`dbpassword`).
 SECRET_WORDS = frozenset({"password", "passwd", "pwd", "pw", "secret", "secrets", "token", "credential",
                           "credentials", "apikey", "passphrase"})
 SECRET_PARTS = ("password", "passwd", "secret", "token", "credential", "private", "api_key", "apikey")
@@ -242,12 +242,11 @@ def looks_secret(value: str) -> bool:
     """A long, random-looking token: what a generated password, API key or bearer token is."""
     if value.startswith("-----BEGIN ") and "PRIVATE KEY" in value:
         return True
-    # A generated secret of 24+ characters holds a digit (all but ~1% of random ones do); an
-    # identifier or a path without one (`stateOrProvinceName_default`, `mozilla/Certigna_Root_CA`)
-    # is read as a word, unless it is one unbroken run.
     # A path, alone or assigned (`ExecStart=/sbin/e2scrub_all`): base64 has `=` only at its end.
     if len(value) < 24 or not _TOKEN.fullmatch(value) or re.search(r"(?:^|=)/[A-Za-z]", value):
         return False
+    # A generated secret of 24+ characters holds a digit (all but ~1% of random ones do); an
+    # identifier without one (`stateOrProvinceName_default`) is a name, unless it is one long run.
     if not re.search("[0-9]", value) and (len(value) < 32 or re.search("[/_-]", value)):
         return False
     # Words and numbers joined by separators (`mozilla/D-TRUST_BR_Root_CA_1_2020`) name something.
