@@ -74,6 +74,9 @@ def test_positional_secrets_keep_the_rest_of_the_line() -> None:
     assert R.line("stats auth admin:pa55") == "stats auth admin:" + R.inline("pa55")
     assert R.line("rocommunity n0tpublic 10.0.0.0/8 -V systemonly") == \
         f"rocommunity {R.inline('n0tpublic')} 10.0.0.0/8 -V systemonly"
+    assert R.line("com2sec -Cn ctx local localhost c0m") == f"com2sec -Cn ctx local localhost {R.inline('c0m')}"
+    assert R.line("trap2sink 10.0.0.5 tr4p 162") == f"trap2sink 10.0.0.5 {R.inline('tr4p')} 162"
+    assert R.line("trapcommunity tr4p") == f"trapcommunity {R.inline('tr4p')}"
     assert R.line("a:5432:*:app:pw\\:x", "/root/.pgpass") == "a:5432:*:app:" + R.inline("pw\\:x")
     assert R.line("a:5432:*:app:pw") == "a:5432:*:app:pw"  # only in a .pgpass
     user = R.line("createUser ops SHA authpass1 AES privpass1")
