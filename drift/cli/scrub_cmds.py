@@ -34,15 +34,15 @@ def _rewrite(c: Common, inv: Inventory | None, store_path: Path) -> Rewrite:
     return rewrite
 
 
-def _report(c: Common, what: str, where: str, done: Rewritten, unit: str) -> None:
+def _report(c: Common, what: str, done: list[tuple[str, Rewritten]], unit: str) -> None:
+    """One line per store or baseline; with --format json one document for them all."""
     if c.fmt is OutputFormat.json:
-        c.emit(json.dumps({"schema": "drift.scrub/1", "scrubbed": what, "path": where, "replaced": done.values,
-                           unit: done.changed}, sort_keys=True))
-    elif done.values:
-        c.emit(f"{what} {where}: {done.values} secret values replaced by their keyed hash "
-               f"({done.changed} {unit} rewritten)")
-    else:
-        c.emit(f"{what} {where}: no secret values found")
+        c.emit(json.dumps({"schema": "drift.scrub/1", "scrubbed": [
+            {"kind": what, "path": where, "replaced": d.values, unit: d.changed} for where, d in done]},
+            sort_keys=True))
+        return
+    c.emit("\n".join(f"{what} {where}: {d.values} secret values replaced by their keyed hash ({d.changed} {unit} "
+                     "rewritten)" if d.values else f"{what} {where}: no secret values found" for where, d in done))
 
 
 @store_app.command("scrub")
@@ -62,7 +62,7 @@ def store_scrub_cmd(
     with open_store(c, inv) as store:
         done = rewrite_facts(store, fn)
         where = str(store.path)
-    _report(c, "store", where, done, "blobs")
+    _report(c, "store", [(where, done)], "blobs")
     return ExitStatus.OK
 
 
@@ -89,6 +89,7 @@ def baseline_scrub_cmd(
     from drift.cli.live import _default_store
 
     fn = _rewrite(c, inv, inv.store_path if inv is not None else _default_store(c))
-    for path in paths:
-        _report(c, "baseline", str(path), baseline_io.rewrite_facts(path, fn), "hosts")
+    for path in paths:  # every file readable before any is rewritten: a bad one changes none
+        baseline_io.load(path)
+    _report(c, "baseline", [(str(path), baseline_io.rewrite_facts(path, fn)) for path in paths], "hosts")
     return ExitStatus.OK

@@ -273,7 +273,7 @@ def test_baseline_scrub(fleet) -> None:  # type: ignore[no-untyped-def]
     assert [s for s in secrets if _found(s, text)] == []
     assert baseline_io.load(path).snapshots[0].facts() == new[1].facts()
     code, out, err = run("baseline", "scrub", "prod", "--format", "json")
-    assert code == 0 and json.loads(out)["replaced"] == 0, out + err
+    assert code == 0 and json.loads(out)["scrubbed"][0]["replaced"] == 0, out + err
 
 
 def test_scrub_with_nothing_to_scrub_is_bad_input(fleet) -> None:  # type: ignore[no-untyped-def]
