@@ -50,8 +50,7 @@ def analyse(path: str, data: bytes, ids: Mapping[str, list[str]], redactor: Reda
     base = f"files{path}{SEP}"
     facts: dict[str, Json] = {}
     if fmt == "lines":
-        lines = [redactor.line(line) for line in formats.significant_lines(redactor.text(text))]
-        facts[base + "lines"] = list(lines)
+        facts[base + "lines"] = list(redactor.lines(text, path))
     else:
         # Parsed before normalising: a token such as {{host}} is not valid YAML or TOML.
         try:
@@ -59,11 +58,13 @@ def analyse(path: str, data: bytes, ids: Mapping[str, list[str]], redactor: Reda
         except formats.Unreadable as exc:
             return hash_only(f"{fmt.upper()} not readable: {exc}", normalised, tuple(sorted(used)))
         used = set()
+        normalised_entries = {}
         for key, value in entries.items():
             key, in_key = identity.normalise(key, ids)
             value, in_value = identity.normalise(value, ids)
             used |= in_key | in_value
-            facts[base + key] = redactor.value(key, value)
+            normalised_entries[key] = value
+        facts.update((base + key, value) for key, value in redactor.entries(normalised_entries, path).items())
     tokens = tuple(sorted(used))
     return Analysed(fmt, None, hashlib.sha256(normalised).hexdigest(), len(normalised), raw_sha, raw_size,
                     tokens, facts)

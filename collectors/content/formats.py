@@ -43,7 +43,10 @@ def format_of(path: str, text: str) -> str:
             entries = ini(text)
         except Unreadable:
             return "lines"
-        return "ini" if entries else "lines"
+        # `BINDPW pa=ss` or `BASE dc=example,dc=com` is a directive line, not a key with a space.
+        if not entries or any(re.search(r"\s", key.rsplit("] ", 1)[-1]) for key in entries):
+            return "lines"
+        return "ini"
     return "lines"
 
 

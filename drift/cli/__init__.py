@@ -31,6 +31,7 @@ from drift.cli import (  # noqa: F401, E402
     incident_cmds,
     init_cmds,
     reach_cmds,
+    scrub_cmds,
     watch_cmds,
 )
 

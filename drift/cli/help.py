@@ -35,6 +35,8 @@ EXAMPLES: dict[str, tuple[tuple[str, ...], str]] = {
                 "4 an internal error."),
     "save": (("drift baseline save prod", "drift baseline save prod -o baselines/prod.json"), LISTING),
     "show": (("drift baseline show prod",), LISTING),
+    "scrub": (("drift store scrub", "drift baseline scrub", "drift baseline scrub prod --format json"),
+              "Exit codes: 0 done; 2 bad input (no store or baseline, an unreadable file); 4 an internal error."),
     "changes": (("drift changes prod", "drift changes prod --since 2h --host prd-web-1",
                  "drift changes prod --since 2026-11-22T02:00 --until 2026-11-22T04:00 --format html -o changes.html"),
                 "Exit codes: 0 done; 2 bad input (an unknown environment or host, a bad window); "

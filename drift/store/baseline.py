@@ -12,10 +12,12 @@ from typing import Any
 
 from drift import __version__
 from drift.core import jsonio
+from drift.core.atomic import write_atomic
 from drift.core.errors import SnapshotFileError
 from drift.core.sanitize import quote
 from drift.model import snapshot as snapshot_io
 from drift.model.snapshot import Snapshot
+from drift.store.rewrite import Rewrite, Rewritten
 
 SCHEMA = "drift.baseline/1"
 MAX_BYTES = 1 << 30  # a bound on what we read into memory; 200 hosts x 3,000 packages is ~70 MiB
@@ -77,3 +79,22 @@ def _field(doc: dict[str, Any], key: str, path: Path) -> str:
     if not isinstance(value, str):
         raise SnapshotFileError(f"not a baseline: {key!r} is missing or not a string", path)
     return value
+
+
+def rewrite_facts(path: Path, fn: Rewrite) -> Rewritten:
+    """Apply `fn` to every host's facts in the baseline at `path`; written back (atomically, in the
+    same layout) only when something changed. Returns the hosts changed and the values replaced."""
+    load(path)  # the checks, with their messages naming the file
+    doc = jsonio.loads(path.read_text(encoding="utf-8"))
+    hosts = values = 0
+    for host in doc["hosts"].values():
+        replaced = 0
+        for result in (host.get("collectors") or {}).values():
+            if isinstance(result, dict) and isinstance(result.get("facts"), dict):
+                result["facts"], n = fn(result["facts"])
+                replaced += n
+        hosts += bool(replaced)
+        values += replaced
+    if values:
+        write_atomic(path, snapshot_io.dumps(doc))
+    return Rewritten(hosts, values)

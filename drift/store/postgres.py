@@ -61,6 +61,11 @@ class _Connection:
         with self.raw.cursor() as cur:
             cur.executemany(sql.replace("?", "%s"), [tuple(r) for r in rows])
 
+    @property
+    def in_transaction(self) -> bool:
+        # Store._abort asks, as sqlite3 answers it: any status but IDLE (0) has a transaction open.
+        return bool(self.raw.info.transaction_status)
+
     def close(self) -> None:
         self.raw.close()
 
@@ -89,6 +94,10 @@ class PostgresStore(Store):
     def _begin_write(self) -> None:
         self.conn.execute("BEGIN")
         self.conn.execute("SELECT pg_advisory_xact_lock(?)", (_WRITE_LOCK,))
+
+    def reclaim(self) -> None:
+        # FULL rewrites the table: a plain VACUUM only marks the old rows' space reusable.
+        self.conn.execute("VACUUM FULL blobs")
 
     def _migrate(self) -> None:
         c = self.conn

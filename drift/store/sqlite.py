@@ -233,6 +233,11 @@ class Store:
             raise self._abort(exc) from None
         return len(doomed)
 
+    def reclaim(self) -> None:
+        """Rebuild the file after a rewrite, so deleted rows' text is gone from it and from the WAL."""
+        self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def _abort(self, exc: BaseException) -> BaseException:
         """Roll back a failed batch (it lands whole or not at all) and say what a full disk means."""
         if self.conn.in_transaction:  # SQLite may have rolled back already: it does on a full disk

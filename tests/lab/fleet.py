@@ -238,8 +238,26 @@ SECRETS = {
     "db_password": "LabPlanted-db-pass-91xZ",
     "dsn_password": "LabPlantedDsnPw55",
     "bearer": "LabPlantedQ7mZ2xK9vR4tW8yN3pL6sD1fH5jB0c",
+    # Issue 25: formats whose credentials no key word names (equal on every host: no finding).
+    "redis_pass": "LabPlanted-redis-req",
+    "redis_master": "LabPlanted-redis-mst",
+    "redis_acl": "LabPlanted-redis-acl",
+    "snmp_community": "LabPlanted-snmp-ro",
+    "snmp_com2sec": "LabPlanted-snmp-c2s",
+    "haproxy_stats": "LabPlanted-hap-stats",
 }
-CONTENT_FILES = ("/etc/acme/settings.ini", "/etc/acme/site.conf")
+CONTENT_FILES = ("/etc/acme/settings.ini", "/etc/acme/site.conf", "/etc/acme/redis.conf", "/etc/acme/snmpd.conf")
+
+
+def redis_conf(h: HostSpec) -> str:
+    return (f"bind 127.0.0.1 -::1\nport 6379\nrequirepass {SECRETS['redis_pass']}\n"
+            f"masterauth {SECRETS['redis_master']}\nuser worker on >{SECRETS['redis_acl']} ~cached:* +get\n")
+
+
+def snmpd_conf(h: HostSpec) -> str:
+    return (f"sysLocation lab rack\nrocommunity {SECRETS['snmp_community']} default -V systemonly\n"
+            f"com2sec local localhost {SECRETS['snmp_com2sec']}\n"
+            f"# haproxy-style, in the same file\nstats auth admin:{SECRETS['haproxy_stats']}\n")
 
 
 def settings_ini(h: HostSpec) -> str:

@@ -185,6 +185,8 @@ class Lab:
         # issue 12: per-host content, planted secrets
         (d / "etc" / "acme" / "settings.ini").write_text(fleet.settings_ini(h))
         (d / "etc" / "acme" / "site.conf").write_text(fleet.site_conf(h))
+        (d / "etc" / "acme" / "redis.conf").write_text(fleet.redis_conf(h))
+        (d / "etc" / "acme" / "snmpd.conf").write_text(fleet.snmpd_conf(h))
         site = d / "site-packages"
         for name, version in {**fleet.DISTRIBUTIONS, "acme-lib": fleet.acme_lib_version(h)}.items():
             info = site / f"{name.replace('-', '_')}-{version}.dist-info"

@@ -71,7 +71,7 @@ def test_keys_lines_and_secrets_between_staging_and_prod(lab, drift):
 def test_no_planted_secret_reaches_any_artefact(lab, drift, tmp_path):
     inv = str(lab.inventory)
     outputs = []
-    for fmt in ("table", "json", "markdown", "junit", "html"):
+    for fmt in ("table", "json", "markdown", "junit", "html", "sarif"):
         code, out, err = drift("compare", "staging", "prod", "-i", inv, "--format", fmt, "-o",
                                str(tmp_path / f"report.{fmt}"))
         outputs += [out, err]
@@ -91,5 +91,9 @@ def test_no_planted_secret_reaches_any_artefact(lab, drift, tmp_path):
             assert secret not in text
         for path in artefacts:
             assert needle not in path.read_bytes(), f"{secret} leaked into {path}"
+    # The issue 25 formats were collected, hidden inline, and are the same on every host.
+    snap = json.loads((tmp_path / "snaps" / "prd-web-1.json").read_text())["collectors"]["files"]["facts"]
+    assert snap["files/etc/acme/redis.conf//lines"][2].startswith("requirepass {{secret:")
+    assert snap["files/etc/acme/snmpd.conf//lines"][3].startswith("stats auth admin:{{secret:")
     key = lab.root / "secret.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600

@@ -102,3 +102,9 @@ def test_any_text_parses_or_is_unreadable(text: str) -> None:
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in result.items())
     formats.format_of("/x.conf", text)
     formats.significant_lines(text)
+
+
+def test_a_directive_with_an_equals_sign_is_a_line_not_an_ini_key() -> None:
+    # ldap.conf: `BINDPW pa=ss` would otherwise be key `BINDPW pa` with value `ss`.
+    assert formats.format_of("/etc/ldap/ldap.conf", "BASE dc=example,dc=com\nBINDPW pa=ss\n") == "lines"
+    assert formats.format_of("/etc/rabbitmq/rabbitmq.conf", "default_pass = x\nlisteners.tcp.default = 5672\n") == "ini"

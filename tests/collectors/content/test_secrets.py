@@ -43,10 +43,10 @@ def test_credentials_inside_values_and_lines() -> None:
     assert token not in line and "{{secret:" in line
     pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
     assert "b3BlbnNzaC1rZXktdjEAAAAA" not in R.text(f"key:\n{pem}\nafter")
-    # Names no list foresees ([collect] secret_keys adds them): redis's requirepass.
-    assert R.line("requirepass hunter2hunter2") == "requirepass hunter2hunter2"
-    assert Redactor(b"k" * 32, ("requirepass",)).line("requirepass hunter2hunter2") == \
-        "requirepass " + R.inline("hunter2hunter2")
+    # Names no list foresees ([collect] secret_keys adds them).
+    assert R.line("vaultunseal hunter2hunter2") == "vaultunseal hunter2hunter2"
+    assert Redactor(b"k" * 32, ("unseal",)).line("vaultunseal hunter2hunter2") == \
+        "vaultunseal " + R.inline("hunter2hunter2")
 
 
 @pytest.mark.parametrize("value", ["/usr/lib/x86_64-linux-gnu/libssl.so.3", "123e4567-e89b-12d3-a456-426614174000",

@@ -14,7 +14,8 @@ from tests.drift.cli.test_compare_cmds import write_env
 from tests.drift.factory import snap
 
 COMMANDS = [["snapshot"], ["compare"], ["audit"], ["inventory"], ["collectors"], ["history"],
-            ["baseline", "save"], ["baseline", "show"], ["init"], ["changes"], ["explain"], ["why"], ["watch"]]
+            ["baseline", "save"], ["baseline", "show"], ["init"], ["changes"], ["explain"], ["why"], ["watch"],
+            ["store", "scrub"], ["baseline", "scrub"]]
 
 
 def test_version_agrees_with_the_changelog_and_the_package(cli):
