@@ -4,8 +4,9 @@ Facts: `firewall/iptables/<table>/<chain>` (and `ip6tables`) = {"policy": "DROP"
 "rules": [rule text without `-A CHAIN`, in order]}; `firewall/nft/<family> <table>/<chain>` =
 {"type", "hook", "priority", "policy", "rules": [readable rule text, in order]} and
 `firewall/nft/<family> <table>/set <name>` = {"type", "elements"}. Counters and handles are
-stripped: they change by themselves. Tables that iptables-nft manages are skipped in the nft
-facts, since the iptables facts already hold them (one rule, one finding).
+stripped: they change by themselves. Tables that iptables-save (nf_tables backend) shows are
+skipped in the nft facts, since the iptables facts already hold them (one rule, one finding); a
+table it cannot show ("Table `filter' is incompatible") is kept, or its rules would vanish.
 """
 
 from __future__ import annotations
@@ -69,16 +70,45 @@ _XTABLES = {"filter", "nat", "mangle", "raw", "security"}
 _XCHAINS = {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"}
 
 
+# After the ruleset: which tables iptables-save and ip6tables-save show, and with which backend.
+XT_MARK = "@@xtables"
+NFT = (f"nft -j list ruleset; echo {XT_MARK}; for t in iptables ip6tables; do if command -v $t-save >/dev/null; "
+       "then echo \"@@$t\"; $t-save -V; $t-save | grep -e '^[*]'; fi; done 2>/dev/null")
+_XT_FAMILY = {"@@iptables": "ip", "@@ip6tables": "ip6"}
+_XT_SPLIT = re.compile(rf"\r?\n{XT_MARK}\r?\n|\r?\n{XT_MARK}$")
+
+
+def _shown_by_xtables(text: str) -> set[tuple[str, str]]:
+    """(family, table) that iptables-nft's save tools print, so the iptables facts hold them."""
+    shown: set[tuple[str, str]] = set()
+    family, nft_backend = None, False
+    for line in text.split("\n"):
+        line = line.strip()
+        if line in _XT_FAMILY:
+            family, nft_backend = _XT_FAMILY[line], False
+        elif "(nf_tables)" in line:
+            nft_backend = True
+        elif line.startswith("*") and family and nft_backend:
+            shown.add((family, line[1:].strip()))
+    return shown
+
+
 def parse_nft(output: str, cfg: CollectConfig) -> Facts:
+    parts = _XT_SPLIT.split(output, maxsplit=1)
+    mark, xt_text = len(parts) == 2, parts[-1]
+    output = parts[0]
     doc = load_json(output, "nft -j list ruleset")
     items = doc.get("nftables") if isinstance(doc, dict) else None
     if not isinstance(items, list):
         raise CollectError("nft -j list ruleset: no nftables list")
     objects = [(kind, body) for item in items if isinstance(item, dict) for kind, body in item.items()
                if isinstance(body, dict)]
-    xt = {(b["family"], b["table"]) for k, b in objects
-          if k == "chain" and isinstance(b.get("family"), str) and isinstance(b.get("table"), str)
-          and isinstance(b.get("name"), str) and b["table"] in _XTABLES and b["name"] in _XCHAINS}
+    if mark:
+        xt = _shown_by_xtables(xt_text)
+    else:  # collected before the save tools were asked: guessed from the tables' shape
+        xt = {(b["family"], b["table"]) for k, b in objects
+              if k == "chain" and isinstance(b.get("family"), str) and isinstance(b.get("table"), str)
+              and isinstance(b.get("name"), str) and b["table"] in _XTABLES and b["name"] in _XCHAINS}
     facts: dict[str, dict[str, Any]] = {}
     for kind, b in objects:
         if kind not in ("chain", "rule", "set", "map"):
@@ -136,7 +166,8 @@ def _statement(e: Any) -> str:
         return "log" + "".join(f' {k} "{v}"' if k == "prefix" else f" {k} {v}"
                                for k, v in sorted((body or {}).items()))
     if kind == "limit" and isinstance(body, dict):
-        return f"limit rate {body.get('rate')}/{body.get('per')} burst {body.get('burst')}"
+        over = "over " if body.get("inv") else ""
+        return f"limit rate {over}{body.get('rate')}/{body.get('per')} burst {body.get('burst')}"
     if kind in ("snat", "dnat", "masquerade", "redirect") and (isinstance(body, dict) or not body):
         # `masquerade to :1024` has a port and no address; flags and family are kept as words.
         body = body or {}
@@ -198,6 +229,6 @@ COLLECTORS: tuple[Collector, ...] = (
     Collector("ip6tables", "firewall", lambda cfg: "ip6tables-save",
               lambda out, cfg: parse_xtables(out, cfg, "ip6tables"), requires=("ip6tables-save",),
               privileged=True, description="IPv6 rules (ip6tables-save), counters stripped"),
-    Collector("nft", "firewall", lambda cfg: "nft -j list ruleset", parse_nft, requires=("nft",),
-              privileged=True, description="the nftables ruleset, tables of iptables-nft left to iptables"),
+    Collector("nft", "firewall", lambda cfg: NFT, parse_nft, requires=("nft",),
+              privileged=True, description="the nftables ruleset, tables iptables-save shows left to iptables"),
 )

@@ -83,27 +83,33 @@ def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
         return unknown(fw.problem)
     where = f"{fw.host} "
     stages: list[tuple[int, int, Outcome]] = []
+    first = p.state == "NEW"  # the kernel consults nat for a connection's first packet only
     for order, hook in enumerate(hooks):
         for table, prio in _XT[hook]:
             chains = fw.xt[table]
-            if hook.upper() in chains:
+            if hook.upper() in chains and (first or table != "nat"):
                 stages.append((order, prio, iptables.evaluate(chains, hook.upper(), p, where, table)))
         for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
-            stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where, fw.nft_tables)))
+            if first or fw.nft_tables[table].chains[chain].get("type") != "nat":
+                stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where, fw.nft_tables)))
     stages.sort(key=lambda s: (s[0], s[1]))
     return combine([o for _, _, o in stages], f"{fw.host}: no rule filters this")
 
 
-def combine(outcomes: list[Outcome], nothing: str) -> Outcome:
-    """Chains in the order a packet meets them: the first sure refusal decides; else all must admit."""
+def combine(outcomes: list[Outcome], nothing: str, named_first: int | None = None) -> Outcome:
+    """Chains in the order a packet meets them: the first sure refusal decides; else all must admit.
+    An admitted verdict names outcomes[named_first]'s rule where that is not a mere policy default."""
     for o in outcomes:
         if o.verdict == "refused":
             return o
+        if o.diverts and o.verdict != "admitted":
+            break  # the packet may go elsewhere: what later chains say of it proves nothing
     if all(o.verdict == "admitted" for o in outcomes):
         # The admitting rule a person wants to see is the first that is not a mere policy default.
-        rules = [o.accept for o in outcomes if o.accept]
+        ordered = outcomes if named_first is None else [outcomes[named_first], *outcomes]
+        rules = [o.accept for o in ordered if o.accept]
         named = next((r for r in rules if " policy " not in r), rules[0] if rules else nothing)
-        return accepted(named)
+        return accepted(named).noted(tuple(n for o in outcomes for n in o.notes))
     reasons = tuple(r for o in outcomes if o.verdict == "unknown" for r in o.reasons)
     return Outcome(unknown=True, reasons=reasons[:4] or ("the rules allow more than one outcome",))
 
