@@ -28,7 +28,7 @@ from drift.analysis.reach.nftexpr import (
 )
 from drift.analysis.reach.packet import RETURN, Outcome, Packet, accepted, maybe, refused, then, unknown
 
-_OPS = {"==", "!=", "in", "<", ">", "<=", ">="}
+_OPS = {"==", "!=", "in", "<", ">", "<=", ">=", "!"}
 _PAIR = {"ip", "ip6", "tcp", "udp", "th", "meta", "ct", "icmp", "icmpv6", "sctp", "ether", "vlan", "arp",
          "ah", "esp", "comp", "udplite", "dccp", "rt", "socket", "osf", "numgen", "jhash", "igmp"}
 _SINGLE = {"iifname", "oifname", "iif", "oif", "l4proto", "nfproto", "mark", "skuid", "skgid", "pkttype"}

@@ -115,6 +115,8 @@ def match(left: str, op: str, right: Token, sets: Sets) -> Test | None:
     if vals is None:
         return None
     neg = op == "!="
+    if left.startswith("tcp flags"):
+        return _flags(left, op, vals)
     if op in ("<", ">", "<=", ">=") and left.endswith(("dport", "sport")) and right.isdigit():
         lo, hi = {"<": (0, int(right) - 1), "<=": (0, int(right)), ">": (int(right) + 1, 65535),
                   ">=": (int(right), 65535)}[op]
@@ -133,8 +135,6 @@ def match(left: str, op: str, right: Token, sets: Sets) -> Test | None:
             return negate(any_of([in_ports(port, v, p.ephemeral) for v in vals]), neg)
         return ports
     if left.startswith("tcp "):  # another TCP header field: false for UDP, unknown for TCP
-        if left.startswith("tcp flags"):
-            return _flags(left, vals, neg)
         return lambda p: False if p.proto != "tcp" else None
     if left.startswith("udp "):
         return lambda p: False if p.proto != "udp" else None
@@ -164,19 +164,27 @@ def match(left: str, op: str, right: Token, sets: Sets) -> Test | None:
     return None
 
 
-def _flags(left: str, vals: list[str], neg: bool) -> Test | None:
-    """`tcp flags & fin,syn,rst,ack == syn`; a `{ fin, psh, urg }` there is the flags together."""
+def _flags(left: str, op: str, vals: list[str]) -> Test | None:
+    """`tcp flags & fin,syn,rst,ack == syn` (a `{ fin, psh, urg }` there is the flags together, `0x0`
+    none of them); `tcp flags ! fin,syn` is none of those set; `tcp flags syn` any of them."""
     _, _, mask_text = left.partition(" & ")
+    want = {f for v in vals for f in v.replace("|", ",").split(",") if f and f not in ("0x0", "0")}
     mask = set(mask_text.split(",")) if mask_text else set(_FLAGS)
-    want = {f for v in vals for f in v.replace("|", ",").split(",") if f}
-    if not mask <= _FLAGS or not want <= _FLAGS:
+    if not mask <= _FLAGS or not want <= _FLAGS or op not in ("==", "!=", "!", "in"):
         return None
 
     def test(p: Packet) -> Match:
         if p.proto != "tcp":
             return False
         got = {"syn"} if p.state == "NEW" else {"syn", "ack"}
-        return negate((got & mask) == want, neg)
+        if op == "!":
+            return not got & want
+        if not mask_text and op in ("==", "in"):
+            # `tcp flags syn` reads as a bit test or as equality (the rendering drops which): decided
+            # only where both agree.
+            bit, exact = bool(got & want), got == want
+            return bit if bit == exact else None
+        return ((got & mask) == want) != (op == "!=")
     return test
 
 
