@@ -66,6 +66,10 @@ def render(report: Report, color: bool = False, width: int | None = None, top: s
         out.extend("  " + _line(f"{e.host}{'/' + e.collector if e.collector else ''}: {e.message}")
                    for e in report.errors)
         out.append("")
+    if report.undecided:
+        out.append("undecided flows (the rules hold what drift cannot evaluate):")
+        out.extend("  " + _line(f"{u.flow} in {u.env}: {u.reason}") for u in report.undecided)
+        out.append("")
     out.extend(f"warning: {_line(w)}" for w in report.warnings)
     if any(f.blocking for f in report.findings):
         out.append(f"* blocks the gate (severity {report.fail_on.name} or above, not waived)")

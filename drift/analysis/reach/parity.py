@@ -2,8 +2,9 @@
 
 "worker → db:5432 admitted in staging, refused in prod by prd-db-1 filter INPUT policy DROP".
 A port reachable in one environment that nothing listens on in the other is an exposure, said
-once per destination role and port. A flow drift cannot judge on either side is unknown: it
-becomes an error of the report (exit 3), never a silent "same".
+once per destination role and port. A flow drift cannot judge is undecided, with the
+reason: listed apart from collection errors, and it leaves parity unproven (exit 3) unless both
+sides are undecided by the same rules, never a silent "same".
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from drift.analysis.reach.matrix import Cell, Pair, build
-from drift.model.report import Finding, HostError, Kind, Value
+from drift.model.report import Finding, Kind, Undecided, Value
 from drift.model.snapshot import Snapshot
 
 FIREWALLS = ("iptables", "nft")
@@ -40,19 +41,37 @@ def _values(env: str, c: Cell) -> list[Value]:
     return out
 
 
+def _why_key(c: Cell) -> frozenset[str]:
+    """The reasons a cell is undecided, without host names: two sides undecided by the same rules match."""
+    out: set[str] = set()
+    for p in c.pairs:
+        if p.verdict == "unknown":
+            out.update(r.replace(p.src, "").replace(p.dst, "") for r in p.reasons)
+    return frozenset(out)
+
+
+def undecided(env: str, c: Cell, unproven: bool) -> Undecided:
+    p = next(x for x in c.pairs if x.verdict == "unknown")
+    return Undecided(env, f"{c.src_role} → {c.dst_role}:{c.port}/{c.proto}", tuple(dict.fromkeys((p.src, p.dst))),
+                     c.why(), unproven)
+
+
 def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
-            right: Sequence[Snapshot]) -> tuple[list[Finding], list[HostError]]:
+            right: Sequence[Snapshot]) -> tuple[list[Finding], list[Undecided]]:
     lcells = {c.key: c for c in build(left, alike=True)}
     rcells = {c.key: c for c in build(right, alike=True)}
     findings: list[Finding] = []
-    errors: list[HostError] = []
+    unsure: list[Undecided] = []
+    for key in sorted(lcells.keys() ^ rcells.keys()):  # nothing listens there on the other side: decided
+        env, c = (left_name, lcells[key]) if key in lcells else (right_name, rcells[key])
+        if c.verdict == "unknown":
+            unsure.append(undecided(env, c, True))
     for key in sorted(lcells.keys() & rcells.keys()):
         lc, rc = lcells[key], rcells[key]
         if "unknown" in (lc.verdict, rc.verdict):
-            for env, c in ((left_name, lc), (right_name, rc)):
-                if c.verdict == "unknown":
-                    host = next(p.dst for p in c.pairs if p.verdict == "unknown")
-                    errors.append(HostError(host, "reach", f"{c.label()} in {env}: cannot tell ({c.why()})"))
+            alike = lc.verdict == rc.verdict and _why_key(lc) == _why_key(rc)
+            unsure += [undecided(env, c, not alike) for env, c in ((left_name, lc), (right_name, rc))
+                       if c.verdict == "unknown"]
             continue
         if lc.verdict == rc.verdict:
             continue
@@ -61,7 +80,7 @@ def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
                                 tuple(_values(left_name, lc) + _values(right_name, rc))))
     findings += _exposures(left_name, lcells, right_name, rcells, Kind.only_left, _partners(left), right)
     findings += _exposures(right_name, rcells, left_name, lcells, Kind.only_right, _partners(right), left)
-    return findings, errors
+    return findings, sorted(unsure, key=lambda u: (u.flow, u.env))
 
 
 def _phrase(c: Cell, env: str) -> str:
