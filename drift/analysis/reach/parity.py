@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drift.analysis.reach.matrix import Cell, Pair, build
+from drift.analysis.reach.matrix import Cell, Pair, build, listeners
 from drift.model.report import Finding, Kind, Undecided, Value
 from drift.model.snapshot import Snapshot
 
@@ -91,6 +91,20 @@ def _phrase(c: Cell, env: str) -> str:
     return f"{v} in {env} {c.why()}".rstrip()
 
 
+def _listening(snaps: Sequence[Snapshot]) -> set[tuple[str, str, int]]:
+    """(role, proto, port) some host listens on beyond loopback; where sockets were not collected, every
+    port counts (unknown is not absent)."""
+    out: set[tuple[str, str, int]] = set()
+    for s in snaps:
+        found = listeners(s)
+        if found is None:
+            out.update((r, "*", 0) for r in s.all_roles)
+        for x in found or ():
+            if x.bind != "loopback":
+                out.update((r, x.proto, x.port) for r in s.all_roles)
+    return out
+
+
 def _partners(snaps: Sequence[Snapshot]) -> dict[str, set[str]]:
     """The roles each role shares a host with."""
     out: dict[str, set[str]] = {}
@@ -109,10 +123,12 @@ def _exposures(env: str, mine: dict[tuple[str, str, str, int], Cell], other: str
     for key, c in mine.items():
         if key not in theirs and c.verdict in ("admitted", "partial"):
             ports.setdefault((c.dst_role, c.proto, c.port), []).append(c)
-    listened = {k[1:] for k in theirs}
+    # What the other side's hosts listen on, whether or not any source there connects to it (a role
+    # compared with one of its own hosts has no peers to connect from).
+    listened = {k[1:] for k in theirs} | _listening(other_snaps)
     out = []
     for (role, proto, port), cells in sorted(ports.items()):
-        if any((r, proto, port) in listened for r in {role} | partners.get(role, set())):
+        if any((r, proto, port) in listened or (r, "*", 0) in listened for r in {role} | partners.get(role, set())):
             continue  # the port is open there too, for other sources: those cells are compared above
         sources = ", ".join(sorted({c.src_role for c in cells}))
         label = f"{role}:{port}" + ("/udp" if proto == "udp" else "")

@@ -180,6 +180,25 @@ def test_nft_rules_are_compared_rule_by_rule_like_iptables():
     assert f.kind is Kind.only_right and "ip saddr 10.0.2.31 tcp dport 5432 drop" in f.message
 
 
+def test_12_an_nft_chain_on_one_side_only_is_reported_rule_by_rule():
+    chain = {"type": None, "hook": None, "priority": None, "policy": None,
+             "rules": ["ip saddr 10.0.2.0/24 tcp dport 9187 accept", "ip saddr 10.0.3.0/24 tcp dport 9100 accept"]}
+    left = [db("stg", nft={"firewall/nft/inet t/input": {"type": "filter", "hook": "input", "priority": 0,
+                                                         "policy": "accept", "rules": []}})]
+    right = [db("prd", nft={**left[0].collectors["nft"].facts, "firewall/nft/inet t/metrics": chain})]
+    report = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
+    found = sorted(f.message for f in report.findings if f.category == "firewall")
+    assert found == ["nft inet t metrics: rule in prod (db) only: ip saddr 10.0.2.0/24 tcp dport 9187 accept",
+                     "nft inet t metrics: rule in prod (db) only: ip saddr 10.0.3.0/24 tcp dport 9100 accept"]
+
+
+def test_12_a_role_compared_with_one_of_its_own_hosts_has_no_exposures():
+    web = [host(f"prd-web-{i}", "prd", ("web",), f"10.0.2.{10 + i}", {"tcp/*:8080": 1, "udp/*:8125": 1})
+           for i in (1, 2, 3)]
+    findings, unsure = parity.compare("prod", web, "prod (right)", web[2:])
+    assert findings == [] and unsure == []
+
+
 def fleet(n: int) -> list[Snapshot]:
     """n web hosts, a third of them in the range the db admits, plus workers, a co-located host and a db."""
     out = [host(f"prd-web-{i}", "prd", ("web",), f"10.0.2.{8 + i % 24}", {"tcp/*:8080": 1}) for i in range(n)]
