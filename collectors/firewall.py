@@ -72,8 +72,10 @@ _XCHAINS = {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"}
 
 # After the ruleset: which tables iptables-save and ip6tables-save show, and with which backend.
 XT_MARK = "@@xtables"
-NFT = (f"nft -j list ruleset; echo {XT_MARK}; for t in iptables ip6tables; do if command -v $t-save >/dev/null; "
-       "then echo \"@@$t\"; $t-save -V; $t-save | grep -e '^[*]'; fi; done 2>/dev/null")
+# nft's own exit status is the section's: grep finding no table is no failure.
+NFT = (f"nft -j list ruleset; __nft=$?; echo {XT_MARK}; for t in iptables ip6tables; do "
+       "if command -v $t-save >/dev/null; then echo \"@@$t\"; $t-save -V; $t-save | grep -e '^[*]'; fi; "
+       "done 2>/dev/null; (exit $__nft)")
 _XT_FAMILY = {"@@iptables": "ip", "@@ip6tables": "ip6"}
 _XT_SPLIT = re.compile(rf"\r?\n{XT_MARK}\r?\n|\r?\n{XT_MARK}$")
 
