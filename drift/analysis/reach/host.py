@@ -83,7 +83,9 @@ def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
         return unknown(fw.problem)
     where = f"{fw.host} "
     stages: list[tuple[int, int, Outcome]] = []
-    first = p.state == "NEW"  # the kernel consults nat for a connection's first packet only
+    # The kernel consults nat for a connection's first packet only, and once per direction: a packet
+    # looped back was already bound by the output and postrouting nat chains on its way out.
+    first = p.state == "NEW" and not (p.inbound and p.iif == "lo")
     for order, hook in enumerate(hooks):
         for table, prio in _XT[hook]:
             chains = fw.xt[table]

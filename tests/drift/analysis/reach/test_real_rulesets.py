@@ -107,6 +107,9 @@ def test_4_nat_is_consulted_for_the_first_packet_only():
     assert judge(docker, inbound(22))[0] == "admitted"  # addrtype LOCAL jumps to DOCKER, which does not DNAT 22
     o = host.crossing(docker, host.INGRESS, inbound(8080))
     assert o.verdict == "unknown" and "DNAT" in o.reasons[0]
+    # Over loopback the nat binding was made on the way out (OUTPUT skips 127.0.0.0/8): no DNAT on the way in.
+    local = Packet("tcp", A("127.0.0.1"), A("127.0.0.1"), None, 8080, "lo", None, "NEW", ephemeral=EPHEMERAL)
+    assert judge(docker, local)[0] == "admitted"
 
 
 def test_5_a_stateless_port_rule_outside_the_ephemeral_range_never_meets_a_reply():
