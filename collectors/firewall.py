@@ -1,4 +1,4 @@
-"""Firewall rules: iptables-save, ip6tables-save and the nftables ruleset.
+"""Firewall rules: iptables-save, ip6tables-save, the nftables ruleset and ipset's sets.
 
 Facts: `firewall/iptables/<table>/<chain>` (and `ip6tables`) = {"policy": "DROP" | null,
 "rules": [rule text without `-A CHAIN`, in order]}; `firewall/nft/<family> <table>/<chain>` =
@@ -224,6 +224,47 @@ def _canon(x: Any) -> str:
     return json.dumps(x, sort_keys=True, separators=(",", ":"))
 
 
+# Element options that change by themselves (countdowns, counters) or only say how the kernel stores it.
+_IPSET_VOLATILE = {"timeout": 1, "packets": 1, "bytes": 1, "comment": 1, "skbmark": 1, "skbprio": 1, "skbqueue": 1}
+
+
+def parse_ipset(output: str, cfg: CollectConfig) -> Facts:
+    """`ipset save`: `firewall/ipset/<name>` = {"type", "family", "elements": ["10.0.0.0/8", "10.1.0.0/16 nomatch"]}."""
+    facts: dict[str, dict[str, Any]] = {}
+    for number, raw in enumerate(output.split("\n"), 1):
+        words = raw.rstrip("\r").split()
+        if not words:
+            continue
+        if words[0] == "create" and len(words) >= 3:
+            options = dict(zip(words[3::2], words[4::2], strict=False))
+            facts[f"firewall/ipset/{words[1]}"] = {"type": words[2], "family": options.get("family"), "elements": []}
+        elif words[0] == "add" and len(words) >= 3:
+            entry = facts.get(f"firewall/ipset/{words[1]}")
+            if entry is None:
+                raise CollectError(f"ipset save line {number}: element of undeclared set {quote(words[1])}")
+            flags, i = [], 3
+            while i < len(words):
+                if words[i] in _IPSET_VOLATILE:
+                    i += 2 if words[i] != "comment" else _comment_end(words, i)
+                    continue
+                flags.append(words[i])
+                i += 1
+            entry["elements"].append(" ".join([words[2], *flags]))
+        else:
+            raise CollectError(f"ipset save line {number}: unexpected line {raw[:80]!r}")
+    for entry in facts.values():
+        entry["elements"].sort()
+    return dict(facts)
+
+
+def _comment_end(words: list[str], i: int) -> int:
+    """Words taken by `comment "a quoted text"` starting at words[i]."""
+    j = i + 1
+    while j < len(words) and not words[j].endswith('"'):
+        j += 1
+    return j + 1 - i
+
+
 COLLECTORS: tuple[Collector, ...] = (
     Collector("iptables", "firewall", lambda cfg: "iptables-save",
               lambda out, cfg: parse_xtables(out, cfg, "iptables"), requires=("iptables-save",),
@@ -233,4 +274,6 @@ COLLECTORS: tuple[Collector, ...] = (
               privileged=True, description="IPv6 rules (ip6tables-save), counters stripped"),
     Collector("nft", "firewall", lambda cfg: NFT, parse_nft, requires=("nft",),
               privileged=True, description="the nftables ruleset, tables iptables-save shows left to iptables"),
+    Collector("ipset", "firewall", lambda cfg: "ipset save", parse_ipset, requires=("ipset",), privileged=True,
+              description="ipset sets and their elements (what iptables -m set matches), countdowns stripped"),
 )

@@ -38,6 +38,7 @@ class Firewall:
     problem: str | None  # why nothing can be said about this host's rules
     iptables: Mapping[str, Any]
     nft: Mapping[str, Any]
+    ipsets: Mapping[str, Any] | None = None  # the ipset collector's facts; None: not collected
     # Read from the facts once per host, not once per packet: chains by table, nft tables.
     xt: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict, compare=False)
     nft_tables: Tables = field(default_factory=dict, compare=False)
@@ -49,7 +50,7 @@ class Firewall:
         for table in ("raw", "mangle", "nat", "filter", "security"):
             self.xt[table] = iptables.chains_of(self.iptables, "iptables", table)
         self.nft_tables.update(nft.tables_v4(self.nft))
-        found = [net_range(t) for t in _ADDRESS.findall(json.dumps([self.iptables, self.nft]))]
+        found = [net_range(t) for t in _ADDRESS.findall(json.dumps([self.iptables, self.nft, self.ipsets]))]
         object.__setattr__(self, "ranges", None if any(r is None for r in found) else sorted(set(found)))
 
     def signature(self, addr: ipaddress.IPv4Address) -> object:
@@ -74,7 +75,9 @@ def firewall(s: Snapshot) -> Firewall:
         if r.status == "failed":
             return Firewall(s.host, f"{s.host}: {name} rules unknown ({r.error or 'collector failed'})", {}, {})
         facts[name] = dict(r.facts) if r.status == "ok" else {}  # unsupported: the tool is absent, so no rules
-    return Firewall(s.host, None, facts["iptables"], facts["nft"])
+    r = s.collectors.get("ipset")
+    ipsets = None if r is None or r.status == "failed" else dict(r.facts) if r.status == "ok" else {}
+    return Firewall(s.host, None, facts["iptables"], facts["nft"], ipsets)
 
 
 def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
@@ -90,7 +93,7 @@ def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
         for table, prio in _XT[hook]:
             chains = fw.xt[table]
             if hook.upper() in chains and (first or table != "nat"):
-                stages.append((order, prio, iptables.evaluate(chains, hook.upper(), p, where, table)))
+                stages.append((order, prio, iptables.evaluate(chains, hook.upper(), p, where, table, fw.ipsets)))
         for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
             if first or fw.nft_tables[table].chains[chain].get("type") != "nat":
                 stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where, fw.nft_tables)))

@@ -27,7 +27,8 @@ _ENDS = {"ACCEPT", "DROP", "REJECT", "RETURN"}
 @dataclass(frozen=True)
 class Rule:
     label: str  # "filter INPUT rule 3: -p tcp ... -j DROP", as a finding names it
-    test: Callable[[Packet], tuple[Match, str, bool]]  # (matched?, why unknown, decided by assuming one connection)
+    # (matched?, why unknown, decided by assuming one connection), given the host's ipsets
+    test: Callable[[Packet, xtmatch.IpSets | None], tuple[Match, str, bool]]
     target: str  # ACCEPT, DROP, a chain name, or "" for none
     goto: bool
     note: str = ""  # what was assumed: a rate limit, a recent list, a connection count
@@ -47,10 +48,11 @@ def parse_rule(text: str, label: str) -> Rule:
     try:
         words = shlex.split(text)
     except ValueError:
-        return Rule(label, lambda p: (None, f"cannot read rule {label}", False), "", False)
+        return Rule(label, lambda p, s: (None, f"cannot read rule {label}", False), "", False)
     tests: list[Test] = []
     assumed: list[Test] = []  # decided for one new connection: under a rate limit, first in a recent list
     unknowns: list[str] = []
+    sets: list[xtmatch.SetTest] = []
     target, goto = "", False
     i, neg = 0, False
     while i < len(words):
@@ -62,25 +64,30 @@ def parse_rule(text: str, label: str) -> Rule:
         if w in ("-j", "--jump", "-g", "--goto"):
             target, goto = arg, w in ("-g", "--goto")
             break  # what follows are the target's own options (--reject-with, --log-prefix)
-        step = xtmatch.read(w, words, i, neg, tests, assumed, unknowns)
+        step = xtmatch.read(w, words, i, neg, tests, assumed, unknowns, sets)
         neg = False
         i += step
-    reason = f"{label} has {', '.join(dict.fromkeys(unknowns))}, which drift does not evaluate" if unknowns else ""
     unsure = f"{label} matches on something this flow does not fix (an ephemeral port or interface)"
     note = f"decided for one new connection: {label}" if assumed else ""
 
-    def test(p: Packet) -> tuple[Match, str, bool]:
-        doubt = False
+    def test(p: Packet, ipsets: xtmatch.IpSets | None) -> tuple[Match, str, bool]:
+        doubt, set_doubt = False, ""
         for t in tests:
             r = t(p)
             if r is False:
                 return False, "", False
             doubt = doubt or r is None
+        for s in sets:
+            r, why = s(p, ipsets)
+            if r is False:
+                return False, "", False
+            set_doubt = set_doubt or why
         for t in assumed:
             if t(p) is False:
                 return False, "", True
-        if unknowns:
-            return None, reason, bool(assumed)
+        if unknowns or set_doubt:
+            more = [*dict.fromkeys(unknowns), set_doubt] if set_doubt else unknowns
+            return None, f"{label} has {', '.join(x for x in more if x)}, which drift does not evaluate", bool(assumed)
         return (None, unsure, bool(assumed)) if doubt else (True, "", bool(assumed))
 
     return Rule(label, test, target, goto, note)
@@ -94,13 +101,15 @@ def chains_of(facts: Mapping[str, Any], tool: str = "iptables", table: str = "fi
     return {k[len(prefix):]: v for k, v in facts.items() if k.startswith(prefix) and isinstance(v, dict)}
 
 
-def evaluate(chains: Chains, hook: str, packet: Packet, where: str = "", table: str = "filter") -> Outcome:
-    """The outcome of base chain `hook` (INPUT, OUTPUT) for packet: accept, refuse or unknown."""
+def evaluate(chains: Chains, hook: str, packet: Packet, where: str = "", table: str = "filter",
+             ipsets: xtmatch.IpSets | None = None) -> Outcome:
+    """The outcome of base chain `hook` (INPUT, OUTPUT) for packet: accept, refuse or unknown.
+    `ipsets`: the host's ipset facts (None: not collected, so `-m set` is undecided)."""
     base = chains.get(hook)
     if base is None:
         return accepted(f"{where}{table} {hook}: no such chain (nothing filters)")
     memo: dict[str, Outcome] = {}
-    result = _chain(chains, hook, packet, where, table, memo, set(), 0)
+    result = _chain(chains, hook, packet, where, table, memo, set(), 0, ipsets)
     policy = str(base.get("policy") or "ACCEPT")
     end = f"{where}{table} {hook} policy {policy}"
     at_end = accepted(end) if policy == "ACCEPT" else refused(end) if policy == "DROP" else unknown(
@@ -109,7 +118,7 @@ def evaluate(chains: Chains, hook: str, packet: Packet, where: str = "", table: 
 
 
 def _chain(chains: Chains, name: str, p: Packet, where: str, table: str, memo: dict[str, Outcome],
-           active: set[str], depth: int) -> Outcome:
+           active: set[str], depth: int, ipsets: xtmatch.IpSets | None = None) -> Outcome:
     if name in memo:
         return memo[name]
     if name in active or depth > _MAX_DEPTH:
@@ -124,7 +133,7 @@ def _chain(chains: Chains, name: str, p: Packet, where: str, table: str, memo: d
     notes: list[str] = []
     for index, text in enumerate(rules):
         rule = _parsed(where, table, name, index, text if isinstance(text, str) else "")
-        matched, why, assumed = rule.test(p)
+        matched, why, assumed = rule.test(p, ipsets)
         if assumed and matched is False and rule.target not in _CONTINUE:
             notes.append(rule.note)  # skipped only because one connection is under its limit
         if matched is False:
@@ -134,7 +143,7 @@ def _chain(chains: Chains, name: str, p: Packet, where: str, table: str, memo: d
             break
     rest = RETURN
     for rule, matched, why in reversed(reached):
-        outcome = _target(chains, rule, p, where, table, memo, active, depth)
+        outcome = _target(chains, rule, p, where, table, memo, active, depth, ipsets)
         if outcome is None:  # a target that only logs or marks
             continue
         if rule.note and outcome != RETURN:
@@ -149,7 +158,7 @@ def _chain(chains: Chains, name: str, p: Packet, where: str, table: str, memo: d
 
 
 def _target(chains: Chains, rule: Rule, p: Packet, where: str, table: str, memo: dict[str, Outcome],
-            active: set[str], depth: int) -> Outcome | None:
+            active: set[str], depth: int, ipsets: xtmatch.IpSets | None) -> Outcome | None:
     t = rule.target
     if t == "" or t in _CONTINUE:
         return None
@@ -166,5 +175,5 @@ def _target(chains: Chains, rule: Rule, p: Packet, where: str, table: str, memo:
                        diverts=True)
     if t in chains:
         # A goto never comes back: falling off its chain ends the calling chain too (see _chain).
-        return _chain(chains, t, p, where, table, memo, active, depth + 1)
+        return _chain(chains, t, p, where, table, memo, active, depth + 1, ipsets)
     return unknown(f"{rule.label}: target {t} is not one drift evaluates", diverts=True)

@@ -19,6 +19,7 @@ from drift.model.facts import canonical
 from drift.model.snapshot import Snapshot
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
+FIREWALL_FACTS = ("iptables", "nft", "ipset")
 
 
 @dataclass(frozen=True)
@@ -162,12 +163,12 @@ def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, same_role
 def _source_keys(hosts: list[_Host]) -> dict[int, tuple[object, ...]]:
     """Sources alike for every rule of this environment: the same firewall facts, the same networks and
     default device, and each of their addresses in the same ranges of every firewall here."""
-    firewalls = list({_facts_key(h.snap, ("iptables", "nft")): h.fw for h in hosts}.values())
+    firewalls = list({_facts_key(h.snap, FIREWALL_FACTS): h.fw for h in hosts}.values())
     keys: dict[int, tuple[object, ...]] = {}
     for h in hosts:
         ifaces = tuple(sorted((n, str(i.network)) for n, i in h.ifaces or ()))
         seen = tuple(f.signature(i.ip) for _, i in h.ifaces or () for f in firewalls)
-        keys[id(h)] = (_facts_key(h.snap, ("iptables", "nft")), h.ifaces is None, ifaces,
+        keys[id(h)] = (_facts_key(h.snap, FIREWALL_FACTS), h.ifaces is None, ifaces,
                        hostfw.default_dev(h.snap), seen, h.ephemeral)
     return keys
 

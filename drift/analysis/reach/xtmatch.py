@@ -8,16 +8,20 @@ the construct named (`-m set`, `-m owner`, `--limit-iface-in`): never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from drift.analysis.reach.packet import Match, Packet, any_of, iface, in_net, in_ports, negate
 
 Test = Callable[[Packet], Match]
+IpSets = Mapping[str, Any]  # the ipset collector's facts; None where they were not collected
+SetTest = Callable[[Packet, "IpSets | None"], tuple[Match, str]]
 
 _PROTOS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp"}
 # Modules whose options are read below, or that only carry a comment.
 _KNOWN = {"tcp", "udp", "multiport", "conntrack", "state", "comment", "addrtype", "iprange", "limit", "hashlimit",
-          "recent", "icmp", "icmp6", "icmpv6", "pkttype", "connlimit"}
+          "recent", "icmp", "icmp6", "icmpv6", "pkttype", "connlimit", "set"}
 _FLAGS = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
 # Options of the modules above that take one value and change nothing for one new connection.
 _SETTINGS = {"--limit-burst", "--hashlimit-burst", "--hashlimit-mode", "--hashlimit-name", "--hashlimit-srcmask",
@@ -27,9 +31,18 @@ _FLAGS_ONLY = {"--rsource", "--rdest", "--reap", "--rttl", "--connlimit-saddr", 
 
 
 def read(w: str, words: list[str], i: int, neg: bool, tests: list[Test], assumed: list[Test],
-         unknowns: list[str]) -> int:
+         unknowns: list[str], sets: list[SetTest]) -> int:
     """Read the option at words[i] (negated by a `!` before it); return how many words it takes."""
     arg = words[i + 1] if i + 1 < len(words) else ""
+    if w == "--match-set":
+        sets.append(_ipset(arg, words[i + 2] if i + 2 < len(words) else "", neg))
+        return 3
+    if w in ("--return-nomatch", "--packets-eq", "--packets-lt", "--packets-gt", "--bytes-eq", "--bytes-lt",
+             "--bytes-gt"):
+        unknowns.append(f"option {w}")
+        return 1 if w == "--return-nomatch" else 2
+    if w in ("--update-counters", "--update-subcounters"):
+        return 1
     if w in ("-s", "--source", "-d", "--destination", "--src-range", "--dst-range"):
         tests.append(_addr(w in ("-s", "--source", "--src-range"), arg, neg))
     elif w in ("-p", "--protocol"):
@@ -146,3 +159,51 @@ def _tcp_flags(mask: str, comp: str, neg: bool) -> Test:
 def tcp_flags(p: Packet) -> set[str]:
     """The flags of the two packets drift judges: the first SYN, and the SYN-ACK answering it."""
     return {"SYN"} if p.state == "NEW" else {"SYN", "ACK"}
+
+
+_BY_ADDRESS = {"hash:ip", "hash:net", "bitmap:ip"}
+_BY_ADDRESS_PORT = {"hash:ip,port", "hash:net,port"}
+
+
+def _ipset(name: str, dirs: str, neg: bool) -> SetTest:
+    """`-m set --match-set NAME src[,dst]` against the ipset collector's elements of NAME."""
+    flags = dirs.split(",")
+
+    def test(p: Packet, ipsets: IpSets | None) -> tuple[Match, str]:
+        body = ipsets.get(f"firewall/ipset/{name}") if ipsets is not None else None
+        if not isinstance(body, dict) or not isinstance(body.get("elements"), list):
+            why = "ipset contents not collected" if ipsets is None else "no such set"
+            return None, f"-m set {name} ({why})"
+        kind, elements = body.get("type"), [str(e) for e in body["elements"]]
+        if body.get("family") not in (None, "inet") or not flags or not all(f in ("src", "dst") for f in flags):
+            return None, f"-m set {name} ({body.get('family')} {dirs})"
+        addr = p.src if flags[0] == "src" else p.dst
+        if kind in _BY_ADDRESS and len(flags) == 1:
+            return negate(_member(addr, None, elements), neg), ""
+        if kind in _BY_ADDRESS_PORT and len(flags) == 2:
+            port = p.sport if flags[1] == "src" else p.dport
+            if port is None:
+                return None, f"-m set {name} (the ephemeral port)"
+            return negate(_member(addr, f"{p.proto}:{port}", elements), neg), ""
+        return None, f"-m set {name} (type {kind} {dirs})"
+    return test
+
+
+def _member(addr: ipaddress.IPv4Address, port: str | None, elements: list[str]) -> Match:
+    """The most specific entry holding addr (and port) decides; a `nomatch` one means no."""
+    best: tuple[int, bool] | None = None
+    for e in elements:
+        entry, _, flag = e.partition(" ")
+        net, _, eport = entry.partition(",")
+        if port is not None and (eport if ":" in eport else f"tcp:{eport}") != port:
+            continue
+        try:
+            network = ipaddress.IPv4Network(net, strict=False) if "-" not in net else None
+        except ValueError:
+            return None
+        held = in_net(addr, net) if network is None else addr in network
+        if held is None:
+            return None
+        if held and (best is None or (network.prefixlen if network else 32) > best[0]):
+            best = (network.prefixlen if network else 32, flag == "nomatch")
+    return best is not None and not best[1]

@@ -11,7 +11,7 @@ import ipaddress
 import json
 from pathlib import Path
 
-from collectors.firewall import parse_nft, parse_xtables
+from collectors.firewall import parse_ipset, parse_nft, parse_xtables
 from collectors.interface import CollectConfig
 from drift.analysis.reach import host, iptables
 from drift.analysis.reach.packet import Packet
@@ -150,6 +150,22 @@ def test_7_ufw_limit_is_admitted_under_its_rate_limit_with_a_note():
     ipset = fw({"firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": [
         "-m set --match-set admins src -j ACCEPT"]}})
     assert "-m set" in host.crossing(ipset, host.INGRESS, inbound(22)).reasons[0]  # contents not collected
+
+
+def test_7_ipset_matches_are_decided_from_ipset_save():
+    fixture = json.loads((COLLECTOR_FIXTURES / "ipset" / "netns.json").read_text())
+    sets = dict(parse_ipset(fixture["output"], CollectConfig()))
+    rules = {"firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": [
+        "-p tcp -m set --match-set admins src -j ACCEPT", "-m set --match-set blocklist src -j DROP",
+        "-m set --match-set svc dst,dst -j ACCEPT", "-m set --match-set nosuch src -j ACCEPT"]}}
+    f = host.Firewall("h", None, rules, {}, sets)
+    assert judge(f, inbound(22, src="10.213.3.12")) == ("admitted", "h filter INPUT rule 1: -p tcp -m set "
+                                                                    "--match-set admins src -j ACCEPT")
+    assert judge(f, inbound(22, src="10.213.3.2"))[1] == "h filter INPUT rule 2: -m set --match-set blocklist src -j DROP"
+    assert judge(f, inbound(22, src="10.213.3.9"))[0] == "unknown"  # nomatch in blocklist, then a set that is absent
+    assert judge(f, inbound(7001, src="10.213.3.40"))[1] == "h filter INPUT rule 3: -m set --match-set svc dst,dst -j ACCEPT"
+    o = host.crossing(f, host.INGRESS, inbound(7001, "udp", src="10.213.3.40"))
+    assert o.verdict == "unknown" and "nosuch (no such set)" in o.reasons[0]
 
 
 def test_10_the_named_rule_decides_on_the_deciding_host():
