@@ -64,9 +64,8 @@ class Cell:
                 return f"by {p.rule}"
             if v == "unknown" and p.verdict == "unknown":
                 return "; ".join(p.reasons) or "cannot tell"
-            if v in ("admitted", "partial") and p.notes:
-                return p.notes[0]  # admitted, but only so far: one new connection under a rate limit
-        return ""
+        # Admitted, but only so far: one new connection under a rate limit.
+        return next((p.notes[0] for p in self.pairs if v == "admitted" and p.notes), "")
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def parse_rule(text: str, label: str, sets: Sets, maps: Maps | None = None) -> l
     i = 0
     while i < len(words):
         w = words[i]
-        if isinstance(w, dict) and len(w) == 1 and not _is_match(w, words, i):
+        if isinstance(w, dict) and len(w) == 1 and not _is_match(w):
             kind = next(iter(w))
             if kind == "vmap":
                 vmap = _vmap(w["vmap"], sets, maps or {})
@@ -155,7 +155,7 @@ def _short(x: Token) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _is_match(w: dict[str, Any], words: list[Token], i: int) -> bool:
+def _is_match(w: dict[str, Any]) -> bool:
     """A JSON expression on the left of a match (fib, a bitmask), not a statement."""
     return left_of(w) is not None and next(iter(w)) not in ("vmap", "set", "map")
 
