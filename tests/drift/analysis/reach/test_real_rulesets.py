@@ -13,8 +13,9 @@ from pathlib import Path
 
 from collectors.firewall import parse_ipset, parse_nft, parse_xtables
 from collectors.interface import CollectConfig
-from drift.analysis.reach import host, iptables
+from drift.analysis.reach import host, iptables, matrix
 from drift.analysis.reach.packet import Packet
+from tests.drift.analysis.reach.test_matrix import host as host_snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COLLECTOR_FIXTURES = Path(__file__).parents[3] / "collectors" / "fixtures"
@@ -169,6 +170,15 @@ def test_7_ipset_matches_are_decided_from_ipset_save():
 
 
 def test_10_the_named_rule_decides_on_the_deciding_host():
+    ufw = xt("ufw.iptables")
+    snaps = [host_snapshot("a", "e", ("client",), "10.213.3.12", {}, ufw),
+             host_snapshot("b", "e", ("server",), "10.213.3.5", {"tcp/*:22": 1, "tcp/*:7003": 1}, ufw)]
+    cells = {c.key: c for c in matrix.build(snaps)}
+    (ok,) = cells[("client", "server", "tcp", 22)].pairs
+    # The destination's accept, not the source's `ufw-track-output` that let the SYN out.
+    assert ok.rule == "b filter ufw-user-input rule 1: -p tcp -m tcp --dport 22 -j ACCEPT"
+    (no,) = cells[("client", "server", "tcp", 7003)].pairs
+    assert no.rule == "b filter ufw-user-input rule 6: -p tcp -m tcp --dport 7003 -j DROP"
     meters = fw(nft_facts=nft("nft-meters.json"))
     # `ip protocol icmp icmp type echo-request accept` is never credited with a TCP flow.
     assert "icmp" not in (judge(meters, inbound(53))[1] or "")
