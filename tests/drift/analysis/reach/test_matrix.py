@@ -14,7 +14,7 @@ from drift.analysis.policy import Policy
 from drift.analysis.reach import matrix, parity
 from drift.model.report import Kind, Level
 from drift.model.snapshot import CollectorResult, Snapshot
-from drift.reports import json_report, table
+from drift.reports import html, json_report, markdown, table
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.timezone.utc)
 OPEN = {"firewall/iptables/filter/INPUT": {"policy": "ACCEPT", "rules": []}}
@@ -130,6 +130,7 @@ def test_11_an_undecided_flow_is_its_own_section_not_a_collection_failure():
             "reason": u.reason} in doc["undecided"]
     text = table.render(report)
     assert "undecided flows" in text and "not fully collected" not in text and "could not collect" not in text
+    assert "Undecided flows" in markdown.render(report) and "Undecided flows" in html.render(report)
 
 
 def test_11_both_sides_undecided_by_the_same_rule_prove_parity():
