@@ -77,10 +77,24 @@ class OwnNets:
         return None if best is None else (best[1], best[2])
 
 
+# The address this host was reached on over SSH (sshd's SSH_CONNECTION: client, port, server, port):
+# where the inventory names the host, the address its name resolved to, which peers use too.
+INTERFACES = f"{ADDR}; echo {SEP}; echo \"${{SSH_CONNECTION:-}}\""
+CONNECTED = "topology/ssh/server_address"
+
+
 def parse_interfaces(output: str, cfg: CollectConfig) -> Parsed:
     facts: Facts = {}
     identity = set()
-    for link in _links(output):
+    parts = split_parts(output, SEP, 2, "interfaces") if SEP in output else [output]
+    if len(parts) == 2:  # snapshots taken before SSH_CONNECTION was read have only the addresses
+        identity.add(CONNECTED)
+        words = parts[1].split()
+        try:
+            facts[CONNECTED] = str(ipaddress.ip_address(words[2].split("%")[0])) if len(words) == 4 else None
+        except ValueError:
+            facts[CONNECTED] = None
+    for link in _links(parts[0]):
         name = str(link["ifname"])
         base = f"topology/interfaces/{name}"
         kind = (link.get("linkinfo") or {}).get("info_kind") or link.get("link_type")
@@ -297,8 +311,8 @@ def parse_dns(output: str, cfg: CollectConfig) -> Facts:
 
 
 COLLECTORS: tuple[Collector, ...] = (
-    Collector("interfaces", "topology", lambda cfg: ADDR, parse_interfaces, requires=("ip",),
-              description="interfaces: state, MTU, kind; addresses and MACs as identity"),
+    Collector("interfaces", "topology", lambda cfg: INTERFACES, parse_interfaces, requires=("ip",),
+              description="interfaces: state, MTU, kind; addresses, MACs and the address SSH reached as identity"),
     Collector("routes", "topology", lambda cfg: ROUTES, parse_routes, requires=("ip",),
               description="IPv4 and IPv6 routes of the main table, relative to own subnets"),
     Collector("listen", "topology", lambda cfg: LISTEN, parse_listen, requires=("ss",),

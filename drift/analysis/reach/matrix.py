@@ -20,6 +20,7 @@ from drift.model.snapshot import Snapshot
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 FIREWALL_FACTS = ("iptables", "nft", "ipset")
+CONNECTED = "topology/ssh/server_address"  # the interfaces collector's: the address SSH reached the host on
 
 
 @dataclass(frozen=True)
@@ -255,8 +256,9 @@ def _remote(s: _Host, d: _Host, binds: list[Listener]) -> Route | str | None:
 
 
 def _address(d: _Host, s: _Host | None = None) -> tuple[ipaddress.IPv4Address, str] | str:
-    """The address others (s) connect to, and the interface that holds it: the inventory's address, or
-    where that is a name, the one address of d on a network s is on (d's routes reach s from there)."""
+    """The address others (s) connect to, and the interface that holds it: the inventory's address; where
+    that is a name, the address SSH reached d on (the name resolved), or the one address of d on a network
+    s is on (d's routes reach s from there)."""
     if d.ifaces is None:
         return f"{d.snap.host}: its interfaces were not collected"
     try:
@@ -271,6 +273,11 @@ def _address(d: _Host, s: _Host | None = None) -> tuple[ipaddress.IPv4Address, s
         return f"{d.snap.host}: its address {given} is on none of its interfaces (NAT?)"
     if len(own) == 1:
         return own[0]
+    r = d.snap.collectors.get("interfaces")
+    connected = r.facts.get(CONNECTED) if r is not None else None
+    reached = [(ip, n) for ip, n in own if str(ip) == connected]
+    if reached:
+        return reached[0]
     shared = [(ip, n) for ip, n in own if s is not None and s.ifaces is not None
               and any(ip in i.network and not i.ip.is_loopback for _, i in s.ifaces)]
     if len(shared) == 1:

@@ -168,6 +168,15 @@ def test_9_a_host_with_two_addresses_is_reached_on_the_one_its_peer_shares_a_net
     d = dataclasses.replace(d, collectors={**d.collectors, "interfaces": ifaces})
     (pair,) = cells([prod()[1], d])[("worker", "db", "tcp", 5432)].pairs
     assert (pair.verdict, pair.via) == ("admitted", "10.0.2.21")
+    # From a routed network, the address SSH reached the host on (its name resolved to it) is the one.
+    far = host("prd-worker-9", "prd", ("worker",), "10.9.0.31", {})
+    (pair,) = cells([far, d])[("worker", "db", "tcp", 5432)].pairs
+    assert pair.verdict == "unknown" and "which one prd-worker-9 connects to is unknown" in pair.reasons[0]
+    facts = {**d.collectors["interfaces"].facts, "topology/ssh/server_address": "10.0.2.21"}
+    d = dataclasses.replace(d, collectors={**d.collectors, "interfaces": dataclasses.replace(
+        d.collectors["interfaces"], facts=facts)})
+    (pair,) = cells([far, d])[("worker", "db", "tcp", 5432)].pairs
+    assert (pair.verdict, pair.via) == ("admitted", "10.0.2.21")
 
 
 def test_nft_rules_are_compared_rule_by_rule_like_iptables():
