@@ -4,9 +4,9 @@ Facts: `firewall/iptables/<table>/<chain>` (and `ip6tables`) = {"policy": "DROP"
 "rules": [rule text without `-A CHAIN`, in order]}; `firewall/nft/<family> <table>/<chain>` =
 {"type", "hook", "priority", "policy", "rules": [readable rule text, in order]} and
 `firewall/nft/<family> <table>/set <name>` = {"type", "elements"}. Counters and handles are
-stripped: they change by themselves. Tables that iptables-save (nf_tables backend) shows are
-skipped in the nft facts, since the iptables facts already hold them (one rule, one finding); a
-table it cannot show ("Table `filter' is incompatible") is kept, or its rules would vanish.
+stripped: they change by themselves. Tables that iptables-nft manages are skipped in the nft
+facts, since the iptables facts already hold them (one rule, one finding); a table iptables-save
+cannot show ("Table `filter' is incompatible": nft-only syntax) is kept, or its rules would vanish.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from drift.core.sanitize import quote
 
 _COUNTERS = re.compile(r"^\[\d+:\d+\]\s*")
 _RULE_COUNTERS = re.compile(r"(^|\s)-c \d+ \d+(?=\s|$)")
+_INCOMPATIBLE = re.compile(r"^# Table `([^']+)' is incompatible")
 
 
 def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
@@ -29,6 +30,10 @@ def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
     table: str | None = None
     for number, raw in enumerate(output.split("\n"), 1):
         line = raw.rstrip("\r")
+        hidden = _INCOMPATIBLE.match(line)
+        if hidden:  # iptables-nft cannot print it: its rules are only in the nft ruleset
+            facts[f"firewall/{tool}/{hidden.group(1)}"] = {"incompatible": True}
+            continue
         if not line.strip() or line.startswith("#"):
             continue
         if line.startswith("*"):
@@ -68,49 +73,57 @@ def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
 # Tables iptables-nft creates; their rules are reported by the iptables collectors.
 _XTABLES = {"filter", "nat", "mangle", "raw", "security"}
 _XCHAINS = {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"}
+# What iptables-nft writes into a rule, so what iptables-save can print back (iptables' own
+# nft_is_table_compatible): anything else makes the table "incompatible", invisible to iptables-save.
+_XT_STATEMENTS = {"match", "counter", "xt", "accept", "drop", "jump", "goto", "return", "continue", "limit"}
+_XT_LEFT = {"payload", "meta", "&"}
 
 
-# After the ruleset: which tables iptables-save and ip6tables-save show, and with which backend.
-XT_MARK = "@@xtables"
-# nft's own exit status is the section's: grep finding no table is no failure.
-NFT = (f"nft -j list ruleset; __nft=$?; echo {XT_MARK}; for t in iptables ip6tables; do "
-       "if command -v $t-save >/dev/null; then echo \"@@$t\"; $t-save -V; $t-save | grep -e '^[*]'; fi; "
-       "done 2>/dev/null; (exit $__nft)")
-_XT_FAMILY = {"@@iptables": "ip", "@@ip6tables": "ip6"}
-_XT_SPLIT = re.compile(rf"\r?\n{XT_MARK}\r?\n|\r?\n{XT_MARK}$")
+def _xt_rule(exprs: Any) -> bool:
+    """Whether iptables-save can show this rule: matches on headers and interfaces, xt matches and
+    targets, counters, packet rate limits, verdicts; never sets, ct, fib or native nat statements."""
+    for e in exprs if isinstance(exprs, list) else [None]:
+        if not isinstance(e, dict) or len(e) != 1:
+            return False
+        (kind, body), = e.items()
+        if kind not in _XT_STATEMENTS:
+            return False
+        if kind == "limit" and (not isinstance(body, dict) or body.get("inv") or body.get("rate_unit")):
+            return False
+        if kind == "match":
+            left, right = body.get("left") if isinstance(body, dict) else None, body.get("right")
+            if not isinstance(left, dict) or next(iter(left), None) not in _XT_LEFT:
+                return False
+            if (isinstance(right, dict) and "set" in right) or (isinstance(right, str) and right.startswith("@")):
+                return False
+    return True
 
 
-def _shown_by_xtables(text: str) -> set[tuple[str, str]]:
-    """(family, table) that iptables-nft's save tools print, so the iptables facts hold them."""
-    shown: set[tuple[str, str]] = set()
-    family, nft_backend = None, False
-    for line in text.split("\n"):
-        line = line.strip()
-        if line in _XT_FAMILY:
-            family, nft_backend = _XT_FAMILY[line], False
-        elif "(nf_tables)" in line:
-            nft_backend = True
-        elif line.startswith("*") and family and nft_backend:
-            shown.add((family, line[1:].strip()))
-    return shown
+def _xtables(objects: list[tuple[str, dict[str, Any]]]) -> set[tuple[str, str]]:
+    """(family, table) of the tables iptables-nft manages and iptables-save shows: an iptables table
+    name with a builtin chain, only builtin base chains, and only rules iptables can print. A table
+    written by hand in nft-only syntax stays in the nft facts, or its rules would vanish."""
+    shaped = {(b["family"], b["table"]) for k, b in objects
+              if k == "chain" and b.get("family") in ("ip", "ip6") and isinstance(b.get("table"), str)
+              and b["table"] in _XTABLES and isinstance(b.get("name"), str) and b["name"] in _XCHAINS}
+    for k, b in objects:
+        key = (b.get("family"), b.get("table"))
+        if not (isinstance(key[0], str) and isinstance(key[1], str)) or key not in shaped:
+            continue
+        if (k == "chain" and b.get("hook") and b.get("name") not in _XCHAINS) or k in ("set", "map") \
+                or (k == "rule" and not _xt_rule(b.get("expr"))):
+            shaped.discard(key)
+    return shaped
 
 
 def parse_nft(output: str, cfg: CollectConfig) -> Facts:
-    parts = _XT_SPLIT.split(output, maxsplit=1)
-    mark, xt_text = len(parts) == 2, parts[-1]
-    output = parts[0]
     doc = load_json(output, "nft -j list ruleset")
     items = doc.get("nftables") if isinstance(doc, dict) else None
     if not isinstance(items, list):
         raise CollectError("nft -j list ruleset: no nftables list")
     objects = [(kind, body) for item in items if isinstance(item, dict) for kind, body in item.items()
                if isinstance(body, dict)]
-    if mark:
-        xt = _shown_by_xtables(xt_text)
-    else:  # collected before the save tools were asked: guessed from the tables' shape
-        xt = {(b["family"], b["table"]) for k, b in objects
-              if k == "chain" and isinstance(b.get("family"), str) and isinstance(b.get("table"), str)
-              and isinstance(b.get("name"), str) and b["table"] in _XTABLES and b["name"] in _XCHAINS}
+    xt = _xtables(objects)
     facts: dict[str, dict[str, Any]] = {}
     for kind, b in objects:
         if kind not in ("chain", "rule", "set", "map"):
@@ -272,7 +285,7 @@ COLLECTORS: tuple[Collector, ...] = (
     Collector("ip6tables", "firewall", lambda cfg: "ip6tables-save",
               lambda out, cfg: parse_xtables(out, cfg, "ip6tables"), requires=("ip6tables-save",),
               privileged=True, description="IPv6 rules (ip6tables-save), counters stripped"),
-    Collector("nft", "firewall", lambda cfg: NFT, parse_nft, requires=("nft",),
+    Collector("nft", "firewall", lambda cfg: "nft -j list ruleset", parse_nft, requires=("nft",),
               privileged=True, description="the nftables ruleset, tables iptables-save shows left to iptables"),
     Collector("ipset", "firewall", lambda cfg: "ipset save", parse_ipset, requires=("ipset",), privileged=True,
               description="ipset sets and their elements (what iptables -m set matches), countdowns stripped"),

@@ -75,6 +75,12 @@ def firewall(s: Snapshot) -> Firewall:
         if r.status == "failed":
             return Firewall(s.host, f"{s.host}: {name} rules unknown ({r.error or 'collector failed'})", {}, {})
         facts[name] = dict(r.facts) if r.status == "ok" else {}  # unsupported: the tool is absent, so no rules
+    hidden = [k.rsplit("/", 1)[1] for k, v in facts["iptables"].items()
+              if k.count("/") == 2 and isinstance(v, dict) and v.get("incompatible")]
+    lost = [t for t in hidden if not any(k.startswith(f"firewall/nft/ip {t}/") for k in facts["nft"])]
+    if lost:
+        return Firewall(s.host, f"{s.host}: iptables-save cannot show table {lost[0]} (nft-only syntax), and the "
+                                "nft facts do not hold it", {}, {})
     r = s.collectors.get("ipset")
     ipsets = None if r is None or r.status == "failed" else dict(r.facts) if r.status == "ok" else {}
     return Firewall(s.host, None, facts["iptables"], facts["nft"], ipsets)

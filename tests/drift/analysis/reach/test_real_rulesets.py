@@ -95,6 +95,13 @@ def test_3_a_table_iptables_save_cannot_show_is_kept_by_the_nft_collector():
     f = fw({}, dict(facts))
     assert judge(f, inbound(22))[0] == "admitted"
     assert judge(f, inbound(8080)) == ("refused", "h nft ip filter INPUT policy drop")
+    # Should the nft facts lack it (an nft collector that skipped it), the iptables facts say it is hidden.
+    xt_fixture = json.loads((COLLECTOR_FIXTURES / "iptables" / "incompatible_table.json").read_text())
+    hidden = host_snapshot("h", "e", ("server",), "10.213.3.5", {}, xt_fixture["facts"])
+    f = host.firewall(hidden)
+    assert f.problem and "cannot show table filter" in f.problem
+    assert host.firewall(host_snapshot("h", "e", ("server",), "10.213.3.5", {}, xt_fixture["facts"],
+                                       nft=dict(facts))).problem is None
 
 
 def test_4_nat_is_consulted_for_the_first_packet_only():
