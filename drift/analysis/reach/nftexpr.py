@@ -23,8 +23,8 @@ _DECODER = json.JSONDecoder()
 _WORD = re.compile(r'"[^"]*"|\{ [^{}]* \}|\S+')
 # Headers that never occur in a TCP or UDP packet over IPv4: their matches are false, negated or not
 # (nft adds the dependency on the protocol to every such match).
-_OTHER_HEADERS = ("ip6", "icmp", "icmpv6", "sctp", "dccp", "esp", "ah", "comp", "udplite", "igmp", "arp", "vlan",
-                  "ether", "rt", "frag", "hbh", "dst", "mh", "srh")
+_OTHER_HEADERS = ("ip6", "icmp", "icmpv6", "sctp", "dccp", "esp", "ah", "comp", "udplite", "igmp", "arp", "frag",
+                  "hbh", "dst", "mh", "srh")
 _L4 = {"6": "tcp", "17": "udp"}
 _FLAGS = {"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"}
 
@@ -106,10 +106,7 @@ def values(right: Token, sets: Sets) -> list[str] | None:
 
 def match(left: str, op: str, right: Token, sets: Sets) -> Test | None:
     """A test for `left op right`, or None when drift cannot decide it."""
-    head = left.split(" ", 1)[0]
-    if head in _OTHER_HEADERS and left not in ("ip6 nexthdr",):
-        return lambda p: False
-    if left == "ip6 nexthdr":
+    if left.split(" ", 1)[0] in _OTHER_HEADERS:
         return lambda p: False
     vals = values(right, sets)
     if vals is None:
