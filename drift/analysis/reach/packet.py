@@ -108,7 +108,7 @@ def then(first: Outcome, rest: Outcome) -> Outcome:
     """first, and where it falls through (returns), continue with rest."""
     if not first.returns:
         return first
-    return replace(first, returns=False) | rest
+    return Outcome(first.accept, first.refuse, False, first.unknown, first.reasons, first.notes, first.diverts) | rest
 
 
 def maybe(matched: Outcome, rest: Outcome, reason: str) -> Outcome:
@@ -117,7 +117,8 @@ def maybe(matched: Outcome, rest: Outcome, reason: str) -> Outcome:
     if matched == rest or (matched.verdict == rest.verdict and matched.verdict != "unknown"):
         # Either way the same end: the rule that surely applies is the one to name.
         return rest.noted(matched.notes) if matched.verdict != "unknown" else both
-    return replace(both, reasons=_reasons((*both.reasons, reason)))
+    return Outcome(both.accept, both.refuse, both.returns, both.unknown, _reasons((*both.reasons, reason)),
+                   both.notes, both.diverts)
 
 
 @functools.lru_cache(maxsize=1 << 14)
