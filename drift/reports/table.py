@@ -43,7 +43,9 @@ def header(report: Report) -> list[str]:
     s = report.summary()
     gate = f"{s['blocking']} blocking at --fail-on {report.fail_on.name}"
     waived = f", {s['waived']} waived" if s["waived"] else ""
-    out.append(f"  {counts(report)}; {gate}{waived}; exit {s['exit_code']}")
+    n = len(report.undecided)
+    undecided = f"; {n} flow{'s' if n != 1 else ''} undecided (below)" if n else ""
+    out.append(f"  {counts(report)}; {gate}{waived}{undecided}; exit {s['exit_code']}")
     return out
 
 
