@@ -86,8 +86,8 @@ def parse_rule(text: str, label: str) -> Rule:
             if t(p) is False:
                 return False, "", True
         if unknowns or set_doubt:
-            more = [*dict.fromkeys(unknowns), set_doubt] if set_doubt else unknowns
-            return None, f"{label} has {', '.join(x for x in more if x)}, which drift does not evaluate", bool(assumed)
+            what = ", ".join(x for x in dict.fromkeys([*unknowns, set_doubt]) if x)
+            return None, f"{label} has {what}, which drift does not evaluate", bool(assumed)
         return (None, unsure, bool(assumed)) if doubt else (True, "", bool(assumed))
 
     return Rule(label, test, target, goto, note)
