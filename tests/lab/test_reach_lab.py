@@ -161,7 +161,7 @@ def _snapshot(h: HostSpec, role: str) -> Snapshot:
     cfg = CollectConfig()
     results = {}
     for c in registry.REGISTRY:
-        if c.name in ("iptables", "nft", "interfaces", "routes", "listen"):
+        if c.name in ("iptables", "nft", "ipset", "interfaces", "routes", "listen"):
             parsed = c.parse(in_ns(h, "sh", "-c", c.command(cfg)), cfg)
             facts = parsed.facts if isinstance(parsed, Parsed) else parsed
             results[c.name] = CollectorResult(c.name, c.category, "ok", None, facts)
