@@ -140,7 +140,7 @@ def match(left: str, op: str, right: Token, sets: Sets) -> Test | None:
     if left in ("meta nfproto", "nfproto"):
         return lambda p: negate("ipv4" in vals, neg)
     if left in ("meta pkttype", "pkttype"):
-        return lambda p: negate("unicast" in vals, neg)
+        return lambda p: negate(bool({"host", "unicast"} & set(vals)), neg)  # a connection's packets are for a host
     if left in ("iifname", "oifname", "iif", "oif", "meta iifname", "meta oifname"):
         incoming = left.endswith(("iifname", "iif"))
         return lambda p: negate(any_of([iface(p.iif if incoming else p.oif, v) for v in vals]), neg)

@@ -58,7 +58,7 @@ def read(w: str, words: list[str], i: int, neg: bool, tests: list[Test], assumed
     elif w in ("--icmp-type", "--icmpv6-type"):
         tests.append(lambda p: False)  # only ever with -p icmp: never a TCP or UDP packet, negated or not
     elif w == "--pkt-type":
-        tests.append(lambda p: negate(arg.lower() == "unicast", neg))  # a connection's packets are unicast
+        tests.append(lambda p: negate(arg.lower() in ("unicast", "host"), neg))  # a connection's packets are unicast
     elif w == "--tcp-flags":
         tests.append(_tcp_flags(arg, words[i + 2] if i + 2 < len(words) else "", neg))
         return 3
