@@ -16,6 +16,7 @@ from typing import Any
 
 from drift.analysis.reach.nftexpr import (
     DIVERT,
+    Maps,
     Sets,
     Test,
     Token,
@@ -24,7 +25,7 @@ from drift.analysis.reach.nftexpr import (
     match,
     statement,
     tokens,
-    value_of,
+    verdict_map,
 )
 from drift.analysis.reach.packet import RETURN, Outcome, Packet, accepted, maybe, refused, then, unknown
 
@@ -34,9 +35,6 @@ _PAIR = {"ip", "ip6", "tcp", "udp", "th", "meta", "ct", "icmp", "icmpv6", "sctp"
 _SINGLE = {"iifname", "oifname", "iif", "oif", "l4proto", "nfproto", "mark", "skuid", "skgid", "pkttype"}
 _FAMILIES_V4 = {"ip", "inet"}
 _MAX_DEPTH = 64
-
-Maps = Mapping[str, list[tuple[str, str]]]
-
 
 @dataclass
 class Table:
@@ -76,7 +74,7 @@ def parse_rule(text: str, label: str, sets: Sets, maps: Maps | None = None) -> l
         if isinstance(w, dict) and len(w) == 1 and not _is_match(w):
             kind = next(iter(w))
             if kind == "vmap":
-                vmap = _vmap(w["vmap"], sets, maps or {})
+                vmap = verdict_map(w["vmap"], sets, maps or {})
             elif kind in ("accept", "drop", "continue", "return"):
                 verdict = kind
             else:
@@ -158,28 +156,6 @@ def _short(x: Token) -> str:
 def _is_match(w: dict[str, Any]) -> bool:
     """A JSON expression on the left of a match (fib, a bitmask), not a statement."""
     return left_of(w) is not None and next(iter(w)) not in ("vmap", "set", "map")
-
-
-def _vmap(body: Any, sets: Sets, maps: Maps) -> list[tuple[Test | None, str]]:
-    """`key vmap { a : accept, b : drop }` as (test of key == a, verdict) per entry; None: cannot tell."""
-    left = left_of(body.get("key")) if isinstance(body, dict) else None
-    data = body.get("data") if isinstance(body, dict) else None
-    entries: list[tuple[str | None, str]] = []
-    if isinstance(data, str) and data.startswith("@"):
-        entries = [(k, v) for k, v in maps.get(data[1:], [])]
-        if data[1:] not in maps:
-            return [(None, "unknown")]
-    elif isinstance(data, dict) and isinstance(data.get("set"), list):
-        for e in data["set"]:
-            if isinstance(e, list) and len(e) == 2 and isinstance(e[1], dict) and len(e[1]) == 1:
-                (kind, target), = e[1].items()
-                v = f"{kind} {target.get('target')}" if isinstance(target, dict) else kind
-                entries.append((value_of(e[0]), v))
-            else:
-                entries.append((None, "unknown"))
-    else:
-        return [(None, "unknown")]
-    return [(match(left, "==", k, sets) if left and k is not None else None, v) for k, v in entries]
 
 
 def tables_v4(facts: Mapping[str, Any]) -> Tables:

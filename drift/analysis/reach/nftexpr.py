@@ -17,6 +17,7 @@ from drift.analysis.reach.packet import Match, Packet, any_of, iface, in_net, in
 
 Test = Callable[[Packet], Match]
 Sets = Mapping[str, list[str]]
+Maps = Mapping[str, list[tuple[str, str]]]
 Token = Any  # a word (str) or a decoded JSON expression
 
 _DECODER = json.JSONDecoder()
@@ -225,3 +226,25 @@ def _limited(stmts: Any, what: str) -> tuple[str, bool | None, str]:
         if isinstance(s, dict) and isinstance(s.get("ct count"), dict):
             return "assumed", not s["ct count"].get("inv"), f"{what} with a connection count"
     return "inert", True, what  # adding the key to the set matches, and decides nothing
+
+
+def verdict_map(body: Any, sets: Sets, maps: Maps) -> list[tuple[Test | None, str]]:
+    """`key vmap { a : accept, b : drop }` as (test of key == a, verdict) per entry; None: cannot tell."""
+    left = left_of(body.get("key")) if isinstance(body, dict) else None
+    data = body.get("data") if isinstance(body, dict) else None
+    entries: list[tuple[str | None, str]] = []
+    if isinstance(data, str) and data.startswith("@"):
+        entries = [(k, v) for k, v in maps.get(data[1:], [])]
+        if data[1:] not in maps:
+            return [(None, "unknown")]
+    elif isinstance(data, dict) and isinstance(data.get("set"), list):
+        for e in data["set"]:
+            if isinstance(e, list) and len(e) == 2 and isinstance(e[1], dict) and len(e[1]) == 1:
+                (kind, target), = e[1].items()
+                v = f"{kind} {target.get('target')}" if isinstance(target, dict) else kind
+                entries.append((value_of(e[0]), v))
+            else:
+                entries.append((None, "unknown"))
+    else:
+        return [(None, "unknown")]
+    return [(match(left, "==", k, sets) if left and k is not None else None, v) for k, v in entries]
