@@ -1,11 +1,12 @@
-"""Firewall rules: iptables-save, ip6tables-save and the nftables ruleset.
+"""Firewall rules: iptables-save, ip6tables-save, the nftables ruleset and ipset's sets.
 
 Facts: `firewall/iptables/<table>/<chain>` (and `ip6tables`) = {"policy": "DROP" | null,
 "rules": [rule text without `-A CHAIN`, in order]}; `firewall/nft/<family> <table>/<chain>` =
 {"type", "hook", "priority", "policy", "rules": [readable rule text, in order]} and
 `firewall/nft/<family> <table>/set <name>` = {"type", "elements"}. Counters and handles are
 stripped: they change by themselves. Tables that iptables-nft manages are skipped in the nft
-facts, since the iptables facts already hold them (one rule, one finding).
+facts, since the iptables facts already hold them (one rule, one finding); a table iptables-save
+cannot show ("Table `filter' is incompatible": nft-only syntax) is kept, or its rules would vanish.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from drift.core.sanitize import quote
 
 _COUNTERS = re.compile(r"^\[\d+:\d+\]\s*")
 _RULE_COUNTERS = re.compile(r"(^|\s)-c \d+ \d+(?=\s|$)")
+_INCOMPATIBLE = re.compile(r"^# Table `([^']+)' is incompatible")
 
 
 def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
@@ -28,6 +30,10 @@ def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
     table: str | None = None
     for number, raw in enumerate(output.split("\n"), 1):
         line = raw.rstrip("\r")
+        hidden = _INCOMPATIBLE.match(line)
+        if hidden:  # iptables-nft cannot print it: its rules are only in the nft ruleset
+            facts[f"firewall/{tool}/{hidden.group(1)}"] = {"incompatible": True}
+            continue
         if not line.strip() or line.startswith("#"):
             continue
         if line.startswith("*"):
@@ -67,6 +73,47 @@ def parse_xtables(output: str, cfg: CollectConfig, tool: str) -> Facts:
 # Tables iptables-nft creates; their rules are reported by the iptables collectors.
 _XTABLES = {"filter", "nat", "mangle", "raw", "security"}
 _XCHAINS = {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"}
+# What iptables-nft writes into a rule, so what iptables-save can print back (iptables' own
+# nft_is_table_compatible): anything else makes the table "incompatible", invisible to iptables-save.
+_XT_STATEMENTS = {"match", "counter", "xt", "accept", "drop", "jump", "goto", "return", "continue", "limit"}
+_XT_LEFT = {"payload", "meta", "&"}
+
+
+def _xt_rule(exprs: Any) -> bool:
+    """Whether iptables-save can show this rule: matches on headers and interfaces, xt matches and
+    targets, counters, packet rate limits, verdicts; never sets, ct, fib or native nat statements."""
+    for e in exprs if isinstance(exprs, list) else [None]:
+        if not isinstance(e, dict) or len(e) != 1:
+            return False
+        (kind, body), = e.items()
+        if kind not in _XT_STATEMENTS:
+            return False
+        if kind == "limit" and (not isinstance(body, dict) or body.get("inv") or body.get("rate_unit")):
+            return False
+        if kind == "match":
+            left, right = body.get("left") if isinstance(body, dict) else None, body.get("right")
+            if not isinstance(left, dict) or next(iter(left), None) not in _XT_LEFT:
+                return False
+            if (isinstance(right, dict) and "set" in right) or (isinstance(right, str) and right.startswith("@")):
+                return False
+    return True
+
+
+def _xtables(objects: list[tuple[str, dict[str, Any]]]) -> set[tuple[str, str]]:
+    """(family, table) of the tables iptables-nft manages and iptables-save shows: an iptables table
+    name with a builtin chain, only builtin base chains, and only rules iptables can print. A table
+    written by hand in nft-only syntax stays in the nft facts, or its rules would vanish."""
+    shaped = {(b["family"], b["table"]) for k, b in objects
+              if k == "chain" and b.get("family") in ("ip", "ip6") and isinstance(b.get("table"), str)
+              and b["table"] in _XTABLES and isinstance(b.get("name"), str) and b["name"] in _XCHAINS}
+    for k, b in objects:
+        key = (b.get("family"), b.get("table"))
+        if not (isinstance(key[0], str) and isinstance(key[1], str)) or key not in shaped:
+            continue
+        if (k == "chain" and b.get("hook") and b.get("name") not in _XCHAINS) or k in ("set", "map") \
+                or (k == "rule" and not _xt_rule(b.get("expr"))):
+            shaped.discard(key)
+    return shaped
 
 
 def parse_nft(output: str, cfg: CollectConfig) -> Facts:
@@ -76,9 +123,7 @@ def parse_nft(output: str, cfg: CollectConfig) -> Facts:
         raise CollectError("nft -j list ruleset: no nftables list")
     objects = [(kind, body) for item in items if isinstance(item, dict) for kind, body in item.items()
                if isinstance(body, dict)]
-    xt = {(b["family"], b["table"]) for k, b in objects
-          if k == "chain" and isinstance(b.get("family"), str) and isinstance(b.get("table"), str)
-          and isinstance(b.get("name"), str) and b["table"] in _XTABLES and b["name"] in _XCHAINS}
+    xt = _xtables(objects)
     facts: dict[str, dict[str, Any]] = {}
     for kind, b in objects:
         if kind not in ("chain", "rule", "set", "map"):
@@ -136,7 +181,8 @@ def _statement(e: Any) -> str:
         return "log" + "".join(f' {k} "{v}"' if k == "prefix" else f" {k} {v}"
                                for k, v in sorted((body or {}).items()))
     if kind == "limit" and isinstance(body, dict):
-        return f"limit rate {body.get('rate')}/{body.get('per')} burst {body.get('burst')}"
+        over = "over " if body.get("inv") else ""
+        return f"limit rate {over}{body.get('rate')}/{body.get('per')} burst {body.get('burst')}"
     if kind in ("snat", "dnat", "masquerade", "redirect") and (isinstance(body, dict) or not body):
         # `masquerade to :1024` has a port and no address; flags and family are kept as words.
         body = body or {}
@@ -191,6 +237,47 @@ def _canon(x: Any) -> str:
     return json.dumps(x, sort_keys=True, separators=(",", ":"))
 
 
+# Element options that change by themselves (countdowns, counters) or only say how the kernel stores it.
+_IPSET_VOLATILE = {"timeout": 1, "packets": 1, "bytes": 1, "comment": 1, "skbmark": 1, "skbprio": 1, "skbqueue": 1}
+
+
+def parse_ipset(output: str, cfg: CollectConfig) -> Facts:
+    """`ipset save`: `firewall/ipset/<name>` = {"type", "family", "elements": ["10.0.0.0/8", "10.1.0.0/16 nomatch"]}."""
+    facts: dict[str, dict[str, Any]] = {}
+    for number, raw in enumerate(output.split("\n"), 1):
+        words = raw.rstrip("\r").split()
+        if not words:
+            continue
+        if words[0] == "create" and len(words) >= 3:
+            options = dict(zip(words[3::2], words[4::2], strict=False))
+            facts[f"firewall/ipset/{words[1]}"] = {"type": words[2], "family": options.get("family"), "elements": []}
+        elif words[0] == "add" and len(words) >= 3:
+            entry = facts.get(f"firewall/ipset/{words[1]}")
+            if entry is None:
+                raise CollectError(f"ipset save line {number}: element of undeclared set {quote(words[1])}")
+            flags, i = [], 3
+            while i < len(words):
+                if words[i] in _IPSET_VOLATILE:
+                    i += 2 if words[i] != "comment" else _comment_end(words, i)
+                    continue
+                flags.append(words[i])
+                i += 1
+            entry["elements"].append(" ".join([words[2], *flags]))
+        else:
+            raise CollectError(f"ipset save line {number}: unexpected line {raw[:80]!r}")
+    for entry in facts.values():
+        entry["elements"].sort()
+    return dict(facts)
+
+
+def _comment_end(words: list[str], i: int) -> int:
+    """Words taken by `comment "a quoted text"` starting at words[i]."""
+    j = i + 1
+    while j < len(words) and not words[j].endswith('"'):
+        j += 1
+    return j + 1 - i
+
+
 COLLECTORS: tuple[Collector, ...] = (
     Collector("iptables", "firewall", lambda cfg: "iptables-save",
               lambda out, cfg: parse_xtables(out, cfg, "iptables"), requires=("iptables-save",),
@@ -199,5 +286,7 @@ COLLECTORS: tuple[Collector, ...] = (
               lambda out, cfg: parse_xtables(out, cfg, "ip6tables"), requires=("ip6tables-save",),
               privileged=True, description="IPv6 rules (ip6tables-save), counters stripped"),
     Collector("nft", "firewall", lambda cfg: "nft -j list ruleset", parse_nft, requires=("nft",),
-              privileged=True, description="the nftables ruleset, tables of iptables-nft left to iptables"),
+              privileged=True, description="the nftables ruleset, tables iptables-save shows left to iptables"),
+    Collector("ipset", "firewall", lambda cfg: "ipset save", parse_ipset, requires=("ipset",), privileged=True,
+              description="ipset sets and their elements (what iptables -m set matches), countdowns stripped"),
 )

@@ -77,10 +77,24 @@ class OwnNets:
         return None if best is None else (best[1], best[2])
 
 
+# The address this host was reached on over SSH (sshd's SSH_CONNECTION: client, port, server, port):
+# where the inventory names the host, the address its name resolved to, which peers use too.
+INTERFACES = f"{ADDR}; echo {SEP}; echo \"${{SSH_CONNECTION:-}}\""
+CONNECTED = "topology/ssh/server_address"
+
+
 def parse_interfaces(output: str, cfg: CollectConfig) -> Parsed:
     facts: Facts = {}
     identity = set()
-    for link in _links(output):
+    parts = split_parts(output, SEP, 2, "interfaces") if SEP in output else [output]
+    if len(parts) == 2:  # snapshots taken before SSH_CONNECTION was read have only the addresses
+        identity.add(CONNECTED)
+        words = parts[1].split()
+        try:
+            facts[CONNECTED] = str(ipaddress.ip_address(words[2].split("%")[0])) if len(words) == 4 else None
+        except ValueError:
+            facts[CONNECTED] = None
+    for link in _links(parts[0]):
         name = str(link["ifname"])
         base = f"topology/interfaces/{name}"
         kind = (link.get("linkinfo") or {}).get("info_kind") or link.get("link_type")
@@ -171,12 +185,15 @@ def _connected(dst: str, dev: str | None, route: dict[str, Any], own: OwnNets) -
     return ""
 
 
-LISTEN = f"{ADDR}; echo {SEP}; ss -H -l -n -t -u -p"
+# The ephemeral port range says which ports a host's own connections come from (a rule on another
+# port can never meet their replies); bindv6only is the default for sockets that do not choose.
+PORTS = "cat /proc/sys/net/ipv4/ip_local_port_range /proc/sys/net/ipv6/bindv6only 2>/dev/null"
+LISTEN = f"{ADDR}; echo {SEP}; ss -H -l -n -t -u -p; echo {SEP}; {PORTS}"
 _USERS = re.compile(r'\("([^"]*)"')
 
 
-def _bind(raw: str, own: set[Address]) -> tuple[str, str]:
-    """(normalised bind, family) of an ss local-address field without its port."""
+def _bind(raw: str, own: set[Address]) -> tuple[str, tuple[str, ...]]:
+    """(normalised bind, families) of an ss local-address field without its port."""
     # ss prints `[fe80::1]%eth0` for IPv6 and `0.0.0.0%eth0` for IPv4.
     host, _, scope = raw.replace("]", "", 1).lstrip("[").partition("%") if raw.startswith("[") \
         else raw.partition("%")
@@ -185,16 +202,17 @@ def _bind(raw: str, own: set[Address]) -> tuple[str, str]:
     return (f"{bind}%{scope}" if scope else bind), family
 
 
-def _bind_host(host: str, own: set[Address]) -> tuple[str, str]:
+def _bind_host(host: str, own: set[Address]) -> tuple[str, tuple[str, ...]]:
+    # ss prints an IPv6 wildcard socket that also accepts IPv4 (not V6ONLY) as `*`, a v6-only one as `[::]`.
     if host in ("*", "0.0.0.0", "::"):  # noqa: S104 (reading ss output, not binding)
-        return "*", "v6" if host in ("*", "::") else "v4"
+        return "*", {"*": ("v4", "v6"), "::": ("v6",)}.get(host, ("v4",))
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return host, "?"
+        return host, ("?",)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    family = f"v{ip.version}"
+    family = (f"v{ip.version}",)
     if ip.is_loopback:
         return "loopback", family
     if ip in own:
@@ -203,7 +221,10 @@ def _bind_host(host: str, own: set[Address]) -> tuple[str, str]:
 
 
 def parse_listen(output: str, cfg: CollectConfig) -> Facts:
-    addr, sockets = split_parts(output, SEP, 2, "listen")
+    # Snapshots taken before the ports section was added have two parts.
+    parts = split_parts(output, SEP, 3 if output.count(SEP) >= 2 else 2, "listen")
+    addr, sockets = parts[0], parts[1]
+    ports = parts[2] if len(parts) == 3 else None
     own = {ip for _, ip, _ in _own(_links(addr))}
     # Sets while parsing, joined once at the end: merging into a joined string per line is quadratic
     # when thousands of lines (or process names) land on one socket.
@@ -221,12 +242,24 @@ def parse_listen(output: str, cfg: CollectConfig) -> Facts:
             raise CollectError(f"ss line {number}: bad port in {parts[4][:60]!r}")
         bind, family = _bind(host, own)
         key = f"topology/listen/{proto}/{bind}:{port}"
-        families.setdefault(key, set()).add(family)
+        families.setdefault(key, set()).update(family)
         names = processes.setdefault(key, set())
         if len(parts) > 6:
             names.update(name for name in _USERS.findall(parts[6]) if name)
-    return {key: {"process": ",".join(sorted(processes[key])) or None, "families": list[Json](sorted(fams))}
-            for key, fams in families.items()}
+    facts: Facts = {key: {"process": ",".join(sorted(processes[key])) or None, "families": list[Json](sorted(fams))}
+                    for key, fams in families.items()}
+    if ports is not None:
+        facts.update(_ports(ports))
+    return facts
+
+
+def _ports(text: str) -> Facts:
+    """`topology/ports/ephemeral` = "32768-60999" and `topology/ports/bindv6only` = 0|1, None where unreadable."""
+    words = text.split()
+    low, high = (int(w) for w in words[:2]) if len(words) >= 2 and all(w.isdigit() for w in words[:2]) else (0, 0)
+    ephemeral = f"{low}-{high}" if 0 < low <= high <= 65535 else None
+    v6only = int(words[2]) if len(words) >= 3 and words[2] in ("0", "1") else None
+    return {"topology/ports/ephemeral": ephemeral, "topology/ports/bindv6only": v6only}
 
 
 HOSTS = "cat /proc/sys/kernel/hostname; echo @@hosts; cat /etc/hosts"
@@ -278,8 +311,8 @@ def parse_dns(output: str, cfg: CollectConfig) -> Facts:
 
 
 COLLECTORS: tuple[Collector, ...] = (
-    Collector("interfaces", "topology", lambda cfg: ADDR, parse_interfaces, requires=("ip",),
-              description="interfaces: state, MTU, kind; addresses and MACs as identity"),
+    Collector("interfaces", "topology", lambda cfg: INTERFACES, parse_interfaces, requires=("ip",),
+              description="interfaces: state, MTU, kind; addresses, MACs and the address SSH reached as identity"),
     Collector("routes", "topology", lambda cfg: ROUTES, parse_routes, requires=("ip",),
               description="IPv4 and IPv6 routes of the main table, relative to own subnets"),
     Collector("listen", "topology", lambda cfg: LISTEN, parse_listen, requires=("ss",),

@@ -10,7 +10,7 @@ from drift.analysis import differ, layout, merge
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
 from drift.analysis.reach import parity
-from drift.model.report import Finding, Level, Report, Side
+from drift.model.report import Finding, Level, Report, Side, Undecided
 
 
 def _side(env: Env) -> Side:
@@ -28,13 +28,13 @@ def compare(left: Env, right: Env, pol: policy_mod.Policy, now: dt.datetime, fai
     raw = differ.compare(differ.align(left, right), left.name, right.name)
     raw = layout.explained(raw, left, right) + layout.findings(left, right)
     errors = differ.errors(left, right)
+    undecided: list[Undecided] = []
     if (not categories or "topology" in categories) and parity.relevant(left.snapshots, right.snapshots):
-        flows, unknown = parity.compare(left.name, left.snapshots, right.name, right.snapshots)
+        flows, undecided = parity.compare(left.name, left.snapshots, right.name, right.snapshots)
         raw += flows
-        errors += unknown
     findings, warnings = policy_mod.apply(merge.merge(_only(raw, categories)), pol, now.date(), fail_on)
     return Report("compare", _stamp(now), _side(left), _side(right), tuple(findings), tuple(errors),
-                  fail_on if fail_on is not None else pol.fail_on, tuple(warnings))
+                  fail_on if fail_on is not None else pol.fail_on, tuple(warnings), tuple(undecided))
 
 
 def audit(current: Env, baseline: Env | None, pol: policy_mod.Policy, now: dt.datetime,

@@ -167,6 +167,13 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
     """`where` names the group in messages: the role, or the host when comparing a host with its baseline."""
     values = rows(left, lv, path) + rows(right, rv, path)
     name = subject(path)
+    if category(path) == "firewall" and (isinstance(lc, dict) or isinstance(rc, dict)) \
+            and any(isinstance(c, dict) and c.get("rules") for c in (lc, rc)) and (lc is None or rc is None):
+        # A chain on one side only: its rules one by one (each message whole, its ports found), as if the
+        # other side had the chain empty and without a policy.
+        present = lc if isinstance(lc, dict) else rc
+        empty = {**present, "rules": [], "policy": None}
+        lc, rc = (lc, empty) if lc is present else (empty, rc)
     if category(path) == "firewall" and isinstance(lc, dict) and isinstance(rc, dict):
         yield from _chain(path, role, left, right, lc, rc, lv, rv, where or role)
         return

@@ -72,7 +72,8 @@ def document(env: str, now: str, cells: list[Cell], errors: list[HostError], cod
         "flows": [{"from": cell.src_role, "to": cell.dst_role, "proto": cell.proto, "port": cell.port,
                    "verdict": cell.verdict, "why": cell.why(),
                    "pairs": [{"src": p.src, "dst": p.dst, "via": p.via, "verdict": p.verdict, "rule": p.rule,
-                              "reasons": list(p.reasons)} for p in cell.pairs]} for cell in cells],
+                              "reasons": list(p.reasons), "notes": list(p.notes)}
+                             for p in cell.pairs]} for cell in cells],
         "errors": [{"host": e.host, "collector": e.collector, "message": e.message} for e in errors],
     }
 

@@ -95,6 +95,19 @@ class HostError:
 
 
 @dataclass(frozen=True)
+class Undecided:
+    """A flow whose reachability drift cannot decide from the rules (not a collection failure).
+    `unproven`: it leaves the flow's parity unproven (one side decided and the other not, or both
+    undecided by different rules), which makes compare exit 3."""
+
+    env: str
+    flow: str  # "db → web:80/tcp"
+    hosts: tuple[str, ...]
+    reason: str
+    unproven: bool = True
+
+
+@dataclass(frozen=True)
 class Side:
     name: str
     hosts: tuple[str, ...]
@@ -117,6 +130,7 @@ class Report:
     errors: tuple[HostError, ...]
     fail_on: Level
     warnings: tuple[str, ...] = field(default=())
+    undecided: tuple[Undecided, ...] = field(default=())
 
     @property
     def hosts_failed(self) -> int:
@@ -126,7 +140,7 @@ class Report:
     def exit_code(self) -> ExitStatus:
         if any(f.blocking for f in self.findings):
             return ExitStatus.DRIFT  # a gate fails on drift it can see, even while a host is down
-        if self.errors:
+        if self.errors or any(u.unproven for u in self.undecided):
             return ExitStatus.INCOMPLETE
         return ExitStatus.OK
 

@@ -103,6 +103,7 @@ def context(report: Report) -> dict[str, Any]:
         "errors": [{"host": safe(e.host), "collector": safe(e.collector or ""), "message": safe(e.message)}
                    for e in report.errors],
         "warnings": [safe(w) for w in report.warnings],
+        "undecided": [{"flow": safe(u.flow), "env": safe(u.env), "reason": safe(u.reason)} for u in report.undecided],
         "levels": [(name, int(Level[name])) for name in LEVEL_NAMES],
         "categories": sorted({f.category for f in report.findings}),
         "roles": sorted({safe(r) for f in report.findings for r in f.all_roles}),

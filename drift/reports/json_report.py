@@ -52,6 +52,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in report.findings],
         "errors": [{"host": e.host, "collector": e.collector, "message": e.message} for e in report.errors],
         "warnings": list(report.warnings),
+        "undecided": [{"env": u.env, "flow": u.flow, "hosts": list(u.hosts), "reason": u.reason}
+                      for u in report.undecided],
     }
 
 

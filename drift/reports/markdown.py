@@ -100,6 +100,10 @@ def render(report: Report) -> str:
         if len(report.errors) > 20:
             tail.append(f"- +{len(report.errors) - 20} more")
         tail.append("")
+    if report.undecided:
+        tail.append("**Undecided flows** (the rules hold what drift cannot evaluate):")
+        tail += [f"- {_md(u.flow)} in {_md(u.env)}: {_md(u.reason)}" for u in report.undecided[:20]]
+        tail.append("")
     tail += [f"> warning: {_md(w)}" for w in report.warnings]
     used = _size(out + tail)
     if not report.findings:

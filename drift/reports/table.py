@@ -44,7 +44,9 @@ def header(report: Report) -> list[str]:
     s = report.summary()
     gate = f"{s['blocking']} blocking at --fail-on {report.fail_on.name}"
     waived = f", {s['waived']} waived" if s["waived"] else ""
-    out.append(f"  {counts(report)}; {gate}{waived}; exit {s['exit_code']}")
+    n = len(report.undecided)
+    undecided = f"; {n} flow{'s' if n != 1 else ''} undecided (below)" if n else ""
+    out.append(f"  {counts(report)}; {gate}{waived}{undecided}; exit {s['exit_code']}")
     return out
 
 
@@ -64,6 +66,10 @@ def render(report: Report, color: bool = False, width: int | None = None, top: s
         out.append("could not collect (unknown, not absent):")
         out.extend("  " + _line(f"{e.host}{'/' + e.collector if e.collector else ''}: {e.message}")
                    for e in report.errors)
+        out.append("")
+    if report.undecided:
+        out.append("undecided flows (the rules hold what drift cannot evaluate):")
+        out.extend("  " + _line(f"{u.flow} in {u.env}: {u.reason}") for u in report.undecided)
         out.append("")
     out.extend(part for w in report.warnings for part in _fit(f"warning: {_line(w)}", width))
     if any(f.blocking for f in report.findings):

@@ -34,6 +34,9 @@ def headline(report: Report) -> str:
     if report.errors:
         hosts = len({e.host for e in report.errors})
         parts.append(f"{hosts} host{'s' if hosts != 1 else ''} not fully collected: parity not proven")
+    unproven = sum(u.unproven for u in report.undecided)
+    if unproven:
+        parts.append(f"{unproven} flow{'s' if unproven != 1 else ''} undecided: parity not proven")
     return "; ".join(parts) + f"; exit {s['exit_code']}"
 
 
@@ -178,7 +181,9 @@ def sanitised(report: Report) -> Report:
                    errors=tuple(replace(e, host=name(e.host), message=name(clip(e.message)),
                                         collector=None if e.collector is None else name(e.collector))
                                 for e in report.errors),
-                   warnings=tuple(name(w) for w in report.warnings))
+                   warnings=tuple(name(w) for w in report.warnings),
+                   undecided=tuple(replace(u, env=name(u.env), flow=name(u.flow), reason=name(clip(u.reason)),
+                                           hosts=tuple(name(h) for h in u.hosts)) for u in report.undecided))
 
 
 LEVEL_NAMES = [lvl.name for lvl in reversed(Level)]

@@ -56,6 +56,8 @@ BIG: dict[str, Callable[[int], tuple[str, CollectConfig]]] = {
     "ip6tables": lambda n: ("*filter\n" + "".join(f":c{i} DROP [0:0]\n-A c{i} -p tcp --dport {i % 65535} -j ACCEPT\n"
                                                   for i in range(n // 2)) + "COMMIT\n", E),
     "nft": lambda n: (_nft(n), E),
+    "ipset": lambda n: ("".join(f"create s{i} hash:net family inet hashsize 1024 maxelem 65536\n"
+                                f"add s{i} 10.{i >> 8 & 255}.{i & 255}.0/24 timeout 30\n" for i in range(n // 2)), E),
     "interfaces": lambda n: (_interfaces(n), E),
     "routes": lambda n: (_addr_json(4) + "\n@@next\n" + _json_lines(
         [{"dst": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}/32", "gateway": f"10.{i % 4}.0.1",
@@ -82,6 +84,7 @@ NAMES: dict[str, list[tuple[str, str]]] = {
     "iptables": [("ssh from anywhere", "ssh from ünïcode ☃"), ("acme-in", "acmé-in")],
     "ip6tables": [("ssh from the lab", "ssh für das Lab ☃")],
     "nft": [("web from allowed nets", "wéb from ☃ nets"), ("allowed_v4", "allowéd v4")],
+    "ipset": [("blocklist", "blöcklist☃")],
     "interfaces": [("vl.100", "vl ☃ 100")],
     "routes": [("vl.100", "vl.1ö0")],
     "listen": [("acme worker", "acme wörker ☃")],

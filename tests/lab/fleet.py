@@ -55,7 +55,8 @@ ACCESS: tuple[HostSpec, ...] = (BASTION, RPM_HOST, INNER, DIES, SLOW)
 # Login users on ACCESS hosts (besides root): name -> uid. deploy may run the firewall reads
 # through sudo without a password; nosudo may run nothing through sudo.
 LOGIN_USERS = {"deploy": 2901, "nosudo": 2902}
-SUDO_NOPASSWD = ("/usr/sbin/iptables-save", "/usr/sbin/ip6tables-save", "/usr/sbin/nft -j list ruleset")
+SUDO_NOPASSWD = ("/usr/sbin/iptables-save", "/usr/sbin/ip6tables-save", "/usr/sbin/nft -j list ruleset",
+                 "/usr/sbin/ipset save")
 # -----------------------------------------------------------------------------------------------
 
 FLEET: tuple[HostSpec, ...] = (

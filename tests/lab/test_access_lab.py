@@ -19,7 +19,8 @@ from tests.lab.fleet import BASTION, INNER, LIVE, RPM_HOST, SUDO_NOPASSWD, HostS
 
 pytestmark = pytest.mark.lab
 
-FIREWALL = {"iptables", "ip6tables", "nft"}
+# The privileged reads; ipset's only where the tool is installed (the lab hosts share the machine's /usr).
+FIREWALL = {"iptables", "ip6tables", "nft"} | ({"ipset"} if shutil.which("ipset") else set())
 
 
 def inventory(lab, path: Path, hosts: list[tuple[str, HostSpec]], env: str = "access", **ssh: object) -> Path:

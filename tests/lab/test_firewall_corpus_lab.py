@@ -14,11 +14,6 @@ from tests.lab.corpus import CORPUS, UFW, UFW_ALIKE, Corpus, Tally, table
 
 pytestmark = pytest.mark.lab
 
-# Issue 20's causes 1-12 make drift wrong or undecided on this corpus until the evaluators are fixed
-# (branch reach-eval). Once it is merged, remove these marks: the tests must then pass as they are.
-PENDING_EVALUATOR_FIXES = pytest.mark.xfail(strict=False, reason="issue 20: evaluator fixes not merged yet")
-
-
 @pytest.fixture(scope="module")
 def measured(lab) -> list[tuple[str, Tally]]:  # type: ignore[no-untyped-def]
     rows = []
@@ -40,14 +35,12 @@ def _details(rows: list[tuple[str, Tally]], what: str) -> str:
     return "\n".join(_lines(rows, what)[:40])
 
 
-@PENDING_EVALUATOR_FIXES
 def test_drift_is_never_wrong_on_real_world_firewalls(measured):
     assert sum(t.pairs for _, t in measured) >= 500
     wrong = sum(len(t.wrong) for _, t in measured)
     assert wrong == 0, f"{wrong} wrong verdicts\n{table(measured)}\n{_details(measured, 'wrong')}"
 
 
-@PENDING_EVALUATOR_FIXES
 def test_drift_decides_all_but_2_percent_of_pairs(measured):
     pairs = sum(t.pairs for _, t in measured)
     unknown = sum(len(t.unknown) for _, t in measured)
@@ -55,7 +48,6 @@ def test_drift_decides_all_but_2_percent_of_pairs(measured):
     assert unknown < 0.02 * pairs, f"{unknown} of {pairs} undecided\n{table(measured)}\n{_details(measured, 'unknown')}"
 
 
-@PENDING_EVALUATOR_FIXES
 def test_compare_of_rule_sets_the_kernel_treats_alike_finds_no_reach_difference(lab, drift, tmp_path):
     corpus = Corpus(lab)
     seen = {}
@@ -72,7 +64,8 @@ def test_compare_of_rule_sets_the_kernel_treats_alike_finds_no_reach_difference(
     code, report, err = drift.json("compare", str(tmp_path / "ufw"), str(tmp_path / "plain"))
     assert code in (0, 1, 3), err
     reach = [f["message"] for f in report["findings"] if f["path"].startswith("topology/reach/")]
-    undecided = [e["message"] for e in report["errors"] if e["collector"] == "reach"]
+    undecided = [f"{u['flow']} in {u['env']}: {u['reason']}" for u in report["undecided"]]
+    assert not [e for e in report["errors"] if e["collector"] == "reach"], "undecided is not a collection error"
     SUMMARY.append(f"drift compare ufw vs its kernel-alike hand-written set: {len(reach)} reach findings, "
                    f"{len(undecided)} undecided flows")
     assert (reach, undecided) == ([], []), json.dumps({"findings": reach, "undecided": undecided}, indent=1)

@@ -124,8 +124,9 @@ CASES = {  # name: (source iptables, destination iptables, destination nft, expe
                                     "-j ACCEPT" for i in range(3000)),
                               "-A INPUT -p tcp -m tcp --dport 7001 -j ACCEPT", policy="DROP"), "",
         {7001: "admitted", 7002: "refused"}),
-    "a rate limit drift does not evaluate": (OPEN, ipt(EST, "-A INPUT -p tcp -m limit --limit 100/sec -j ACCEPT",
-        policy="DROP"), "", {7001: "unknown", 7003: "refused"}),
+    "a rate limit, decided for one new connection": (OPEN, ipt(EST, "-A INPUT -p tcp -m limit --limit 100/sec "
+                                                                    "-j ACCEPT", policy="DROP"), "",
+        {7001: "admitted", 7003: "refused"}),
 }
 
 
@@ -141,7 +142,7 @@ def _snapshot(h: HostSpec, role: str) -> Snapshot:
     cfg = CollectConfig()
     results = {}
     for c in registry.REGISTRY:
-        if c.name in ("iptables", "nft", "interfaces", "routes", "listen"):
+        if c.name in ("iptables", "nft", "ipset", "interfaces", "routes", "listen"):
             parsed = c.parse(in_ns(h, "sh", "-c", c.command(cfg)), cfg)
             facts = parsed.facts if isinstance(parsed, Parsed) else parsed
             results[c.name] = CollectorResult(c.name, c.category, "ok", None, facts)

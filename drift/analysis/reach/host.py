@@ -38,6 +38,7 @@ class Firewall:
     problem: str | None  # why nothing can be said about this host's rules
     iptables: Mapping[str, Any]
     nft: Mapping[str, Any]
+    ipsets: Mapping[str, Any] | None = None  # the ipset collector's facts; None: not collected
     # Read from the facts once per host, not once per packet: chains by table, nft tables.
     xt: dict[str, dict[str, Mapping[str, Any]]] = field(default_factory=dict, compare=False)
     nft_tables: Tables = field(default_factory=dict, compare=False)
@@ -49,7 +50,7 @@ class Firewall:
         for table in ("raw", "mangle", "nat", "filter", "security"):
             self.xt[table] = iptables.chains_of(self.iptables, "iptables", table)
         self.nft_tables.update(nft.tables_v4(self.nft))
-        found = [net_range(t) for t in _ADDRESS.findall(json.dumps([self.iptables, self.nft]))]
+        found = [net_range(t) for t in _ADDRESS.findall(json.dumps([self.iptables, self.nft, self.ipsets]))]
         object.__setattr__(self, "ranges", None if any(r is None for r in found) else sorted(set(found)))
 
     def signature(self, addr: ipaddress.IPv4Address) -> object:
@@ -74,7 +75,15 @@ def firewall(s: Snapshot) -> Firewall:
         if r.status == "failed":
             return Firewall(s.host, f"{s.host}: {name} rules unknown ({r.error or 'collector failed'})", {}, {})
         facts[name] = dict(r.facts) if r.status == "ok" else {}  # unsupported: the tool is absent, so no rules
-    return Firewall(s.host, None, facts["iptables"], facts["nft"])
+    hidden = [k.rsplit("/", 1)[1] for k, v in facts["iptables"].items()
+              if k.count("/") == 2 and isinstance(v, dict) and v.get("incompatible")]
+    lost = [t for t in hidden if not any(k.startswith(f"firewall/nft/ip {t}/") for k in facts["nft"])]
+    if lost:
+        return Firewall(s.host, f"{s.host}: iptables-save cannot show table {lost[0]} (nft-only syntax), and the "
+                                "nft facts do not hold it", {}, {})
+    r = s.collectors.get("ipset")
+    ipsets = None if r is None or r.status == "failed" else dict(r.facts) if r.status == "ok" else {}
+    return Firewall(s.host, None, facts["iptables"], facts["nft"], ipsets)
 
 
 def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
@@ -83,27 +92,35 @@ def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
         return unknown(fw.problem)
     where = f"{fw.host} "
     stages: list[tuple[int, int, Outcome]] = []
+    # The kernel consults nat for a connection's first packet only, and once per direction: a packet
+    # looped back was already bound by the output and postrouting nat chains on its way out.
+    first = p.state == "NEW" and not (p.inbound and p.iif == "lo")
     for order, hook in enumerate(hooks):
         for table, prio in _XT[hook]:
             chains = fw.xt[table]
-            if hook.upper() in chains:
-                stages.append((order, prio, iptables.evaluate(chains, hook.upper(), p, where, table)))
+            if hook.upper() in chains and (first or table != "nat"):
+                stages.append((order, prio, iptables.evaluate(chains, hook.upper(), p, where, table, fw.ipsets)))
         for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
-            stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where, fw.nft_tables)))
+            if first or fw.nft_tables[table].chains[chain].get("type") != "nat":
+                stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where, fw.nft_tables)))
     stages.sort(key=lambda s: (s[0], s[1]))
     return combine([o for _, _, o in stages], f"{fw.host}: no rule filters this")
 
 
-def combine(outcomes: list[Outcome], nothing: str) -> Outcome:
-    """Chains in the order a packet meets them: the first sure refusal decides; else all must admit."""
+def combine(outcomes: list[Outcome], nothing: str, named_first: int | None = None) -> Outcome:
+    """Chains in the order a packet meets them: the first sure refusal decides; else all must admit.
+    An admitted verdict names outcomes[named_first]'s rule where that is not a mere policy default."""
     for o in outcomes:
         if o.verdict == "refused":
             return o
+        if o.diverts and o.verdict != "admitted":
+            break  # the packet may go elsewhere: what later chains say of it proves nothing
     if all(o.verdict == "admitted" for o in outcomes):
         # The admitting rule a person wants to see is the first that is not a mere policy default.
-        rules = [o.accept for o in outcomes if o.accept]
+        ordered = outcomes if named_first is None else [outcomes[named_first], *outcomes]
+        rules = [o.accept for o in ordered if o.accept]
         named = next((r for r in rules if " policy " not in r), rules[0] if rules else nothing)
-        return accepted(named)
+        return accepted(named).noted(tuple(n for o in outcomes for n in o.notes))
     reasons = tuple(r for o in outcomes if o.verdict == "unknown" for r in o.reasons)
     return Outcome(unknown=True, reasons=reasons[:4] or ("the rules allow more than one outcome",))
 

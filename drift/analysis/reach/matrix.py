@@ -19,6 +19,8 @@ from drift.model.facts import canonical
 from drift.model.snapshot import Snapshot
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
+FIREWALL_FACTS = ("iptables", "nft", "ipset")
+CONNECTED = "topology/ssh/server_address"  # the interfaces collector's: the address SSH reached the host on
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Pair:
     reasons: tuple[str, ...]
     via: str  # the address connected to: "127.0.0.1 (loopback)", "10.0.2.21"
     count: int = 1  # sources this pair stands for (build(..., alike=True): a class of sources alike)
+    notes: tuple[str, ...] = ()  # what an admitted verdict assumed: one new connection, under a rate limit
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class Cell:
                 return f"by {p.rule}"
             if v == "unknown" and p.verdict == "unknown":
                 return "; ".join(p.reasons) or "cannot tell"
-        return ""
+        # Admitted, but only so far: one new connection under a rate limit.
+        return next((p.notes[0] for p in self.pairs if v == "admitted" and p.notes), "")
 
 
 @dataclass(frozen=True)
@@ -89,19 +93,34 @@ def listeners(s: Snapshot) -> list[Listener] | None:
     return out
 
 
+def ephemeral(s: Snapshot) -> tuple[int, int] | None:
+    """The host's ip_local_port_range, where its own connections' source ports lie."""
+    r = s.collectors.get("listen")
+    value = r.facts.get("topology/ports/ephemeral") if r is not None and r.status == "ok" else None
+    low, _, high = str(value).partition("-")
+    return (int(low), int(high)) if low.isdigit() and high.isdigit() else None
+
+
 @dataclass
 class _Host:
     snap: Snapshot
     fw: hostfw.Firewall
     ifaces: hostfw.Ifaces | None
     listen: list[Listener] | None
+    ephemeral: tuple[int, int] | None = None
+
+    @property
+    def v6only_known(self) -> bool:
+        """Collected since ss's `*` (dual-stack) and `[::]` (v6-only) are told apart."""
+        r = self.snap.collectors.get("listen")
+        return r is not None and "topology/ports/ephemeral" in r.facts
 
 
 def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
     """Every host pair (the matrix `drift reach` prints); with `alike`, one pair per destination host
     and class of sources that no rule can tell apart, standing for them all (`Pair.count`): the same
     verdicts at a cost linear in hosts, for compare on large fleets."""
-    hosts = [_Host(s, hostfw.firewall(s), hostfw.interfaces(s), listeners(s)) for s in snapshots]
+    hosts = [_Host(s, hostfw.firewall(s), hostfw.interfaces(s), listeners(s), ephemeral(s)) for s in snapshots]
     roles: dict[str, list[_Host]] = {}
     for h in hosts:
         for r in h.snap.all_roles:
@@ -144,13 +163,13 @@ def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, same_role
 def _source_keys(hosts: list[_Host]) -> dict[int, tuple[object, ...]]:
     """Sources alike for every rule of this environment: the same firewall facts, the same networks and
     default device, and each of their addresses in the same ranges of every firewall here."""
-    firewalls = list({_facts_key(h.snap, ("iptables", "nft")): h.fw for h in hosts}.values())
+    firewalls = list({_facts_key(h.snap, FIREWALL_FACTS): h.fw for h in hosts}.values())
     keys: dict[int, tuple[object, ...]] = {}
     for h in hosts:
         ifaces = tuple(sorted((n, str(i.network)) for n, i in h.ifaces or ()))
         seen = tuple(f.signature(i.ip) for _, i in h.ifaces or () for f in firewalls)
-        keys[id(h)] = (_facts_key(h.snap, ("iptables", "nft")), h.ifaces is None, ifaces,
-                       hostfw.default_dev(h.snap), seen)
+        keys[id(h)] = (_facts_key(h.snap, FIREWALL_FACTS), h.ifaces is None, ifaces,
+                       hostfw.default_dev(h.snap), seen, h.ephemeral)
     return keys
 
 
@@ -176,8 +195,8 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
     if isinstance(route, str):
         return Pair(s.snap.host, d.snap.host, "unknown", None, (route,), "")
     src, dst, s_if, d_if = route
-    first = Packet(proto, src, dst, None, port, None, s_if, "NEW")
-    inbound = Packet(proto, src, dst, None, port, d_if, None, "NEW")
+    first = Packet(proto, src, dst, None, port, None, s_if, "NEW", ephemeral=s.ephemeral)
+    inbound = Packet(proto, src, dst, None, port, d_if, None, "NEW", ephemeral=s.ephemeral)
     steps = [(s, hostfw.EGRESS, first), (d, hostfw.INGRESS, inbound)]
     # The answer must come back through both hosts too: TCP's SYN-ACK, a UDP service's reply.
     steps += [(d, hostfw.EGRESS, inbound.reply(None, d_if)), (s, hostfw.INGRESS, inbound.reply(s_if, None))]
@@ -185,13 +204,15 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
     for h, hooks, p in steps:
         # Hosts alike in their rules meet a packet alike: keyed by what the rules can see of it.
         key = (h.snap.host, hooks, p.proto, h.fw.signature(p.src), h.fw.signature(p.dst), p.sport, p.dport,
-               p.iif, p.oif, p.state, p.syn)
+               p.iif, p.oif, p.state, p.syn, p.ephemeral)
         if key not in cache:
             cache[key] = hostfw.crossing(h.fw, hooks, p)
         outcomes.append(cache[key])
-    o = hostfw.combine(outcomes, "nothing filters this")
+    # An admitted flow is credited to the destination's way in: that is where a service is opened.
+    o = hostfw.combine(outcomes, "nothing filters this", named_first=1)
     via = f"{dst} (loopback)" if local else str(dst)
-    return Pair(s.snap.host, d.snap.host, o.verdict, o.rule, o.reasons if o.verdict == "unknown" else (), via)
+    return Pair(s.snap.host, d.snap.host, o.verdict, o.rule, o.reasons if o.verdict == "unknown" else (), via,
+                notes=o.notes if o.verdict == "admitted" else ())
 
 
 Route = tuple[ipaddress.IPv4Address, ipaddress.IPv4Address, str | None, str | None]
@@ -206,20 +227,20 @@ def _loopback(d: _Host, binds: list[Listener]) -> Route | str | None:
             if isinstance(own, str):
                 return own
             return own[0], own[0], "lo", "lo"
-    if any(b.bind == "*" for b in binds):
+    if any(b.bind == "*" for b in binds) and not d.v6only_known:
         return f"{d.snap.host}: bound to the IPv6 wildcard; whether it also accepts IPv4 is not recorded"
     return None
 
 
 def _remote(s: _Host, d: _Host, binds: list[Listener]) -> Route | str | None:
-    own = _address(d)
+    own = _address(d, s)
     if isinstance(own, str):
         return own
     dst, d_if = own
     usable = [b for b in binds if b.bind.split("%")[0] in ("*", "self", str(dst))
               and (b.v4 or b.bind.split("%")[0] == str(dst)) and b.bind.partition("%")[2] in ("", d_if)]
     if not usable:
-        if any(b.bind.split("%")[0] == "*" and not b.v4 for b in binds):
+        if any(b.bind.split("%")[0] == "*" and not b.v4 for b in binds) and not d.v6only_known:
             return f"{d.snap.host}: bound to the IPv6 wildcard; whether it also accepts IPv4 is not recorded"
         return None
     if s.ifaces is None:
@@ -234,8 +255,10 @@ def _remote(s: _Host, d: _Host, binds: list[Listener]) -> Route | str | None:
     return addrs[0], dst, dev, d_if
 
 
-def _address(d: _Host) -> tuple[ipaddress.IPv4Address, str] | str:
-    """The address others connect to, and the interface that holds it."""
+def _address(d: _Host, s: _Host | None = None) -> tuple[ipaddress.IPv4Address, str] | str:
+    """The address others (s) connect to, and the interface that holds it: the inventory's address; where
+    that is a name, the address SSH reached d on (the name resolved), or the one address of d on a network
+    s is on (d's routes reach s from there)."""
     if d.ifaces is None:
         return f"{d.snap.host}: its interfaces were not collected"
     try:
@@ -250,5 +273,14 @@ def _address(d: _Host) -> tuple[ipaddress.IPv4Address, str] | str:
         return f"{d.snap.host}: its address {given} is on none of its interfaces (NAT?)"
     if len(own) == 1:
         return own[0]
+    r = d.snap.collectors.get("interfaces")
+    connected = r.facts.get(CONNECTED) if r is not None else None
+    reached = [(ip, n) for ip, n in own if str(ip) == connected]
+    if reached:
+        return reached[0]
+    shared = [(ip, n) for ip, n in own if s is not None and s.ifaces is not None
+              and any(ip in i.network and not i.ip.is_loopback for _, i in s.ifaces)]
+    if len(shared) == 1:
+        return shared[0]
     return (f"{d.snap.host}: {len(own)} IPv4 addresses and an inventory address that is a name; "
-            "which one peers use is unknown")
+            f"which one {s.snap.host if s else 'peers'} connect{'s' if s else ''} to is unknown")

@@ -9,58 +9,84 @@ own text in findings, as iptables rules are.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from drift.analysis.reach.packet import (
-    RETURN,
-    Match,
-    Outcome,
-    Packet,
-    accepted,
-    any_of,
-    iface,
-    in_net,
-    in_ports,
-    maybe,
-    negate,
-    refused,
-    then,
-    unknown,
+from drift.analysis.reach.nftexpr import (
+    DIVERT,
+    Maps,
+    Sets,
+    Test,
+    Token,
+    constant,
+    left_of,
+    match,
+    statement,
+    tokens,
+    verdict_map,
 )
+from drift.analysis.reach.packet import RETURN, Outcome, Packet, accepted, maybe, refused, then, unknown
 
-_TOKEN = re.compile(r'"[^"]*"|\{ [^{}]* \}|\{"[^\n]*\}|\S+')
-_OPS = {"==", "!=", "in"}
+_OPS = {"==", "!=", "in", "<", ">", "<=", ">=", "!"}
 _PAIR = {"ip", "ip6", "tcp", "udp", "th", "meta", "ct", "icmp", "icmpv6", "sctp", "ether", "vlan", "arp",
-         "ah", "esp", "comp", "udplite", "dccp", "rt", "fib", "socket", "osf", "numgen", "jhash"}
-_SINGLE = {"iifname", "oifname", "iif", "oif", "l4proto", "nfproto", "mark", "skuid", "skgid"}
+         "ah", "esp", "comp", "udplite", "dccp", "rt", "socket", "osf", "numgen", "jhash", "igmp"}
+_SINGLE = {"iifname", "oifname", "iif", "oif", "l4proto", "nfproto", "mark", "skuid", "skgid", "pkttype"}
 _FAMILIES_V4 = {"ip", "inet"}
 _MAX_DEPTH = 64
 
-Sets = Mapping[str, list[str]]
-# table -> (chains, sets, parsed rules by (chain, index, where)): read from the facts once per host
-Tables = dict[str, tuple[dict[str, Mapping[str, Any]], dict[str, list[str]], dict[tuple[str, int, str], "Rule"]]]
+@dataclass
+class Table:
+    """One nft table's chains, sets and verdict maps, and its rules as parsed (once per host)."""
+
+    chains: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    sets: dict[str, list[str]] = field(default_factory=dict)
+    maps: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    parsed: dict[tuple[str, int, str], list[Rule]] = field(default_factory=dict)
+
+
+Tables = dict[str, Table]
 
 
 @dataclass(frozen=True)
 class Rule:
     label: str
-    tests: tuple[Callable[[Packet], Match], ...]
-    unknown: tuple[str, ...]  # statements read as unknown matches
-    verdict: str  # accept, drop, reject, return, continue, jump X, goto X, unknown, or "" (none)
+    tests: tuple[Test, ...]
+    unknown: tuple[str, ...]  # constructs read as unknown matches
+    verdict: str  # accept, drop, return, continue, jump X, goto X, unknown, or "" (none)
+    assumed: tuple[Test, ...] = ()  # decided for one new connection (a rate limit, a connection count)
+    diverts: str = ""  # for verdict unknown: what the rule does with the packet instead
 
 
-def parse_rule(text: str, label: str, sets: Sets) -> Rule:
-    words = _TOKEN.findall(text)
-    tests: list[Callable[[Packet], Match]] = []
+def parse_rule(text: str, label: str, sets: Sets, maps: Maps | None = None) -> list[Rule]:
+    """One rule as the evaluator runs it: one Rule, or one per entry of a verdict map (at most one of
+    which a packet can match, so in order they decide as the map does)."""
+    words = tokens(text)
+    tests: list[Test] = []
+    assumed: list[Test] = []
     unknowns: list[str] = []
-    verdict = ""
+    verdict, diverts = "", ""
+    vmap: list[tuple[Test | None, str]] | None = None
     i = 0
     while i < len(words):
         w = words[i]
-        if w in ("accept", "drop", "return", "continue"):
+        if isinstance(w, dict) and len(w) == 1 and not _is_match(w):
+            kind = next(iter(w))
+            if kind == "vmap":
+                vmap = verdict_map(w["vmap"], sets, maps or {})
+            elif kind in ("accept", "drop", "continue", "return"):
+                verdict = kind
+            else:
+                effect, matches, what = statement(w)
+                if effect == "divert":
+                    verdict, diverts = "unknown", what
+                elif effect == "unknown":
+                    unknowns.append(what)
+                elif effect == "assumed":
+                    assumed.append(constant(matches))
+            i += 1
+        elif w in ("accept", "drop", "return", "continue"):
             verdict, i = w, i + 1
         elif w == "reject":
             verdict, i = "drop", i + 1
@@ -69,10 +95,11 @@ def parse_rule(text: str, label: str, sets: Sets) -> Rule:
         elif w in ("jump", "goto") and i + 1 < len(words):
             verdict, i = f"{w} {words[i + 1]}", i + 2
         elif w in ("dnat", "redirect", "queue", "tproxy"):
-            verdict = "unknown"  # the destination changes, or userspace decides
+            verdict, diverts = "unknown", f"{w} ({DIVERT.get(w, 'hands the packet on')})"
             break
         elif w in ("snat", "masquerade"):
-            break  # the source address changes: the packet still passes
+            verdict = verdict or "accept"  # the source is rewritten; the packet passes
+            break
         elif w == "comment":
             i += 2
         elif w == "log":
@@ -82,80 +109,57 @@ def parse_rule(text: str, label: str, sets: Sets) -> Rule:
                 i += 2
         elif w == "counter":
             i += 1
-        elif w == "limit":
-            unknowns.append("a rate limit")
-            i += 5 if i + 4 < len(words) and words[i + 3] == "burst" else 3
+        elif w == "limit":  # `limit rate [over] 10/minute [burst 5 packets]`
+            i += 2
+            over = i < len(words) and words[i] == "over"
+            i += 1 + over
+            while i < len(words) and isinstance(words[i], str) and (words[i] in ("burst", "packets", "bytes")
+                                                                    or words[i].isdigit() or "/" in words[i]):
+                i += 1
+            assumed.append(constant(not over))
         elif w == "xt" and i + 2 < len(words):
             if words[i + 1] == "target":
-                verdict = "unknown"
+                verdict, diverts = "unknown", f"xt target {words[i + 2]}"
             else:
                 unknowns.append(f"xt match {words[i + 2]}")
             i += 3
-        elif w.startswith('{"'):
-            if '"vmap"' in w or '"queue"' in w or '"dnat"' in w or '"redirect"' in w:
-                verdict = "unknown"
-            i += 1  # another statement (mark, meta set): changes nothing about passing
-        elif w in _SINGLE or (w in _PAIR and i + 1 < len(words)):
-            left = w if w in _SINGLE else f"{w} {words[i + 1]}"
-            i += 1 if w in _SINGLE else 2
+        elif isinstance(w, dict) or w in _SINGLE or (w in _PAIR and i + 1 < len(words)):
+            pair = isinstance(w, str) and w not in _SINGLE
+            left = left_of(w) if not pair else f"{w} {words[i + 1]}"
+            i += 2 if pair else 1
+            if isinstance(w, str) and w in ("fib", "ct") and i < len(words) and words[i] == ".":
+                left, i = None, i + 2  # a concatenation: read as unknown below
             op = "=="
-            if i < len(words) and (words[i] in _OPS or words[i] in ("<", ">", "<=", ">=")):
+            if i < len(words) and isinstance(words[i], str) and words[i] in _OPS:
                 op, i = words[i], i + 1
             right = words[i] if i < len(words) else ""
             i += 1
-            test = _match(left, op, right, sets)
+            test = match(left, op, right, sets) if left else None
             if test is None:
-                unknowns.append(f"{left} {op} {right}")
+                unknowns.append(f"{left or _short(w)} {op} {_short(right)}")
             else:
                 tests.append(test)
         else:
-            unknowns.append(f"statement {w!r}")
+            unknowns.append(f"statement {_short(w)}")
             i += 1
-    return Rule(label, tuple(tests), tuple(unknowns), verdict)
+    if vmap is None:
+        return [Rule(label, tuple(tests), tuple(unknowns), verdict, tuple(assumed), diverts)]
+    return [Rule(label, (*tests, t) if t else tuple(tests), tuple(unknowns) if t else (*unknowns, "a verdict map"),
+                 v, tuple(assumed)) for t, v in vmap]
 
 
-def _values(right: str, sets: Sets) -> list[str] | None:
-    if right.startswith("@"):
-        return sets.get(right[1:])
-    if right.startswith("{ "):
-        return [v.strip() for v in right[2:-2].split(",") if v.strip()]
-    return [right]
+def _short(x: Token) -> str:
+    text = x if isinstance(x, str) else json.dumps(x, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _match(left: str, op: str, right: str, sets: Sets) -> Callable[[Packet], Match] | None:
-    values = _values(right, sets)
-    if values is None or op not in ("==", "!=", "in"):
-        return None
-    values = [v.split(" timeout ")[0].split(" expires ")[0].split(" comment ")[0].strip('"') for v in values]
-    neg = op == "!="
-    if left in ("ip saddr", "ip daddr"):
-        return lambda p: negate(any_of([in_net(p.src if left == "ip saddr" else p.dst, v) for v in values]), neg)
-    if left in ("ip6 saddr", "ip6 daddr", "ip6 nexthdr"):
-        return lambda p: False  # an IPv6 header match never holds for IPv4, negated or not
-    if left in ("tcp dport", "tcp sport", "udp dport", "udp sport", "th dport", "th sport"):
-        proto, field = left.split()
-
-        def ports(p: Packet) -> Match:
-            if proto != "th" and p.proto != proto:
-                return False
-            port = p.dport if field == "dport" else p.sport
-            return negate(any_of([in_ports(port, v) for v in values]), neg)
-        return ports
-    if left in ("meta l4proto", "ip protocol", "l4proto"):
-        return lambda p: negate(p.proto in values, neg)
-    if left in ("meta nfproto", "nfproto"):
-        return lambda p: negate("ipv4" in values, neg)
-    if left in ("iifname", "oifname", "iif", "oif", "meta iifname", "meta oifname"):
-        incoming = left.endswith(("iifname", "iif"))
-        return lambda p: negate(any_of([iface(p.iif if incoming else p.oif, v) for v in values]), neg)
-    if left == "ct state":
-        states = {s.strip().upper() for v in values for s in v.split(",")}
-        return lambda p: negate(p.state in states, neg)
-    return None
+def _is_match(w: dict[str, Any]) -> bool:
+    """A JSON expression on the left of a match (fib, a bitmask), not a statement."""
+    return left_of(w) is not None and next(iter(w)) not in ("vmap", "set", "map")
 
 
 def tables_v4(facts: Mapping[str, Any]) -> Tables:
-    """{"inet acme": (chains, sets, {})} for the families that see IPv4 packets."""
+    """{"inet acme": Table} for the families that see IPv4 packets."""
     out: Tables = {}
     for key, value in facts.items():
         if not key.startswith("firewall/nft/") or not isinstance(value, dict):
@@ -163,21 +167,23 @@ def tables_v4(facts: Mapping[str, Any]) -> Tables:
         table, _, name = key[len("firewall/nft/"):].rpartition("/")
         if table.split(" ", 1)[0] not in _FAMILIES_V4:
             continue
-        chains, sets, _ = out.setdefault(table, ({}, {}, {}))
-        if name.startswith(("set ", "map ")):
-            elements = value.get("elements")
-            if name.startswith("set ") and isinstance(elements, list):
-                sets[name[4:]] = [str(e) for e in elements]
-        else:
-            chains[name] = value
+        t = out.setdefault(table, Table())
+        elements = value.get("elements")
+        if name.startswith("set ") and isinstance(elements, list):
+            t.sets[name[4:]] = [str(e) for e in elements]
+        elif name.startswith("map ") and isinstance(elements, list):
+            # `25 : drop`, `22 : jump ssh`: only verdict maps decide anything
+            t.maps[name[4:]] = [(k.strip(), v.strip()) for k, _, v in (str(e).partition(" : ") for e in elements)]
+        elif not name.startswith(("set ", "map ")):
+            t.chains[name] = value
     return out
 
 
 def base_chains(facts: Mapping[str, Any], hook: str, tables: Tables | None = None) -> list[tuple[int, str, str]]:
     """(priority, table, chain) of every IPv4 base chain at hook, in the kernel's order."""
     found = []
-    for table, (chains, _, _) in (tables if tables is not None else tables_v4(facts)).items():
-        for name, body in chains.items():
+    for table, t in (tables if tables is not None else tables_v4(facts)).items():
+        for name, body in t.chains.items():
             if body.get("hook") == hook:
                 prio = body.get("priority")
                 found.append((prio if isinstance(prio, int) else 0, table, name))
@@ -186,12 +192,12 @@ def base_chains(facts: Mapping[str, Any], hook: str, tables: Tables | None = Non
 
 def evaluate(facts: Mapping[str, Any], table: str, chain: str, packet: Packet, where: str = "",
              tables: Tables | None = None) -> Outcome:
-    chains, sets, parsed = (tables if tables is not None else tables_v4(facts)).get(table, ({}, {}, {}))
-    body = chains.get(chain, {})
+    t = (tables if tables is not None else tables_v4(facts)).get(table, Table())
+    body = t.chains.get(chain, {})
     label = f"{where}nft {table} {chain}"
     if body.get("type") not in ("filter", "route", "nat"):
         return unknown(f"{label}: chain type {body.get('type')} is not one drift evaluates")
-    result = _chain(chains, sets, parsed, chain, packet, f"{where}nft {table}", {}, set(), 0)
+    result = _chain(t, chain, packet, f"{where}nft {table}", {}, set(), 0)
     policy = str(body.get("policy") or "accept")
     end = f"{label} policy {policy}"
     if body.get("type") == "nat":
@@ -201,40 +207,44 @@ def evaluate(facts: Mapping[str, Any], table: str, chain: str, packet: Packet, w
         f"{end}: a policy drift does not know"))
 
 
-def _chain(chains: Mapping[str, Mapping[str, Any]], sets: Sets, parsed: dict[tuple[str, int, str], Rule], name: str,
-           p: Packet, where: str, memo: dict[str, Outcome], active: set[str], depth: int) -> Outcome:
+def _chain(t: Table, name: str, p: Packet, where: str, memo: dict[str, Outcome], active: set[str],
+           depth: int) -> Outcome:
     if name in memo:
         return memo[name]
-    if name not in chains or name in active or depth > _MAX_DEPTH:
+    if name not in t.chains or name in active or depth > _MAX_DEPTH:
         return unknown(f"{where} {name}: no such chain, or jumps loop or nest too deep")
-    rules = chains[name].get("rules")
+    rules = t.chains[name].get("rules")
     if not isinstance(rules, list):
         return unknown(f"{where} {name}: rules not recorded")
     active.add(name)
     # Top down to the first rule that surely ends the chain; what follows it is never reached.
     reached: list[tuple[Rule, bool]] = []
+    notes: list[str] = []
     for index, raw in enumerate(rules):
         text = raw if isinstance(raw, str) else ""
-        rule = parsed.get((name, index, where))
-        if rule is None:
-            rule = parsed[(name, index, where)] = parse_rule(text, f"{where} {name} rule {index + 1}: {text}", sets)
-        sure = True
-        for t in rule.tests:
-            r = t(p)
-            if r is False:
-                break
-            sure = sure and r is True
-        else:
-            sure = sure and not rule.unknown
-            reached.append((rule, sure))
+        parsed = t.parsed.get((name, index, where))
+        if parsed is None:
+            parsed = t.parsed[(name, index, where)] = parse_rule(
+                text, f"{where} {name} rule {index + 1}: {text}", t.sets, t.maps)
+        for rule in parsed:
+            sure, assumed = _applies(rule, p)
+            if assumed and rule.verdict not in ("", "continue"):
+                notes.append(f"decided for one new connection: {rule.label}")
+            if sure is None or sure:
+                reached.append((rule, bool(sure)))
             if sure and rule.verdict in ("accept", "drop", "return"):
                 break
+        else:
+            continue
+        break
     rest = RETURN
     for rule, sure in reversed(reached):
-        outcome = _verdict(chains, sets, parsed, rule, p, where, memo, active, depth)
+        outcome = _verdict(t, rule, p, where, memo, active, depth)
         if outcome is None:
             continue
-        outcome = then(outcome, rest) if not rule.verdict.startswith("goto") else outcome
+        # return leaves this chain, and a goto's chain ends the caller's too: neither goes on with the rest.
+        if rule.verdict != "return" and not rule.verdict.startswith("goto"):
+            outcome = then(outcome, rest)
         if sure:
             rest = outcome
         else:
@@ -242,12 +252,25 @@ def _chain(chains: Mapping[str, Mapping[str, Any]], sets: Sets, parsed: dict[tup
                   "which drift does not evaluate"
             rest = maybe(outcome, rest, why)
     active.discard(name)
-    memo[name] = rest
+    memo[name] = rest = rest.noted(tuple(notes))
     return rest
 
 
-def _verdict(chains: Mapping[str, Mapping[str, Any]], sets: Sets, parsed: dict[tuple[str, int, str], Rule],
-             rule: Rule, p: Packet, where: str, memo: dict[str, Outcome], active: set[str],
+def _applies(rule: Rule, p: Packet) -> tuple[bool | None, bool]:
+    """Whether rule matches p (a sure no wins over any doubt), and whether that rests on an assumed
+    test (one new connection is under a rate limit): those count only where the others do not say no."""
+    sure = True
+    for test in rule.tests:
+        r = test(p)
+        if r is False:
+            return False, False
+        sure = sure and r is True
+    if any(a(p) is False for a in rule.assumed):
+        return False, True
+    return (True if sure and not rule.unknown else None), bool(rule.assumed)
+
+
+def _verdict(t: Table, rule: Rule, p: Packet, where: str, memo: dict[str, Outcome], active: set[str],
              depth: int) -> Outcome | None:
     v = rule.verdict
     if v in ("", "continue"):
@@ -259,5 +282,5 @@ def _verdict(chains: Mapping[str, Mapping[str, Any]], sets: Sets, parsed: dict[t
     if v == "return":
         return RETURN
     if v.startswith(("jump ", "goto ")):
-        return _chain(chains, sets, parsed, v.split(" ", 1)[1], p, where, memo, active, depth + 1)
-    return unknown(f"{rule.label}: a verdict drift does not evaluate")
+        return _chain(t, v.split(" ", 1)[1], p, where, memo, active, depth + 1)
+    return unknown(f"{rule.label}: {rule.diverts or 'a verdict'}, which drift does not follow", diverts=True)

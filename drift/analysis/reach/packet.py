@@ -25,6 +25,21 @@ class Packet:
     oif: str | None  # the interface it leaves by (OUTPUT); None on INPUT
     state: str  # conntrack state: NEW for the first packet, ESTABLISHED for replies
     syn: bool = True  # TCP flags: SYN alone (first packet) or SYN+ACK (the reply)
+    # The connecting host's ephemeral port range (net.ipv4.ip_local_port_range), where the unknown
+    # port (sport of the first packet, dport of the reply) lies; None when not collected.
+    ephemeral: tuple[int, int] | None = None
+
+    @property
+    def inbound(self) -> bool:
+        """Crossing prerouting/input (it has an input interface), not output/postrouting."""
+        return self.iif is not None
+
+    def is_local(self, source: bool) -> bool:
+        """Whether src (or dst) is an address of the host judging the packet: over loopback both are;
+        otherwise the host's own end is the destination of what comes in and the source of what goes out."""
+        if "lo" in (self.iif, self.oif):
+            return True
+        return self.inbound != source
 
     def reply(self, iif: str | None, oif: str | None) -> Packet:
         return replace(self, src=self.dst, dst=self.src, sport=self.dport, dport=self.sport,
@@ -39,17 +54,24 @@ class Outcome:
     """The possible ends of a chain (or a whole hook) for one packet.
 
     `accept`/`refuse` name the first rule seen to accept or refuse; `returns` is falling off the end
-    of a user chain; `reasons` say why more than one end is possible, or why an end is unknown."""
+    of a user chain; `reasons` say why more than one end is possible, or why an end is unknown;
+    `notes` qualify a decided end ("under a rate limit": decided for one new connection)."""
 
     accept: str | None = None
     refuse: str | None = None
     returns: bool = False
     unknown: bool = False
     reasons: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
+    diverts: bool = False  # the packet may be sent elsewhere (DNAT, a queue): later chains may never see it
 
     def __or__(self, other: Outcome) -> Outcome:
         return Outcome(self.accept or other.accept, self.refuse or other.refuse, self.returns or other.returns,
-                       self.unknown or other.unknown, _reasons(self.reasons + other.reasons))
+                       self.unknown or other.unknown, _reasons(self.reasons + other.reasons),
+                       _reasons(self.notes + other.notes), self.diverts or other.diverts)
+
+    def noted(self, notes: tuple[str, ...]) -> Outcome:
+        return replace(self, notes=_reasons(notes + self.notes)) if notes else self
 
     @property
     def verdict(self) -> str:
@@ -75,8 +97,8 @@ def refused(rule: str) -> Outcome:
     return Outcome(refuse=rule)
 
 
-def unknown(reason: str) -> Outcome:
-    return Outcome(unknown=True, reasons=(reason,))
+def unknown(reason: str, diverts: bool = False) -> Outcome:
+    return Outcome(unknown=True, reasons=(reason,), diverts=diverts)
 
 
 RETURN = Outcome(returns=True)
@@ -86,15 +108,17 @@ def then(first: Outcome, rest: Outcome) -> Outcome:
     """first, and where it falls through (returns), continue with rest."""
     if not first.returns:
         return first
-    return Outcome(first.accept, first.refuse, False, first.unknown, first.reasons) | rest
+    return Outcome(first.accept, first.refuse, False, first.unknown, first.reasons, first.notes, first.diverts) | rest
 
 
 def maybe(matched: Outcome, rest: Outcome, reason: str) -> Outcome:
     """A rule that may or may not apply: either its outcome, or the rest of the chain."""
     both = matched | rest
     if matched == rest or (matched.verdict == rest.verdict and matched.verdict != "unknown"):
-        return matched if matched.verdict != "unknown" else both
-    return Outcome(both.accept, both.refuse, both.returns, both.unknown, _reasons((*both.reasons, reason)))
+        # Either way the same end: the rule that surely applies is the one to name.
+        return rest.noted(matched.notes) if matched.verdict != "unknown" else both
+    return Outcome(both.accept, both.refuse, both.returns, both.unknown, _reasons((*both.reasons, reason)),
+                   both.notes, both.diverts)
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -107,11 +131,18 @@ def _port_range(spec: str) -> tuple[int, int] | None:
         return None
 
 
-def in_ports(port: int | None, spec: str) -> Match:
-    """`22`, `1000:2000` (iptables), `1000-2000` (nft), against a port that may be unknown."""
+def in_ports(port: int | None, spec: str, ephemeral: tuple[int, int] | None = None) -> Match:
+    """`22`, `1000:2000` (iptables), `1000-2000` (nft), against a port that may be an ephemeral one
+    (None): then decided when the whole ephemeral range lies inside or outside the spec."""
     rng = _port_range(spec)
-    if rng is None or port is None:
+    if rng is None:
         return None
+    if port is None:
+        if ephemeral is None:
+            return None
+        if rng[0] <= ephemeral[0] and ephemeral[1] <= rng[1]:
+            return True
+        return False if rng[1] < ephemeral[0] or ephemeral[1] < rng[0] else None
     return rng[0] <= port <= rng[1]
 
 

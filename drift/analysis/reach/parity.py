@@ -2,16 +2,17 @@
 
 "worker → db:5432 admitted in staging, refused in prod by prd-db-1 filter INPUT policy DROP".
 A port reachable in one environment that nothing listens on in the other is an exposure, said
-once per destination role and port. A flow drift cannot judge on either side is unknown: it
-becomes an error of the report (exit 3), never a silent "same".
+once per destination role and port. A flow drift cannot judge is undecided, with the
+reason: listed apart from collection errors, and it leaves parity unproven (exit 3) unless both
+sides are undecided by the same rules, never a silent "same".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drift.analysis.reach.matrix import Cell, Pair, build
-from drift.model.report import Finding, HostError, Kind, Value
+from drift.analysis.reach.matrix import Cell, Pair, build, listeners
+from drift.model.report import Finding, Kind, Undecided, Value
 from drift.model.snapshot import Snapshot
 
 FIREWALLS = ("iptables", "nft")
@@ -40,19 +41,37 @@ def _values(env: str, c: Cell) -> list[Value]:
     return out
 
 
+def _why_key(c: Cell) -> frozenset[str]:
+    """The reasons a cell is undecided, without host names: two sides undecided by the same rules match."""
+    out: set[str] = set()
+    for p in c.pairs:
+        if p.verdict == "unknown":
+            out.update(r.replace(p.src, "").replace(p.dst, "") for r in p.reasons)
+    return frozenset(out)
+
+
+def undecided(env: str, c: Cell, unproven: bool) -> Undecided:
+    p = next(x for x in c.pairs if x.verdict == "unknown")
+    return Undecided(env, f"{c.src_role} → {c.dst_role}:{c.port}/{c.proto}", tuple(dict.fromkeys((p.src, p.dst))),
+                     c.why(), unproven)
+
+
 def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
-            right: Sequence[Snapshot]) -> tuple[list[Finding], list[HostError]]:
+            right: Sequence[Snapshot]) -> tuple[list[Finding], list[Undecided]]:
     lcells = {c.key: c for c in build(left, alike=True)}
     rcells = {c.key: c for c in build(right, alike=True)}
     findings: list[Finding] = []
-    errors: list[HostError] = []
+    unsure: list[Undecided] = []
+    for key in sorted(lcells.keys() ^ rcells.keys()):  # nothing listens there on the other side: decided
+        env, c = (left_name, lcells[key]) if key in lcells else (right_name, rcells[key])
+        if c.verdict == "unknown":
+            unsure.append(undecided(env, c, True))
     for key in sorted(lcells.keys() & rcells.keys()):
         lc, rc = lcells[key], rcells[key]
         if "unknown" in (lc.verdict, rc.verdict):
-            for env, c in ((left_name, lc), (right_name, rc)):
-                if c.verdict == "unknown":
-                    host = next(p.dst for p in c.pairs if p.verdict == "unknown")
-                    errors.append(HostError(host, "reach", f"{c.label()} in {env}: cannot tell ({c.why()})"))
+            alike = lc.verdict == rc.verdict and _why_key(lc) == _why_key(rc)
+            unsure += [undecided(env, c, not alike) for env, c in ((left_name, lc), (right_name, rc))
+                       if c.verdict == "unknown"]
             continue
         if lc.verdict == rc.verdict:
             continue
@@ -61,7 +80,7 @@ def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
                                 tuple(_values(left_name, lc) + _values(right_name, rc))))
     findings += _exposures(left_name, lcells, right_name, rcells, Kind.only_left, _partners(left), right)
     findings += _exposures(right_name, rcells, left_name, lcells, Kind.only_right, _partners(right), left)
-    return findings, errors
+    return findings, sorted(unsure, key=lambda u: (u.flow, u.env))
 
 
 def _phrase(c: Cell, env: str) -> str:
@@ -70,6 +89,20 @@ def _phrase(c: Cell, env: str) -> str:
         refused = sum(p.count for p in c.pairs if p.verdict == "refused")
         return f"refused for {refused} of {sum(p.count for p in c.pairs)} host pairs in {env} {c.why()}"
     return f"{v} in {env} {c.why()}".rstrip()
+
+
+def _listening(snaps: Sequence[Snapshot]) -> set[tuple[str, str, int]]:
+    """(role, proto, port) some host listens on beyond loopback; where sockets were not collected, every
+    port counts (unknown is not absent)."""
+    out: set[tuple[str, str, int]] = set()
+    for s in snaps:
+        found = listeners(s)
+        if found is None:
+            out.update((r, "*", 0) for r in s.all_roles)
+        for x in found or ():
+            if x.bind != "loopback":
+                out.update((r, x.proto, x.port) for r in s.all_roles)
+    return out
 
 
 def _partners(snaps: Sequence[Snapshot]) -> dict[str, set[str]]:
@@ -90,10 +123,12 @@ def _exposures(env: str, mine: dict[tuple[str, str, str, int], Cell], other: str
     for key, c in mine.items():
         if key not in theirs and c.verdict in ("admitted", "partial"):
             ports.setdefault((c.dst_role, c.proto, c.port), []).append(c)
-    listened = {k[1:] for k in theirs}
+    # What the other side's hosts listen on, whether or not any source there connects to it (a role
+    # compared with one of its own hosts has no peers to connect from).
+    listened = {k[1:] for k in theirs} | _listening(other_snaps)
     out = []
     for (role, proto, port), cells in sorted(ports.items()):
-        if any((r, proto, port) in listened for r in {role} | partners.get(role, set())):
+        if any((r, proto, port) in listened or (r, "*", 0) in listened for r in {role} | partners.get(role, set())):
             continue  # the port is open there too, for other sources: those cells are compared above
         sources = ", ".join(sorted({c.src_role for c in cells}))
         label = f"{role}:{port}" + ("/udp" if proto == "udp" else "")

@@ -64,7 +64,7 @@ def test_log_goes_on_reject_refuses_and_goto_never_comes_back():
 
 
 def test_unknown_matches_and_targets_are_unknown_with_the_reason():
-    for rule in ("-m set --match-set admins src -j ACCEPT", "-p tcp -m limit --limit 5/sec -j ACCEPT",
+    for rule in ("-m set --match-set admins src -j ACCEPT", "-p tcp -m mac --mac-source 00:11:22:33:44:55 -j ACCEPT",
                  "-m owner --uid-owner 0 -j ACCEPT", "-p tcp -j NFQUEUE --queue-num 1"):
         o = iptables.evaluate(chains("DROP", rule), "INPUT", pkt(), "db-1 ")
         assert o.verdict == "unknown" and o.reasons and "db-1 filter INPUT rule 1" in o.reasons[0], rule

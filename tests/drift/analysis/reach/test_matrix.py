@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
+from collectors import topology
+from collectors.interface import CollectConfig
 from drift.analysis import compare as engine
 from drift.analysis.differ import Env
 from drift.analysis.policy import Policy
 from drift.analysis.reach import matrix, parity
 from drift.model.report import Kind, Level
 from drift.model.snapshot import CollectorResult, Snapshot
+from drift.reports import html, json_report, markdown, table
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.timezone.utc)
 OPEN = {"firewall/iptables/filter/INPUT": {"policy": "ACCEPT", "rules": []}}
@@ -109,13 +113,70 @@ def test_an_exposure_is_a_port_reachable_in_one_environment_only():
     assert f.message == "web:9187 is reachable in prod (from db, worker); in staging nothing of role web listens on it"
 
 
-def test_an_unknown_flow_is_an_error_of_the_report_not_a_silent_same():
+UNDECIDED = {"firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": ["-m set --match-set workers src -j ACCEPT"]}}
+
+
+def test_11_an_undecided_flow_is_its_own_section_not_a_collection_failure():
     right = prod()
-    right[2] = db("prd", {"firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": [
-        "-m set --match-set workers src -j ACCEPT"]}})
+    right[2] = db("prd", UNDECIDED)
     report = engine.compare(Env("staging", tuple(staging())), Env("prod", tuple(right)), Policy(), NOW)
-    assert any(e.collector == "reach" and "worker → db:5432 in prod: cannot tell" in e.message for e in report.errors)
+    assert not report.errors and report.hosts_failed == 0
+    u = next(u for u in report.undecided if u.flow == "worker → db:5432/tcp")
+    assert (u.env, u.hosts, u.unproven) == ("prod", ("prd-worker-1", "prd-db-1"), True)
+    assert "-m set --match-set workers" in u.reason
     assert int(report.exit_code) in (1, 3)
+    doc = json.loads(json_report.render(report))
+    assert {"env": "prod", "flow": "worker → db:5432/tcp", "hosts": ["prd-worker-1", "prd-db-1"],
+            "reason": u.reason} in doc["undecided"]
+    text = table.render(report)
+    assert "undecided flows" in text and "not fully collected" not in text and "could not collect" not in text
+    assert "Undecided flows" in markdown.render(report) and "Undecided flows" in html.render(report)
+
+
+def test_11_both_sides_undecided_by_the_same_rule_prove_parity():
+    left = [host("stg-worker-1", "stg", ("worker",), "10.0.2.31", {}), db("stg", UNDECIDED)]
+    right = [host("prd-worker-1", "prd", ("worker",), "10.0.2.31", {}), db("prd", UNDECIDED)]
+    report = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
+    assert report.undecided and not any(u.unproven for u in report.undecided)
+    assert int(report.exit_code) == 0
+    other = {"firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": ["-m set --match-set others src -j ACCEPT"]}}
+    right[1] = db("prd", other)
+    report = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
+    assert all(u.unproven for u in report.undecided) and int(report.exit_code) == 1  # the rules differ: drift
+
+
+def test_8_ss_dual_stack_and_v6_only_wildcards_are_told_apart():
+    output = "[]\n@@next\ntcp LISTEN 0 128 *:9100 *:*\ntcp LISTEN 0 128 [::]:9200 [::]:*\n" \
+             "tcp LISTEN 0 128 0.0.0.0:9300 0.0.0.0:*\n@@next\n32768\t60999\n0\n"
+    facts = topology.parse_listen(output, CollectConfig())
+    assert facts["topology/listen/tcp/*:9100"]["families"] == ["v4", "v6"]
+    assert facts["topology/listen/tcp/*:9200"]["families"] == ["v6"]
+    assert facts["topology/ports/ephemeral"] == "32768-60999" and facts["topology/ports/bindv6only"] == 0
+    d = host("prd-db-1", "prd", ("db",), "10.0.2.21", {})
+    listen = dataclasses.replace(d.collectors["listen"], facts=facts)
+    snaps = [prod()[1], dataclasses.replace(d, collectors={**d.collectors, "listen": listen})]
+    m = cells(snaps)
+    assert m[("worker", "db", "tcp", 9100)].verdict == "admitted"
+    assert ("worker", "db", "tcp", 9200) not in m  # v6 only: no IPv4 peer can connect
+
+
+def test_9_a_host_with_two_addresses_is_reached_on_the_one_its_peer_shares_a_network_with():
+    d = host("prd-db-1", "prd", ("db",), "db.example", {"tcp/*:5432": 1})
+    ifaces = dataclasses.replace(d.collectors["interfaces"], facts={
+        "topology/interfaces/lo/addresses": ["127.0.0.1/8"], "topology/interfaces/eth0/addresses": ["10.0.2.21/24"],
+        "topology/interfaces/docker0/addresses": ["172.17.0.1/16"]})
+    d = dataclasses.replace(d, collectors={**d.collectors, "interfaces": ifaces})
+    (pair,) = cells([prod()[1], d])[("worker", "db", "tcp", 5432)].pairs
+    assert (pair.verdict, pair.via) == ("admitted", "10.0.2.21")
+    # From a routed network, the address SSH reached the host on (its name resolved to it) is the one.
+    far = host("prd-worker-9", "prd", ("worker",), "10.9.0.31", {})
+    (pair,) = cells([far, d])[("worker", "db", "tcp", 5432)].pairs
+    assert pair.verdict == "unknown" and "which one prd-worker-9 connects to is unknown" in pair.reasons[0]
+    facts = {**d.collectors["interfaces"].facts, "topology/ssh/server_address": "10.0.2.21"}
+    d = dataclasses.replace(d, collectors={**d.collectors, "interfaces": dataclasses.replace(
+        d.collectors["interfaces"], facts=facts)})
+    (pair,) = cells([far, d])[("worker", "db", "tcp", 5432)].pairs
+    assert (pair.verdict, pair.via) == ("admitted", "10.0.2.21")
 
 
 def test_nft_rules_are_compared_rule_by_rule_like_iptables():
@@ -127,6 +188,25 @@ def test_nft_rules_are_compared_rule_by_rule_like_iptables():
     report = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
     (f,) = [f for f in report.findings if f.category == "firewall"]
     assert f.kind is Kind.only_right and "ip saddr 10.0.2.31 tcp dport 5432 drop" in f.message
+
+
+def test_12_an_nft_chain_on_one_side_only_is_reported_rule_by_rule():
+    chain = {"type": None, "hook": None, "priority": None, "policy": None,
+             "rules": ["ip saddr 10.0.2.0/24 tcp dport 9187 accept", "ip saddr 10.0.3.0/24 tcp dport 9100 accept"]}
+    left = [db("stg", nft={"firewall/nft/inet t/input": {"type": "filter", "hook": "input", "priority": 0,
+                                                         "policy": "accept", "rules": []}})]
+    right = [db("prd", nft={**left[0].collectors["nft"].facts, "firewall/nft/inet t/metrics": chain})]
+    report = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
+    found = sorted(f.message for f in report.findings if f.category == "firewall")
+    assert found == ["nft inet t metrics: rule in prod (db) only: ip saddr 10.0.2.0/24 tcp dport 9187 accept",
+                     "nft inet t metrics: rule in prod (db) only: ip saddr 10.0.3.0/24 tcp dport 9100 accept"]
+
+
+def test_12_a_role_compared_with_one_of_its_own_hosts_has_no_exposures():
+    web = [host(f"prd-web-{i}", "prd", ("web",), f"10.0.2.{10 + i}", {"tcp/*:8080": 1, "udp/*:8125": 1})
+           for i in (1, 2, 3)]
+    findings, unsure = parity.compare("prod", web, "prod (right)", web[2:])
+    assert findings == [] and unsure == []
 
 
 def fleet(n: int) -> list[Snapshot]:
