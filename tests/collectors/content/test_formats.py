@@ -85,10 +85,10 @@ def test_ten_megabytes_is_linear() -> None:
     line = "key_{} = value {}\n"
     big = "".join(line.format(i % 5000, i) for i in range(400_000))  # ~10 MB
     assert len(big) > 9_000_000
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a busy neighbour on the machine cannot stretch it
     assert len(formats.entries("env", big)) == 5000
     assert len(formats.significant_lines(big)) == 400_000
-    assert time.perf_counter() - start < 20  # seconds, on a loaded 2-core CI machine
+    assert time.thread_time() - start < 20  # seconds, on a loaded 2-core CI machine
 
 
 @given(st.text(max_size=300))

@@ -43,9 +43,9 @@ def test_a_day_of_five_minute_rounds_of_3000_packages_is_cheap():
                       collectors={"packages": CollectorResult("packages", "packages", "ok", None,
                                                               dict(changed if r >= 200 else facts))})
               for r in range(288)]
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a busy neighbour on the machine cannot stretch it
     found = history.changes(rounds)
-    assert time.perf_counter() - start < 2.0
+    assert time.thread_time() - start < 2.0
     assert [(x.subject, x.old, x.new) for x in found] == [("p7", "1.0", "2.0")]
 
 

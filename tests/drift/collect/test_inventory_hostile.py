@@ -29,10 +29,10 @@ def load_text(tmp_path: Path, text: str) -> inventory.Inventory:
     ('[ssh]\nport = "' + "9" * 1_000_000 + '"\n', "characters)"),
 ])
 def test_refused_quickly_with_the_file_named(tmp_path: Path, text: str, words: str) -> None:
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a busy neighbour on the machine cannot stretch it
     with pytest.raises(InventoryError) as caught:
         load_text(tmp_path, text)
-    assert time.perf_counter() - start < 20
+    assert time.thread_time() - start < 20
     message = str(caught.value)
     assert words in message and str(tmp_path / "drift.toml") in message
     assert len(message) < 600, "the error echoed the input back"

@@ -92,9 +92,9 @@ def test_loops_deep_nesting_garbage_and_missing_chains_never_crash():
 def _timed(n: int) -> float:
     rules = [f"-s 192.168.{i // 250}.{i % 250}/32 -p tcp --dport {1000 + i} -j ACCEPT" for i in range(n)]
     ch = chains("DROP", *rules, f"-m set --match-set x{n} src -j ACCEPT")
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a busy neighbour on the machine cannot stretch it
     assert iptables.evaluate(ch, "INPUT", pkt(), f"h{n} ").verdict == "unknown"
-    return time.perf_counter() - start
+    return time.thread_time() - start
 
 
 def test_thousands_of_rules_in_linear_time():
@@ -102,9 +102,9 @@ def test_thousands_of_rules_in_linear_time():
     assert big < 10 and big < 8 * small + 0.5  # 4x the rules: about 4x the time, never 16x
     # A user chain jumped to from every rule is evaluated once, not once per jump.
     many = chains("DROP", *(["-p tcp -j shared"] * 3000), shared=["-m set --match-set x src -j RETURN"])
-    start = time.perf_counter()
+    start = time.thread_time()
     assert iptables.evaluate(many, "INPUT", pkt(), "").verdict == "refused"
-    assert time.perf_counter() - start < 5
+    assert time.thread_time() - start < 5
 
 
 @settings(max_examples=200, deadline=None)

@@ -96,9 +96,9 @@ def test_thousands_of_rules_and_jumps_stay_linear():
     facts = table(*rules, *(["jump shared"] * 3000), shared={"type": None, "hook": None, "priority": None,
                                                             "policy": None, "rules": ["meta skuid 0 accept",
                                                                                       "return"]})
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a busy neighbour on the machine cannot stretch it
     assert verdict(facts, pkt())[0] == "unknown"
-    assert time.perf_counter() - start < 3
+    assert time.thread_time() - start < 3
 
 
 WORDS = ["ip", "saddr", "daddr", "tcp", "udp", "dport", "{", "}", "10.0.0.0/8", "@s", "accept", "drop", "jump",
