@@ -28,7 +28,7 @@ _SWITCHES = frozenset({"", "yes", "no", "true", "false", "on", "off", "none", "n
 SECRET_PARTS = ("password", "passwd", "secret", "token", "credential", "private", "api_key", "apikey")
 
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
-_URL_PASS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:)(?P<pw>[^\s@/]+)(?=@)")
+_URL_PASS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?=@)")
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.S)
 _LINE = re.compile(r"(?P<head>\s*(?P<key>[A-Za-z0-9_.-]+)(?:\s*[=:]\s*|\s+))(?P<value>\S.*)")

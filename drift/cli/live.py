@@ -38,7 +38,9 @@ def plan_for(c: Common, inv: Inventory | None) -> Plan:
         wanted = set(c.categories)
         chosen = tuple(x for x in chosen if x.category in wanted or x.name in wanted)
     config = inv.collect if inv is not None else DEFAULT_COLLECT
-    if inv is not None and config.content and any(x.name == "files" for x in chosen):
+    # Config content and container env values are hashed with the installation's key where secret.
+    if inv is not None and ((config.content and any(x.name == "files" for x in chosen))
+                            or any(x.name == "containers" for x in chosen)):
         from drift.store import secret_key
 
         config = replace(config, secret_key=secret_key.load(inv.store_path, c.env.vars))
