@@ -169,6 +169,7 @@ def _digest(value: str) -> str:
 
 
 _ANONYMOUS = re.compile(r"[0-9a-f]{64}")
+_ANY = ("", "0.0.0.0", "::")  # noqa: S104 (read from the runtime, never bound)
 
 
 def _engine(runtime: str, item: Any) -> Container:
@@ -185,8 +186,8 @@ def _engine(runtime: str, item: Any) -> Container:
         for b in binds or []:
             b = _obj(b, "Ports")
             host_ip = _str(b.get("HostIp"), "HostIp")
-            where = "" if host_ip in ("", "0.0.0.0", "::") else \
-                f"{host_ip}:" if host_ip in ("127.0.0.1", "::1") else "host-address:"
+            # Every address is no address to compare; loopback is a choice; any other is the host's own.
+            where = "" if host_ip in _ANY else f"{host_ip}:" if host_ip in ("127.0.0.1", "::1") else "host-address:"
             ports.append(f"{where}{_str(b.get('HostPort'), 'HostPort')}->{spec}")
     mounts = []
     for m in c.get("Mounts") or []:
