@@ -7,7 +7,8 @@ directories in the usual site directories. Facts: `containers/SERVICE/packages/d
 database is noted (`containers/SERVICE/packages/rpm` = "not read"), not queried: rpm writes lock
 and journal files where it reads.
 
-Reading another process's root needs root: where it is refused the collector fails (its facts are
+Reading another process's root needs root (connect as root: like `containers`, this is a script,
+which sudoers cannot allow narrowly): where it is refused the collector fails (its facts are
 unknown), and the `containers` collector's facts stand on their own.
 """
 
@@ -158,7 +159,6 @@ def _apk(lines: list[str]) -> list[tuple[str, str, str]]:
 
 COLLECTORS: tuple[Collector, ...] = (
     Collector("container-packages", "containers", command, parse, requires=("podman", "docker", "crictl"),
-              privileged=True,
               description="packages inside running containers (dpkg, apk, Python dist-info), read through "
                           "/proc/PID/root, never by exec into the container"),
 )
