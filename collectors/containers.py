@@ -155,12 +155,12 @@ def _service(labels: dict[str, Any], image: str) -> str:
     for key in ("com.docker.compose.service", "io.kubernetes.container.name"):
         value = labels.get(key)
         if isinstance(value, str) and value.strip():
-            return _segment(value)
+            return segment(value)
     repo = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
-    return _segment(repo or "unnamed")
+    return segment(repo or "unnamed")
 
 
-def _segment(text: str) -> str:
+def segment(text: str) -> str:
     """A service name as one fact-path segment."""
     return re.sub(r"[/\s]+", "_", text.strip())[:120] or "unnamed"
 
@@ -170,7 +170,7 @@ def _digest(value: str) -> str:
     return value if value.startswith("sha256:") or not re.fullmatch(r"[0-9a-f]{64}", value) else "sha256:" + value
 
 
-_ANONYMOUS = re.compile(r"[0-9a-f]{64}")
+_ANONYMOUS = re.compile(r"[0-9a-f]{64}")  # an anonymous volume's name
 _ANY = ("", "0.0.0.0", "::")  # noqa: S104 (read from the runtime, never bound)
 
 
@@ -255,10 +255,6 @@ def _cri(item: Any) -> Container:
         tuple(sorted(mounts)), _env(envs))
 
 
-def parse_all(output: str) -> list[Container]:
-    return [c for runtime, text in sections(output) for c in containers(runtime, text)]
-
-
 def _one(values: list[Json]) -> Json:
     """One service's field over its replicas: the value they share, or {"varies": each distinct value}."""
     distinct: dict[str, Json] = {repr(v): v for v in values}
@@ -267,7 +263,7 @@ def _one(values: list[Json]) -> Json:
 
 def parse(output: str, cfg: CollectConfig) -> Parsed:
     by_service: dict[str, list[Container]] = {}
-    for c in parse_all(output):
+    for c in (c for runtime, text in sections(output) for c in containers(runtime, text)):
         by_service.setdefault(c.service, []).append(c)
     redactor = Redactor(cfg.secret_key, cfg.secret_keys) if len(cfg.secret_key) >= 16 else None
     facts: Facts = {}

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from collectors.containers import image_ref
+from collectors.containers import image_ref, segment
 from collectors.content.secrets import Redactor
 from collectors.interface import Facts, Json
 from drift import __version__
@@ -138,7 +138,7 @@ def snapshots(data: bytes, env: str, source: str, collected_at: str, secret_key:
         identity: list[str] = []
         for c in _list(_spec(item).get("containers")):
             c = _obj(c)
-            name = re.sub(r"[/\s]+", "_", _text(c.get("name"))) or "unnamed"
+            name = segment(_text(c.get("name")))
             base = f"containers/{name}/"
             digests: set[str] = set()
             instances: list[dict[str, str]] = []
