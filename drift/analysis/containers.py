@@ -15,6 +15,7 @@ other) give way to it. Pure: snapshots and findings in, findings out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from drift.analysis import plain, versions
 from drift.analysis.differ import Env
@@ -46,7 +47,9 @@ def folded(raw: Sequence[Finding]) -> list[Finding]:
     out = []
     for f in raw:
         service = _service(f.path)
-        if service is not None and not f.path.endswith("/image"):
+        if service is not None and f.path.endswith("/image") and f.path.count("/") == 2:
+            f = _whole(f, service)
+        elif service is not None:
             if f.kind in _ONE_SIDE and (f.role, service, f.kind) in whole:
                 continue
             if f.kind is Kind.outlier and f.odd and f.values:
@@ -55,6 +58,18 @@ def folded(raw: Sequence[Finding]) -> list[Finding]:
                     continue
         out.append(f)
     return out
+
+
+def _whole(f: Finding, service: str) -> Finding:
+    """An image finding that is about the whole service, worded so: `runs in`, `runs no`."""
+    absent = f"{f.subject} absent; "
+    if f.kind in _ONE_SIDE and f.message.startswith(f.subject + " ") and " is in " in f.message:
+        head, rest = f.message.split(" is in ", 1)
+        return replace(f, message=f"container {service} ({head[len(f.subject) + 1:]}) runs in {rest}")
+    if f.kind is Kind.outlier and all(v.value is None for v in f.values if v.host in f.odd):
+        for verb, plural in (("has", "runs"), ("have", "run")):
+            f = replace(f, message=f.message.replace(f" {verb} {absent}", f" {plural} no {service} container; ", 1))
+    return f
 
 
 Packages = dict[tuple[str, str], str]  # (manager, name) -> version

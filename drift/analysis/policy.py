@@ -38,6 +38,9 @@ BUILTIN: tuple[tuple[str, Level], ...] = (
     ("containers/*/architecture", Level.high),  # the app in a container here, on the host there
     ("containers/*/image", Level.high),
     ("containers/*/env/*", Level.medium),
+    ("containers/*/replicas", Level.low),  # staging often runs fewer copies by design
+    ("containers/*/runtime", Level.low),
+    ("system/workload/replicas", Level.low),
     ("containers/*", Level.medium),
     ("firewall/*", Level.high),
     ("files/*", Level.high),

@@ -69,7 +69,7 @@ def test_a_service_on_one_side_only_is_one_finding():
     report = run([host("stg-web-1", "staging", "web", app(n=1))], [host("prd-web-1", "prod", "web", {})])
     [f] = report.findings
     assert f.kind is Kind.only_left and f.path == "containers/acme-app/image"
-    assert "acme-app:2.4.1@sha256:ab1200000000" in f.message
+    assert f.message == "container acme-app (acme-app:2.4.1@sha256:ab1200000000) runs in staging (web) but not in prod"
 
 
 def test_a_host_lacking_its_peers_service_is_one_outlier():
@@ -78,6 +78,13 @@ def test_a_host_lacking_its_peers_service_is_one_outlier():
                   host("prd-web-3", "prod", "web", {})])
     [f] = report.findings
     assert f.kind is Kind.outlier and f.path == "containers/acme-app/image" and f.odd == ("prd-web-3",)
+    assert f.message.startswith("prd-web-3 runs no acme-app container; its 2 web peers in prod have acme-app:2.4.1@")
+
+
+def test_replicas_are_compared_but_count_for_little():
+    scaled = {**app(n=2), "containers/acme-app/replicas": 3}
+    [f] = run([host("stg-web-1", "staging", "web", app(n=1))], [host("prd-web-1", "prod", "web", scaled)]).findings
+    assert f.path == "containers/acme-app/replicas" and f.severity.name == "low"
 
 
 def test_the_app_in_a_container_on_one_side_and_on_the_host_on_the_other_is_one_finding():
