@@ -171,6 +171,10 @@ def _digest(value: str) -> str:
 
 
 _ANONYMOUS = re.compile(r"[0-9a-f]{64}")  # an anonymous volume's name
+_KUBELET = ("/var/lib/kubelet/pods/", "/var/lib/containerd/", "/run/containerd/", "/var/run/containerd/")
+# The kubelet's service links carry the cluster's service addresses: NAME_SERVICE_HOST=10.96.0.1.
+_SERVICE_LINK = re.compile(r"_SERVICE_HOST$|_PORT_\d+_(TCP|UDP|SCTP)(_ADDR)?$|_PORT$")
+_ADDRESS = re.compile(r"((tcp|udp|sctp)://)?(\d{1,3}(\.\d{1,3}){3}|\[?[0-9a-fA-F]*:[0-9a-fA-F:]*\]?)(:\d+)?")
 _ANY = ("", "0.0.0.0", "::")  # noqa: S104 (read from the runtime, never bound)
 
 
@@ -243,7 +247,8 @@ def _cri(item: Any) -> Container:
         m = _obj(m, "mounts")
         rw = "ro" if m.get("readonly") else "rw"
         source, target = _str(m.get("hostPath"), "hostPath"), _str(m.get("containerPath"), "containerPath")
-        mounts.append(f"bind {source} -> {target} {rw}")
+        # The kubelet's and containerd's own paths name the pod or sandbox id: identity, not a choice.
+        mounts.append(f"{target} {rw}" if source.startswith(_KUBELET) else f"bind {source} -> {target} {rw}")
     spec = _obj(_obj(info.get("runtimeSpec"), "runtimeSpec").get("process"), "runtimeSpec.process")
     command = _strs(spec.get("args"), "process.args") or \
         _strs(config.get("command"), "config.command") + _strs(config.get("args"), "config.args")
@@ -288,6 +293,8 @@ def parse(output: str, cfg: CollectConfig) -> Parsed:
         facts[base + "instances"] = [{"name": c.name, "id": c.id, "hostname": c.hostname, "created": c.created,
                                       "pid": c.pid} for c in group]
         identity |= {base + "instances", base + "env/HOSTNAME"}
+        identity |= {base + "env/" + n for c in group if c.runtime == "crictl" for n, v in c.env
+                     if _SERVICE_LINK.search(n) and _ADDRESS.fullmatch(v)}
     return Parsed(facts, frozenset(p for p in identity if p in facts))
 
 
