@@ -27,13 +27,16 @@ from drift.core.errors import CollectError
 from drift.core.sanitize import quote
 
 NONE = "@@no-container-runtime"
+ROOT_ONLY = "@@podman-state-of-root"
 RUNTIME = "@@runtime "
 ITEM = "@@item"
 
 # Root's podman keeps its state under /var/lib/containers, anyone else's under their home: asking
-# podman as a user whose state does not exist would create it.
+# podman as a user whose state does not exist would create it. Root's state, seen by another user,
+# is containers that user cannot list: said, so that it is unknown rather than none.
 _PODMAN_STATE = ('{ if [ "$(id -u)" = 0 ]; then [ -d /var/lib/containers/storage/libpod ]; '
-                 'else [ -d "${HOME:-/nonexistent}/.local/share/containers/storage/libpod" ]; fi; }')
+                 'elif [ -d "${HOME:-/nonexistent}/.local/share/containers/storage/libpod" ]; then true; '
+                 f'else [ -d /var/lib/containers ] && echo {ROOT_ONLY}; false; fi; }}')
 _DOCKER_STATE = '{ [ -S /var/run/docker.sock ] || [ -n "${DOCKER_HOST:-}" ]; }'
 _CRI_STATE = ("{ [ -S /run/containerd/containerd.sock ] || [ -S /var/run/crio/crio.sock ] || "
               "[ -e /etc/crictl.yaml ]; }")
@@ -82,6 +85,8 @@ def sections(output: str) -> Iterator[tuple[str, str]]:
     """(runtime, its JSON text) per `@@runtime` block; NotApplicable where no runtime has state."""
     if output.strip() == NONE:
         raise NotApplicable("no container runtime state on this host (podman, docker, crictl)")
+    if ROOT_ONLY in output.split("\n", 1)[0]:
+        raise CollectError("podman holds root's containers here, which this user cannot list: connect as root")
     runtime: str | None = None
     body: list[str] = []
     for number, line in enumerate(output.split("\n"), 1):
