@@ -43,16 +43,15 @@ _READ = (
 
 
 def command(cfg: CollectConfig) -> str:
-    pids = ("echo " + PACKAGES + "; {tool} container inspect --format '{{{{.State.Pid}}}} {{{{.Id}}}}' $__ids | "
-            "while read -r __pid __id; do __pkgs \"$__id\" \"$__pid\"; done || exit $?;")
-    cri = ("echo " + PACKAGES + "; for __i in $__ids; do "
-           "__pid=$(crictl inspect -o go-template --template '{{.info.pid}}' \"$__i\") || exit $?; "
-           '__pkgs "$__i" "$__pid"; done;')
-    text = listing_mod.listing("@@PER@@")
-    # One listing, three runtimes: each runtime's block gets its own way to find pids.
-    blocks = text.split("@@PER@@")
-    per = [pids.format(tool="podman"), pids.format(tool="docker"), cri]
-    return _READ + "\n" + "".join(b + (per[i] if i < len(per) else "") for i, b in enumerate(blocks))
+    def per_container(tool: str) -> str:
+        if tool == "crictl":
+            return ("echo " + PACKAGES + "; for __i in $__ids; do "
+                    "__pid=$(crictl inspect -o go-template --template '{{.info.pid}}' \"$__i\") || exit $?; "
+                    '__pkgs "$__i" "$__pid"; done;')
+        return (f"echo {PACKAGES}; {tool} container inspect --format '{{{{.State.Pid}}}} {{{{.Id}}}}' $__ids | "
+                "while read -r __pid __id; do __pkgs \"$__id\" \"$__pid\"; done || exit $?;")
+
+    return _READ + "\n" + listing_mod.listing(per_container)
 
 
 _DIST = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[^-]+?)(?:-py\d[^-]*)?\.(dist|egg)-info")

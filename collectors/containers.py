@@ -16,7 +16,7 @@ so listing never initialises a runtime on a host that has none.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,24 +42,24 @@ _CRI_STATE = ("{ [ -S /run/containerd/containerd.sock ] || [ -S /var/run/crio/cr
               "[ -e /etc/crictl.yaml ]; }")
 
 
-def listing(per_container: str = "") -> str:
+def listing(per_container: Callable[[str], str] = lambda tool: "") -> str:
     """The running containers of every runtime present, as `@@runtime NAME` then its inspect JSON.
 
-    `per_container`, run after a runtime's JSON with `$__ids` set, adds output per container
+    `per_container(tool)`, run after a runtime's JSON with `$__ids` set, adds output per container
     (container_packages reads their roots). Ids come from the runtime (hex), so `$__ids` is split
     unquoted on purpose.
     """
     def engine(tool: str, state: str, inspect: str) -> str:
         return (f"if command -v {tool} >/dev/null 2>&1 && {state}; then __none=; "
                 f"__ids=$({tool} ps -q --no-trunc) || exit $?; printf '{RUNTIME}%s\\n' {tool}; "
-                f'if [ -n "$__ids" ]; then {inspect} || exit $?; {per_container} fi; fi')
+                f'if [ -n "$__ids" ]; then {inspect} || exit $?; {per_container(tool)} fi; fi')
 
-    cri = ('for __i in $__ids; do echo ' + ITEM + '; crictl inspect -o json "$__i" || exit $?; done;')
+    cri = f'for __i in $__ids; do echo {ITEM}; crictl inspect -o json "$__i" || exit $?; done'
     return "\n".join([
         "__none=1",
         engine("podman", _PODMAN_STATE, "podman container inspect $__ids"),
         engine("docker", _DOCKER_STATE, "docker container inspect $__ids"),
-        engine("crictl", _CRI_STATE, cri.rstrip(";")),
+        engine("crictl", _CRI_STATE, cri),
         f'if [ -n "$__none" ]; then echo {NONE}; fi',
     ])
 
