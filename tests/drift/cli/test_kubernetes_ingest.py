@@ -35,6 +35,7 @@ def test_two_clusters_compare_workload_by_workload(cli):
     }, found  # the queue pod's new name, node, container id and token volume are identity
     assert "nginx:latest" in found[(nginx, "containers/nginx/image", "changed")]
     assert "from secret db key password" in found[(nginx, "containers/nginx/env/DB_PASSWORD", "only_right")]
+    assert "LOG_LEVEL info is in cluster-b" in found[(nginx, "containers/nginx/env/LOG_LEVEL", "only_right")]
 
 
 def test_not_kubectl_json_is_exit_2_naming_the_file(cli):
