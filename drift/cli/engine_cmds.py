@@ -19,7 +19,7 @@ from tabulate import tabulate
 import collectors as registry
 from drift.cli.app import Common, InventoryOpt, NoColorOpt, QuietOpt, VerboseOpt, app, common
 from drift.cli.collect_cmds import keep
-from drift.cli.live import plan_for
+from drift.cli.live import container_key, plan_for
 from drift.collect import ingest, kubernetes
 from drift.collect.gather import Plan
 from drift.collect.inventory import Host, Inventory, SSHSettings
@@ -100,7 +100,7 @@ def ingest_cmd(
             raise InputError("--format kubernetes names each workload namespace/Kind/name: no --host or --role")
         data, where = _source_bytes(c, source)
         stamp = c.env.now().astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return _report(c, inv, kubernetes.snapshots(data, env, where, stamp, _key(c, inv)), out_dir, source)
+        return _report(c, inv, kubernetes.snapshots(data, env, where, stamp, container_key(c, inv)), out_dir, source)
     outputs = _outputs(c, source, host)
     known = {h.name: h for h in inv.hosts()} if inv is not None else {}
     snaps: list[Snapshot] = []
@@ -128,14 +128,6 @@ def _report(c: Common, inv: Inventory | None, snaps: list[Snapshot], out_dir: Pa
         c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all", "error"]))
     c.debug("drift: ingested snapshots have no host key: only an SSH connection sees it")
     return ExitStatus.INCOMPLETE if any(s.errors() for s in snaps) else ExitStatus.OK
-
-
-def _key(c: Common, inv: Inventory | None) -> bytes:
-    """The installation's key, beside the store these snapshots go to: env values are hashed with it."""
-    from drift.cli.live import _default_store
-    from drift.store import secret_key
-
-    return secret_key.load(inv.store_path if inv is not None else _default_store(c), c.env.vars)
 
 
 def _source_bytes(c: Common, source: str) -> tuple[bytes, str]:
