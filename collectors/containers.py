@@ -111,7 +111,9 @@ def containers(runtime: str, text: str) -> list[Container]:
     if not text.strip():
         return []
     if runtime == "crictl":
-        return [_cri(load_json(part, "crictl inspect")) for part in text.split(ITEM + "\n") if part.strip()]
+        from collectors import cri  # it builds on this module's helpers
+
+        return [cri.container(load_json(part, "crictl inspect")) for part in text.split(ITEM + "\n") if part.strip()]
     data = load_json(text, f"{runtime} inspect")
     if not isinstance(data, list):
         raise CollectError(f"{runtime} inspect: expected a JSON list of containers")
@@ -176,10 +178,6 @@ def _digest(value: str) -> str:
 
 
 _ANONYMOUS = re.compile(r"[0-9a-f]{64}")  # an anonymous volume's name
-_KUBELET = ("/var/lib/kubelet/pods/", "/var/lib/containerd/", "/run/containerd/", "/var/run/containerd/")
-# The kubelet's service links carry the cluster's service addresses: NAME_SERVICE_HOST=10.96.0.1.
-_SERVICE_LINK = re.compile(r"_SERVICE_HOST$|_PORT_\d+_(TCP|UDP|SCTP)(_ADDR)?$|_PORT$")
-_ADDRESS = re.compile(r"((tcp|udp|sctp)://)?(\d{1,3}(\.\d{1,3}){3}|\[?[0-9a-fA-F]*:[0-9a-fA-F:]*\]?)(:\d+)?")
 _ANY = ("", "0.0.0.0", "::")  # noqa: S104 (read from the runtime, never bound)
 
 
@@ -234,37 +232,6 @@ def _env(pairs: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out.items()))
 
 
-def _cri(item: Any) -> Container:
-    doc = _obj(item, "crictl inspect")
-    status, info = _obj(doc.get("status"), "status"), _obj(doc.get("info"), "info")
-    config = _obj(info.get("config"), "info.config")
-    labels = _obj(status.get("labels"), "status.labels")
-    cid = _str(status.get("id"), "status.id")
-    if not cid:
-        raise CollectError("crictl inspect: a container without an id")
-    ref = image_ref(_str(_obj(status.get("image"), "status.image").get("image"), "status.image"))
-    envs = []
-    for e in config.get("envs") or []:
-        e = _obj(e, "envs")
-        envs.append(f"{_str(e.get('key'), 'envs.key')}={_str(e.get('value'), 'envs.value')}")
-    mounts = []
-    for m in status.get("mounts") or []:
-        m = _obj(m, "mounts")
-        rw = "ro" if m.get("readonly") else "rw"
-        source, target = _str(m.get("hostPath"), "hostPath"), _str(m.get("containerPath"), "containerPath")
-        # The kubelet's and containerd's own paths name the pod or sandbox id: identity, not a choice.
-        mounts.append(f"{target} {rw}" if source.startswith(_KUBELET) else f"bind {source} -> {target} {rw}")
-    spec = _obj(_obj(info.get("runtimeSpec"), "runtimeSpec").get("process"), "runtimeSpec.process")
-    command = _strs(spec.get("args"), "process.args") or \
-        _strs(config.get("command"), "config.command") + _strs(config.get("args"), "config.args")
-    name = _str(_obj(status.get("metadata"), "status.metadata").get("name"), "metadata.name")
-    return Container(
-        "crictl", cid, _str(labels.get("io.kubernetes.pod.name"), "pod name") + "/" + name,
-        _service(labels, ref), ref, _digest(_str(status.get("imageRef"), "imageRef")),
-        _str(status.get("createdAt"), "createdAt"), "", _pid(info.get("pid", 0)), tuple(command), None,
-        tuple(sorted(mounts)), _env(envs))
-
-
 def _one(values: list[Json]) -> Json:
     """One service's field over its replicas: the value they share, or {"varies": each distinct value}."""
     distinct: dict[str, Json] = {repr(v): v for v in values}
@@ -272,6 +239,7 @@ def _one(values: list[Json]) -> Json:
 
 
 def parse(output: str, cfg: CollectConfig) -> Parsed:
+    from collectors import cri
     by_service: dict[str, list[Container]] = {}
     for c in (c for runtime, text in sections(output) for c in containers(runtime, text)):
         by_service.setdefault(c.service, []).append(c)
@@ -298,8 +266,8 @@ def parse(output: str, cfg: CollectConfig) -> Parsed:
         facts[base + "instances"] = [{"name": c.name, "id": c.id, "hostname": c.hostname, "created": c.created,
                                       "pid": c.pid} for c in group]
         identity |= {base + "instances", base + "env/HOSTNAME"}
-        identity |= {base + "env/" + n for c in group if c.runtime == "crictl" for n, v in c.env
-                     if _SERVICE_LINK.search(n) and _ADDRESS.fullmatch(v)}
+        identity |= {base + "env/" + n for c in group if c.runtime == "crictl"
+                     for n, v in c.env if cri.service_link(n, v)}
     return Parsed(facts, frozenset(p for p in identity if p in facts))
 
 
