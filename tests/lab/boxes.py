@@ -16,6 +16,7 @@ import contextlib
 import shutil
 import subprocess
 import tarfile
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -87,6 +88,15 @@ def _cgroup_mounts() -> str:
     return " && ".join(steps) or "true"
 
 
+def _busy(h: HostSpec) -> bool:
+    """Whether podman or conmon still runs in h's network namespace."""
+    for pid in sh("ip", "netns", "pids", h.netns, check=False).split():
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().strip() in ("conmon", "podman", "sleep"):
+                return True
+    return False
+
+
 class Boxes:
     """Per-host podman state in the lab hosts' namespaces; `close` removes every trace."""
 
@@ -120,12 +130,16 @@ class Boxes:
         def clear(h: HostSpec) -> None:
             with contextlib.suppress(RuntimeError):
                 self.enter(h, "podman", "rm", "-a", "-f", "-t", "0")
+            # conmon runs `podman container cleanup` as each container exits: unmounting the
+            # host's state under it would let that write root's /var/lib/containers instead.
+            end = time.monotonic() + 10
+            while time.monotonic() < end and _busy(h):
+                time.sleep(0.1)
             with contextlib.suppress(RuntimeError):
                 self.enter(h, "sh", "-c", "; ".join(f"umount -l {d}" for d in STATE))
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(clear, self.hosts))
         subprocess.run(["rm", "-rf", str(self.work / "state")], check=False)
-        for d in reversed(self.made):
-            with contextlib.suppress(OSError):
-                Path(d).rmdir()
+        for d in reversed(self.made):  # made by us for the bind mounts, so nothing else's is in them
+            shutil.rmtree(d, ignore_errors=True)
