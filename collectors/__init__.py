@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collectors import files, firewall, packages, services, system, topology
+from collectors import container_packages, containers, files, firewall, packages, services, system, topology
 from collectors.interface import CATEGORIES, CollectConfig, Collector
 
 # Order is the order sections run in the per-host script and the order `drift collectors` lists.
@@ -13,6 +13,8 @@ REGISTRY: tuple[Collector, ...] = (
     *topology.COLLECTORS,
     *system.COLLECTORS,
     *services.COLLECTORS,
+    *containers.COLLECTORS,
+    *container_packages.COLLECTORS,
 )
 
 

@@ -31,8 +31,9 @@ class Parsed:
     identity: frozenset[str] = frozenset()
 
 
-Category = Literal["packages", "files", "firewall", "topology", "system", "services"]
-CATEGORIES: tuple[Category, ...] = ("packages", "files", "firewall", "topology", "system", "services")
+Category = Literal["packages", "files", "firewall", "topology", "system", "services", "containers"]
+CATEGORIES: tuple[Category, ...] = ("packages", "files", "firewall", "topology", "system", "services",
+                                       "containers")
 
 
 @dataclass(frozen=True)

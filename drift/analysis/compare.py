@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from drift.analysis import differ, layout, merge
+from drift.analysis import containers, differ, layout, merge
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
 from drift.analysis.reach import parity
@@ -27,6 +27,7 @@ def compare(left: Env, right: Env, pol: policy_mod.Policy, now: dt.datetime, fai
     """Role by role: the sides' consensus against each other, and the outliers inside each side."""
     raw = differ.compare(differ.align(left, right), left.name, right.name)
     raw = layout.explained(raw, left, right) + layout.findings(left, right)
+    raw = containers.architecture(containers.folded(raw), left, right)
     errors = differ.errors(left, right)
     undecided: list[Undecided] = []
     if (not categories or "topology" in categories) and parity.relevant(left.snapshots, right.snapshots):
@@ -41,7 +42,7 @@ def audit(current: Env, baseline: Env | None, pol: policy_mod.Policy, now: dt.da
           fail_on: Level | None = None, categories: frozenset[str] = frozenset()) -> Report:
     """Outliers inside `current`, plus, host by host, every difference from the approved baseline
     (left is the baseline, right is now)."""
-    raw = differ.compare(differ.align(current, None), current.name, "")
+    raw = containers.folded(differ.compare(differ.align(current, None), current.name, ""))
     errors = differ.errors(current)
     if baseline is not None:
         raw += merge.merge_hosts(differ.compare(differ.align(baseline, current, by_host=True), baseline.name,

@@ -28,10 +28,16 @@ def category(path: str) -> str:
 
 
 def manager(path: str) -> str:
-    """deb, rpm, apk or pip, from packages/<manager>/<name>; "" for a path without one (a hand-written
-    snapshot), which versions.describe then compares generically."""
+    """deb, rpm, apk or pip, from packages/<manager>/<name> or containers/<service>/packages/<manager>/<name>;
+    "" for a path without one (a hand-written snapshot), which versions.describe then compares generically."""
     parts = path.split("/")
+    if plain.in_container(path):
+        return parts[3]
     return parts[1].split(":", 1)[0] if len(parts) > 1 else ""
+
+
+def is_package(path: str) -> bool:
+    return category(path) == "packages" or plain.in_container(path)
 
 
 def subject(path: str) -> str:
@@ -51,6 +57,10 @@ def subject(path: str) -> str:
         if parts[1] == "routes":
             return f"route {rest.split('/', 1)[1] if '/' in rest else rest}"
         return {"interfaces": "interface", "hosts": "/etc/hosts", "dns": "dns"}.get(parts[1], parts[1]) + f" {rest}"
+    if cat == "containers" and len(parts) > 2:
+        if plain.in_container(path):
+            return f"{parts[-1]} (container {parts[1]})"
+        return f"container {parts[1]} {'/'.join(parts[2:])}"
     if cat == "system" and len(parts) > 2:
         return f"{parts[1]} {'/'.join(parts[2:])}"
     return "/".join(parts[1:]) or path
@@ -64,7 +74,7 @@ def chain_label(path: str) -> str:
 def display(path: str, value: Any, snap: Snapshot | None = None) -> Any:
     """The value as the report shows it: a package's version rather than its whole record, a route
     with its real gateway on `snap`."""
-    if isinstance(value, dict) and category(path) == "packages" and "version" in value:
+    if isinstance(value, dict) and is_package(path) and "version" in value:
         return value["version"]  # an architecture change shows in the finding's detail
     if content.owns(path):
         return content.display(path, value)
@@ -186,7 +196,7 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
     elif rc is None:
         yield _finding(path, role_text, Kind.only_left,
                        f"{name} {short(path, lc, ls)} is in {left} ({role}) but not in {right}", values)
-    elif category(path) == "packages" and isinstance(lc, dict) and isinstance(rc, dict) \
+    elif is_package(path) and isinstance(lc, dict) and isinstance(rc, dict) \
             and "version" in lc and "version" in rc and lc["version"] != rc["version"]:
         yield _finding(path, role_text, Kind.changed, _version_message(path, left, right, lc, rc)
                        + (f" on {where}" if where else ""), values, explain(path, lc, rc, ls, rs))

@@ -77,6 +77,9 @@ def contrast(path: str, a: Any, b: Any) -> tuple[str, str]:
             keep.add("size")
         return (file_text({k: v for k, v in a.items() if k in keep or k == "type"}),
                 file_text({k: v for k, v in b.items() if k in keep or k == "type"}))
+    if (path.startswith("containers/") and path.endswith("/image") and isinstance(a, dict) and isinstance(b, dict)
+            and "ref" in a and "ref" in b and a["ref"] != b["ref"]):
+        return image_text(a, digest=False), image_text(b, digest=False)  # the tags tell them apart
     return text(path, a), text(path, b)
 
 
@@ -97,8 +100,27 @@ def listen_text(v: dict[str, Any]) -> str:
     return f"{v.get('process') or 'unknown process'}" + (f" ({families})" if families else "")
 
 
+def in_container(path: str) -> bool:
+    """containers/<service>/packages/<manager>/<name>: a package inside a container's image."""
+    parts = path.split("/")
+    return len(parts) == 5 and parts[0] == "containers" and parts[2] == "packages"
+
+
+def image_text(v: dict[str, Any], digest: bool = True) -> str:
+    """`acme-app:2.4.1@sha256:3e0858a87165`: the reference, and the image's digest cut to 12 digits."""
+    sha = str(v.get("digest") or "")
+    return f"{v.get('ref')}@{sha[:19]}" if digest and sha else str(v.get("ref"))
+
+
 def text(path: str, value: Any) -> str:
     """One value of fact `path`, in words."""
+    if isinstance(value, dict) and path.startswith("containers/"):
+        if "varies" in value and isinstance(value["varies"], list):
+            return "replicas differ: " + "; ".join(text(path, v) for v in value["varies"])
+        if path.endswith("/image") and "ref" in value:
+            return image_text(value)
+        if in_container(path) and "version" in value:
+            return str(value["version"])
     if isinstance(value, dict):
         if path.startswith("files/") and ("sha256" in value or "type" in value):
             return file_text(value)

@@ -32,6 +32,16 @@ BUILTIN: tuple[tuple[str, Level], ...] = (
     *((f"packages/*/{name}", Level.high) for name in SECURITY_PACKAGES),
     ("packages/pip:*", Level.high),
     ("packages/*", Level.medium),
+    *((f"containers/*/packages/*/{name}", Level.high) for name in SECURITY_PACKAGES),
+    ("containers/*/packages/pip/*", Level.high),
+    ("containers/*/packages/*", Level.medium),
+    ("containers/*/architecture", Level.high),  # the app in a container here, on the host there
+    ("containers/*/image", Level.high),
+    ("containers/*/env/*", Level.medium),
+    ("containers/*/replicas", Level.low),  # staging often runs fewer copies by design
+    ("containers/*/runtime", Level.low),
+    ("system/workload/replicas", Level.low),
+    ("containers/*", Level.medium),
     ("firewall/*", Level.high),
     ("files/*", Level.high),
     ("system/role/*", Level.high),
@@ -79,7 +89,8 @@ class Policy:
 
 
 def builtin_level(f: Finding) -> Level:
-    if f.kind is Kind.outlier and f.category == "packages":
+    if f.kind is Kind.outlier and (f.category == "packages" or (f.category == "containers" and (
+            f.path.endswith("/image") or "/packages/" in f.path))):
         return Level.high
     return next((lvl for glob, lvl in BUILTIN if fnmatchcase(f.path, glob)), DEFAULT_LEVEL)
 

@@ -87,7 +87,8 @@ def keep(c: Common, inv: Inventory | None, snaps: list[Snapshot], out_dir: Path 
 
         folder = out_dir if out_dir.is_absolute() else c.env.cwd / out_dir
         for snap in snaps:
-            written[snap.host] = folder / f"{snap.host}.json"
+            # A workload from kubectl is namespace/Kind/name: one file, not a directory per part.
+            written[snap.host] = folder / f"{snap.host.replace('/', '_')}.json"
             write_atomic(written[snap.host], snap.to_json())
     record(c, inv, snaps)
     return [_summary(s, written.get(s.host)) for s in snaps]

@@ -7,6 +7,8 @@ the snapshots `drift snapshot` would have recorded, into the same store.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -16,10 +18,10 @@ import typer
 from tabulate import tabulate
 
 import collectors as registry
-from drift.cli.app import Common, FormatOpt, InventoryOpt, NoColorOpt, QuietOpt, VerboseOpt, app, common
+from drift.cli.app import Common, InventoryOpt, NoColorOpt, QuietOpt, VerboseOpt, app, common
 from drift.cli.collect_cmds import keep
-from drift.cli.live import plan_for
-from drift.collect import ingest
+from drift.cli.live import container_key, plan_for
+from drift.collect import ingest, kubernetes
 from drift.collect.gather import Plan
 from drift.collect.inventory import Host, Inventory, SSHSettings
 from drift.collect.script import compose
@@ -27,6 +29,15 @@ from drift.core.errors import ExitStatus, InputError
 from drift.core.sanitize import clean
 from drift.model.snapshot import Snapshot
 from drift.reports import OutputFormat
+
+
+class IngestFormat(str, enum.Enum):
+    """ingest's --format: how to print (table, json), or what is read (kubernetes: kubectl's JSON)."""
+
+    table = "table"
+    json = "json"
+    kubernetes = "kubernetes"
+
 
 CollectorsOpt = Annotated[list[str] | None, typer.Option(
     "--collectors", help="Only these collectors or categories (repeatable, or comma-separated).")]
@@ -73,15 +84,24 @@ def ingest_cmd(
         "--role", help="The hosts' role (default: the inventory's, else `default`).")] = None,
     out_dir: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Also write one snapshot JSON per host here.")] = None,
-    collectors: CollectorsOpt = None, inventory: InventoryOpt = None, format: FormatOpt = None,
+    collectors: CollectorsOpt = None, inventory: InventoryOpt = None,
+    format: Annotated[IngestFormat | None, typer.Option(
+        "--format", help="table or json (what is printed), or kubernetes: SOURCE is `kubectl get "
+                         "pods,deployments,daemonsets,statefulsets -A -o json` of one cluster.")] = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False,
 ) -> int:
     """Turn the script's output (raw, or an engine's JSON results) into snapshots in the store."""
-    c = common(ctx, inventory_path=inventory, format=format, quiet=quiet, verbose=verbose, no_color=no_color)
-    if c.fmt not in (OutputFormat.table, OutputFormat.json):
-        raise InputError(f"--format {c.fmt.value} is not available for this command (use table or json)")
+    k8s = format is IngestFormat.kubernetes
+    shown = None if format is None or k8s else OutputFormat(format.value)
+    c = common(ctx, inventory_path=inventory, format=shown, quiet=quiet, verbose=verbose, no_color=no_color)
     inv = c.inventory(required=False)
     plan = _plan(c, inv, collectors)
+    if k8s:
+        if host or role:
+            raise InputError("--format kubernetes names each workload namespace/Kind/name: no --host or --role")
+        data, where = _source_bytes(c, source)
+        stamp = c.env.now().astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _report(c, inv, kubernetes.snapshots(data, env, where, stamp, container_key(c, inv)), out_dir, source)
     outputs = _outputs(c, source, host)
     known = {h.name: h for h in inv.hosts()} if inv is not None else {}
     snaps: list[Snapshot] = []
@@ -92,6 +112,10 @@ def ingest_cmd(
                       listed.address if listed else out.host, ssh,
                       roles=() if role or not listed else listed.roles)
         snaps.append(ingest.snapshot(out, target, plan, sudo=target.ssh.sudo, narrow=not collectors))
+    return _report(c, inv, snaps, out_dir, source)
+
+
+def _report(c: Common, inv: Inventory | None, snaps: list[Snapshot], out_dir: Path | None, source: str) -> int:
     names = [s.host for s in snaps]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
@@ -105,6 +129,14 @@ def ingest_cmd(
         c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all", "error"]))
     c.debug("drift: ingested snapshots have no host key: only an SSH connection sees it")
     return ExitStatus.INCOMPLETE if any(s.errors() for s in snaps) else ExitStatus.OK
+
+
+def _source_bytes(c: Common, source: str) -> tuple[bytes, str]:
+    if source == "-":
+        return c.env.read_stdin(), "<stdin>"
+    path = Path(source).expanduser()
+    path = path if path.is_absolute() else c.env.cwd / path
+    return _bytes(path), str(path)
 
 
 def _outputs(c: Common, source: str, host: str | None) -> list[ingest.Output]:

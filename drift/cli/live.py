@@ -41,10 +41,13 @@ def plan_for(c: Common, inv: Inventory | None) -> Plan:
         wanted = set(c.categories)
         chosen = tuple(x for x in chosen if x.category in wanted or x.name in wanted)
     config = inv.collect if inv is not None else DEFAULT_COLLECT
+    # Config content and container env values are hashed with the installation's key where secret.
     if inv is not None and config.content and any(x.name == "files" for x in chosen):
         from drift.store import secret_key
 
         config = replace(config, secret_key=secret_key.load(inv.store_path, c.env.vars))
+    elif inv is not None and any(x.name == "containers" for x in chosen):
+        config = replace(config, secret_key=container_key(c, inv))
     return Plan(
         collectors=chosen,
         config=config,
@@ -136,6 +139,16 @@ def record(c: Common, inv: Inventory | None, snaps: Sequence[Snapshot]) -> None:
         pruned = store.prune(inv.keep_days, c.env.now()) if inv is not None else 0
     c.debug(f"recorded {len(snaps)} snapshots in {store.path}" + (f"; pruned {pruned} older than "
                                                                 f"{inv.keep_days} days" if pruned and inv else ""))
+
+
+def container_key(c: Common, inv: Inventory | None) -> bytes:
+    """The key container env values are hashed with: made beside a local store only, so a shared
+    store's users set $DRIFT_SECRET_KEY; without one, env values are not recorded, only their names."""
+    if c.env.vars.get("DRIFT_SECRET_KEY") is None and (store_url(c, inv) or c.env.vars.get("DRIFT_STORE_URL")):
+        return b""
+    from drift.store import secret_key
+
+    return secret_key.load(inv.store_path if inv is not None else _default_store(c), c.env.vars)
 
 
 def store_url(c: Common, inv: Inventory | None) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 from drift.core.errors import ExitStatus
 
 REPORT_SCHEMA = "drift.report/1"
-CATEGORIES = ("packages", "files", "firewall", "topology", "system", "services")
+CATEGORIES = ("packages", "files", "firewall", "topology", "system", "services", "containers")
 
 
 class Level(enum.IntEnum):

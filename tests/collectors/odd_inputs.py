@@ -36,6 +36,18 @@ def _nft(n: int) -> str:
     return '{"nftables": [\n' + ",\n".join(items) + "\n]}"
 
 
+def _inspect(n: int) -> list[object]:
+    return [{"Id": f"{i:064x}", "Name": f"/c{i}", "Image": f"sha256:{i:064x}", "State": {"Pid": i + 1},
+             "Config": {"Image": "acme-app:1", "Env": [f"V{i}=x", "PATH=/bin"],
+                        "Labels": {"com.docker.compose.service": f"s{i % 100}"}}} for i in range(n)]
+
+
+def _container_packages(n: int) -> str:
+    return ("@@runtime podman\n" + json.dumps(_inspect(1)) + "\n@@packages\n@@container " + f"{0:064x}\n@@dpkg\n"
+            + "".join(f"Package: p{i}\nStatus: install ok installed\nVersion: 1.{i}\nArchitecture: all\n"
+                      for i in range(n // 4)))
+
+
 def _interfaces(n: int) -> str:
     link = ('{"ifname": "veth%d", "mtu": 1500, "operstate": "UP", "address": "02:00:00:00:00:01", '
             '"addr_info": [{"local": "10.%d.%d.1", "prefixlen": 24}]}')
@@ -69,6 +81,8 @@ BIG: dict[str, Callable[[int], tuple[str, CollectConfig]]] = {
     "os": lambda n: ("kernel=6.1\narch=x86_64\nhostname=h\n" + "".join(f"os.X_{i}=v{i}\n" for i in range(n))
                      + "os.ID=debian\n", E),
     "sysctl": lambda n: ("".join(f"/proc/sys/net/k{i}/v:{i}\n" for i in range(n)), CollectConfig(sysctl=("net.*",))),
+    "containers": lambda n: ("@@runtime docker\n" + json.dumps(_inspect(n // 4)), E),
+    "container-packages": lambda n: (_container_packages(n), E),
     "systemd": lambda n: ("".join(f"u{i}.service enabled enabled\n" for i in range(n // 2)) + "@@units\n"
                           + "".join(f"u{i}.service loaded active running U {i}\n" for i in range(n // 2)), E),
 }
@@ -92,5 +106,7 @@ NAMES: dict[str, list[tuple[str, str]]] = {
     "dns": [("corp.acme.example", "cörp.acme.example")],
     "os": [("Alpine Linux v3.19", "Alpïne Linux ☃ v3.19")],
     "sysctl": [("vl.100", "vlü 100")],
+    "containers": [("acme-worker", "acmé wörker ☃")],
+    "container-packages": [("busybox", "büsy box ☃")],
     "systemd": [("getty@tty1.service", "getty@ttÿ1.service")],
 }

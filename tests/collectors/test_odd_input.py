@@ -38,7 +38,8 @@ def _golden(name: str) -> tuple[str, CollectConfig]:
         if "facts" in fixture and (best is None or len(fixture["output"]) > len(best["output"])):
             best = fixture
     assert best is not None, f"{name}: no golden fixture with facts"
-    cfg = CollectConfig(**{k: tuple(v) for k, v in best.get("config", {}).items()})
+    cfg = CollectConfig(**{k: v.encode() if k == "secret_key" else tuple(v)
+                           for k, v in best.get("config", {}).items()})
     return best["output"], cfg
 
 

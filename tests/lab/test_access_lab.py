@@ -59,7 +59,11 @@ def test_a_login_user_with_sudo_for_the_firewall_reads_collects_what_root_collec
                                      tmp_path / "deploy")
     assert code == 0, err
     root, deploy = as_root[RPM_HOST.name], as_deploy[RPM_HOST.name]
-    assert {n: r.status for n, r in deploy.collectors.items()} == {n: r.status for n, r in root.collectors.items()}
+    # Containers are the user's own runtime's (never through sudo: a script sudoers cannot allow
+    # narrowly), so on a machine where root runs podman, root sees them and deploy cannot.
+    same = {n for n, r in root.collectors.items() if r.category != "containers"}
+    assert {n: r.status for n, r in deploy.collectors.items() if n in same} == \
+        {n: r.status for n, r in root.collectors.items() if n in same}
     for name in FIREWALL:
         assert deploy.collectors[name].facts == root.collectors[name].facts, name
     assert deploy.facts()["firewall/iptables/filter/FORWARD"]["policy"] == "DROP"

@@ -1,0 +1,54 @@
+"""CRI containers (containerd, CRI-O) as `crictl inspect -o json` describes them, for collectors.containers.
+
+The kubelet names its own mount sources and service-link variables after the pod and the cluster's
+service addresses: those are compared by the container's path, and recorded as identity.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from collectors.containers import Container, _digest, _env, _obj, _pid, _service, _str, _strs, image_ref
+from drift.core.errors import CollectError
+
+_KUBELET = ("/var/lib/kubelet/pods/", "/var/lib/containerd/", "/run/containerd/", "/var/run/containerd/")
+# The kubelet's service links carry the cluster's service addresses: NAME_SERVICE_HOST=10.96.0.1.
+_SERVICE_LINK = re.compile(r"_SERVICE_HOST$|_PORT_\d+_(TCP|UDP|SCTP)(_ADDR)?$|_PORT$")
+_ADDRESS = re.compile(r"((tcp|udp|sctp)://)?(\d{1,3}(\.\d{1,3}){3}|\[?[0-9a-fA-F]*:[0-9a-fA-F:]*\]?)(:\d+)?")
+
+
+def service_link(name: str, value: str) -> bool:
+    """A kubelet service-link variable holding a cluster address (`KUBERNETES_SERVICE_HOST=10.96.0.1`)."""
+    return bool(_SERVICE_LINK.search(name) and _ADDRESS.fullmatch(value))
+
+
+def container(item: Any) -> Container:
+    doc = _obj(item, "crictl inspect")
+    status, info = _obj(doc.get("status"), "status"), _obj(doc.get("info"), "info")
+    config = _obj(info.get("config"), "info.config")
+    labels = _obj(status.get("labels"), "status.labels")
+    cid = _str(status.get("id"), "status.id")
+    if not cid:
+        raise CollectError("crictl inspect: a container without an id")
+    ref = image_ref(_str(_obj(status.get("image"), "status.image").get("image"), "status.image"))
+    envs = []
+    for e in config.get("envs") or []:
+        e = _obj(e, "envs")
+        envs.append(f"{_str(e.get('key'), 'envs.key')}={_str(e.get('value'), 'envs.value')}")
+    mounts = []
+    for m in status.get("mounts") or []:
+        m = _obj(m, "mounts")
+        rw = "ro" if m.get("readonly") else "rw"
+        source, target = _str(m.get("hostPath"), "hostPath"), _str(m.get("containerPath"), "containerPath")
+        # The kubelet's and containerd's own paths name the pod or sandbox id: identity, not a choice.
+        mounts.append(f"{target} {rw}" if source.startswith(_KUBELET) else f"bind {source} -> {target} {rw}")
+    spec = _obj(_obj(info.get("runtimeSpec"), "runtimeSpec").get("process"), "runtimeSpec.process")
+    command = _strs(spec.get("args"), "process.args") or \
+        _strs(config.get("command"), "config.command") + _strs(config.get("args"), "config.args")
+    name = _str(_obj(status.get("metadata"), "status.metadata").get("name"), "metadata.name")
+    return Container(
+        "crictl", cid, _str(labels.get("io.kubernetes.pod.name"), "pod name") + "/" + name,
+        _service(labels, ref), ref, _digest(_str(status.get("imageRef"), "imageRef")),
+        _str(status.get("createdAt"), "createdAt"), "", _pid(info.get("pid", 0)), tuple(command), None,
+        tuple(sorted(mounts)), _env(envs))
