@@ -35,9 +35,21 @@ def render(report: Report) -> str:
         case = ET.SubElement(suite, "testcase", classname="drift.collect",
                              name=_xml_text(f"collect {e.host}{' ' + e.collector if e.collector else ''}"))
         ET.SubElement(case, "error", message=_xml_text(e.message), type="unknown").text = _xml_text(e.message)
-    if not report.findings and not report.errors:
+    for u in report.undecided:
+        # An undecided flow is neither a pass nor drift: an error where it leaves parity unproven (it
+        # makes the exit 3, like a host that could not be collected), else skipped.
+        case = ET.SubElement(suite, "testcase", classname="drift.reach", name=_xml_text(f"undecided: {u.flow} in {u.env}"))
+        if u.unproven:
+            errors += 1
+            ET.SubElement(case, "error", message=_xml_text(u.reason), type="undecided").text = _xml_text(
+                f"{u.reason}\nhosts: {' '.join(u.hosts)}")
+        else:
+            skipped += 1
+            ET.SubElement(case, "skipped", message=_xml_text(f"undecided alike on both sides: {u.reason}"))
+    cases = len(report.findings) + len(report.errors) + len(report.undecided)
+    if not cases:
         ET.SubElement(suite, "testcase", classname="drift", name="parity")
-    total = len(report.findings) + len(report.errors) + (0 if report.findings or report.errors else 1)
+    total = cases or 1
     suite.set("tests", str(total))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))

@@ -91,6 +91,9 @@ def to_dict(report: Report) -> dict[str, Any]:
     notes = [{"level": "error", "message": {"text": safe(f"could not collect {e.host}"
                                                          f"{' ' + e.collector if e.collector else ''}: {e.message}")},
               "descriptor": {"id": "drift/collect"}} for e in report.errors]
+    notes += [{"level": "error" if u.unproven else "note",
+               "message": {"text": safe(f"undecided: {u.flow} in {u.env}: {u.reason}")},
+               "descriptor": {"id": "drift/reach-undecided"}} for u in report.undecided]
     notes += [{"level": "warning", "message": {"text": safe(w)}} for w in report.warnings]
     sides = [report.left] if report.right is None else [report.left, report.right]
     run: dict[str, Any] = {

@@ -144,3 +144,21 @@ def test_html_lists_at_most_50_values_per_finding_odd_hosts_first():
     page = render(replace(report(), findings=(f,)), OutputFormat.html)
     assert page.count("<tr class=\"odd\">") == 1 and page.index("<td>prd-web-077</td>") < page.index("<td>prd-web-000</td>")
     assert "+70 more hosts" in page and "values on 120 hosts" in page
+
+
+def test_undecided_flows_reach_junit_and_sarif():
+    from dataclasses import replace
+
+    from drift.model.report import Undecided
+
+    r = replace(report(), undecided=(
+        Undecided("prod", "db → web:80/tcp", ("prd-db-1", "prd-web-1"), "prd-web-1 nft inet f input rule 4: a meter"),
+        Undecided("prod", "web → db:5432/tcp", ("prd-web-1", "prd-db-1"), "xt match owner", unproven=False)))
+    root = ET.fromstring(render(r, OutputFormat.junit))
+    cases = {c.get("name"): c for c in root.findall(".//testcase") if c.get("classname") == "drift.reach"}
+    assert cases["undecided: db → web:80/tcp in prod"].find("error").get("type") == "undecided"
+    assert cases["undecided: web → db:5432/tcp in prod"].find("skipped") is not None
+    assert int(root.get("errors")) == len(r.errors) + 1
+    notes = json.loads(render(r, OutputFormat.sarif))["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    undecided = [n for n in notes if n.get("descriptor", {}).get("id") == "drift/reach-undecided"]
+    assert [n["level"] for n in undecided] == ["error", "note"] and "a meter" in undecided[0]["message"]["text"]
