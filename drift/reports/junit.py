@@ -38,7 +38,8 @@ def render(report: Report) -> str:
     for u in report.undecided:
         # An undecided flow is neither a pass nor drift: an error where it leaves parity unproven (it
         # makes the exit 3, like a host that could not be collected), else skipped.
-        case = ET.SubElement(suite, "testcase", classname="drift.reach", name=_xml_text(f"undecided: {u.flow} in {u.env}"))
+        case = ET.SubElement(suite, "testcase", classname="drift.reach",
+                             name=_xml_text(f"undecided: {u.flow} in {u.env}"))
         if u.unproven:
             errors += 1
             ET.SubElement(case, "error", message=_xml_text(u.reason), type="undecided").text = _xml_text(
