@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import sys
 from pathlib import Path
 
+from tests.lab.conftest import LOCK
 from tests.lab.lab import DEFAULT_ROOT, Lab, down, namespaces, unavailable
 
 
@@ -21,11 +23,22 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(f"lab: {reason}", file=sys.stderr)
         return 2
-    if args.command == "down":
+    # A suite holding the lab (tests/lab/conftest.py) would have its hosts torn out or rebuilt under it.
+    with open(LOCK, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"lab: a test run holds the lab ({LOCK}); try again when it ends", file=sys.stderr)
+            return 2
+        return _by_hand(args.command, args.dir)
+
+
+def _by_hand(command: str, root: Path) -> int:
+    if command == "down":
         down()
         print("lab: down")
         return 0
-    lab = Lab(args.dir.resolve())
+    lab = Lab(root.resolve())
     try:
         lab.up()
     except BaseException:
