@@ -71,11 +71,22 @@ def rootfs_tar(image: Image, into: Path) -> Path:
 
 
 def sshd_pid(h: HostSpec) -> int:
+    """The host's listening sshd, never a per-connection child: a child left by an earlier test's
+    session is also `sshd` in the namespace, and exits under us."""
     for pid in sh("ip", "netns", "pids", h.netns).split():
         with contextlib.suppress(OSError):
-            if Path(f"/proc/{pid}/comm").read_text().strip() == "sshd":
+            if _comm(pid) == "sshd" and _comm(_parent(pid)) != "sshd":
                 return int(pid)
     raise RuntimeError(f"lab: no sshd in {h.netns}")
+
+
+def _comm(pid: str) -> str:
+    return Path(f"/proc/{pid}/comm").read_text().strip()
+
+
+def _parent(pid: str) -> str:
+    # /proc/PID/stat: "pid (comm) state ppid ...", and comm may hold spaces or parentheses.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
 
 
 def _cgroup_mounts() -> str:
