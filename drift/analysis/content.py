@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from drift.analysis import classes
 from drift.model.report import Finding, Kind, Value
 from drift.model.snapshot import Snapshot
 
@@ -67,8 +68,9 @@ def _rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
     return tuple(Value(env, s.host, display(path, v)) for s, v in values)
 
 
-def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "") -> Finding:
-    return Finding("files", path, subject(path), kind, role, message, values, detail=detail)
+def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "",
+             odd: tuple[str, ...] = ()) -> Finding:
+    return Finding("files", path, subject(path), kind, role, message, values, detail=detail, odd=odd)
 
 
 def _lines(value: Any) -> list[str]:
@@ -132,26 +134,28 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
                        + (f" ({where})" if where else ""), values)
 
 
-def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any, list[Snapshot]]]) -> Finding:
-    values = tuple(sorted((Value(env, s.host, display(path, v)) for v, hosts in reps for s in hosts),
-                          key=lambda x: x.host))
+def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[Any, Sequence[Snapshot]]]) -> Finding:
+    """As messages.outlier: from the value classes, with odd_hosts exactly the hosts off the majority."""
+    values = classes.values(env, reps, lambda e, s, v: Value(e, s.host, display(path, v)))
     name = _name(path)
-    if majority is None:
-        split_text = ", ".join(f"{_text(display(path, v))} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
+    if not classes.has_majority(reps):
+        split_text = ", ".join(f"{_text(display(path, v))} on {classes.spaced(on)}" for v, on in reps)
         return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values)
-    peers = reps[0][1]
-    odd = [(s, v) for v, hosts in reps[1:] for s in hosts]
-    who = " and ".join(sorted({s.host for s, _ in odd}))
-    count = f"{len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env}"
+    majority, peers = reps[0]
+    odd = reps[1:]
+    hosts = classes.odd_hosts(reps)
+    one = len(hosts) == 1
+    who = classes.names(hosts)
+    count = f"{len(peers):,} {role} peer{'s' if len(peers) > 1 else ''} in {env}"
     if split(path)[1] == LINES:
-        sample = odd[0][1]
+        sample, on = odd[0]
         added, removed = delta(majority, sample)
         return _finding(path, role, Kind.outlier,
-                        f"{who}: {name} differs from {'its' if len(odd) == 1 else 'their'} {count}: "
-                        f"{_summary(added, removed)}", values, unified(majority, sample, "peers", odd[0][0].host))
-    if any(is_secret(v) for _, v in odd) or is_secret(majority):
-        return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} a different {name} "
-                        f"(value hidden) from {'its' if len(odd) == 1 else 'their'} {count}", values)
-    theirs = "; ".join(sorted({_text(v) for _, v in odd}))
-    return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} {name}: {theirs}; "
-                    f"its {count} {'have' if len(peers) > 1 else 'has'} {_text(majority)}", values)
+                        f"{who}: {name} differs from {'its' if one else 'their'} {count}: "
+                        f"{_summary(added, removed)}", values, unified(majority, sample, "peers", on[0].host), hosts)
+    if any(is_secret(v) for v, _ in odd) or is_secret(majority):
+        return _finding(path, role, Kind.outlier, f"{who} {'has' if one else 'have'} a different {name} "
+                        f"(value hidden) from {'its' if one else 'their'} {count}", values, odd=hosts)
+    theirs = "; ".join(sorted({_text(v) for v, _ in odd}))
+    return _finding(path, role, Kind.outlier, f"{who} {'has' if one else 'have'} {name}: {theirs}; "
+                    f"its {count} {'have' if len(peers) > 1 else 'has'} {_text(majority)}", values, odd=hosts)

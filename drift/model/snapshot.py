@@ -153,6 +153,10 @@ def dumps(doc: Any) -> str:
 def from_dict(doc: Any, source: str = "<snapshot>", tables: Tables | None = None, raw: bool = False) -> Snapshot:
     try:
         return _from_dict(doc, tables if tables is not None else Tables(), raw)
+    except msgspec.DecodeError:
+        if raw:
+            raise  # for `loads`, which then reads the document the exact way
+        raise SnapshotFileError(f"not a valid {SCHEMA} document: a fact value is not JSON", source) from None
     except schema.SchemaError as exc:
         raise SnapshotFileError(f"not a valid {SCHEMA} document: {exc}", source) from None
     except RecursionError:  # comparing facts too deep for this interpreter, past the loader's bound
@@ -173,7 +177,10 @@ def loads(text: str | bytes, source: str = "<snapshot>", tables: Tables | None =
     except (msgspec.DecodeError, msgspec.ValidationError):
         doc = None  # the slow path below says exactly what is wrong, with the line
     if doc is not None:
-        return from_dict(_plain(doc), source, tables, raw=True)
+        try:
+            return from_dict(_plain(doc), source, tables, raw=True)
+        except msgspec.DecodeError:
+            pass  # a fact value msgspec refuses (a float out of range): the exact path says which, where
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
