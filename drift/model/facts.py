@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import compress
+from operator import ne
 from typing import Any
 
 import msgspec
@@ -190,11 +192,12 @@ class Tables:
             return table
         base = self._bases[key]
         delta: dict[str, Json] = {}
-        for k, v in raw.items():
-            if base_raw.get(k) != v:
-                value = _DECODER.decode(v)
-                if base.data.get(k, _MISSING) != value:  # other spacing, same value: not a change
-                    delta[k] = value
+        # The entries whose text is not the base's, found by C iteration (map, compress): a Python
+        # loop over 3,000 entries was most of a snapshot's decoding.
+        for k in compress(raw.keys(), map(ne, raw.values(), map(base_raw.get, raw.keys()))):
+            value = _DECODER.decode(raw[k])
+            if base.data.get(k, _MISSING) != value:  # other spacing, same value: not a change
+                delta[k] = value
         return self._finish(base, raw.keys(), delta)
 
     def over(self, parent: FactTable, delta: Mapping[str, Json], removed: Iterable[str]) -> FactTable:
