@@ -95,6 +95,7 @@ class _Host:
     fw: hostfw.Firewall
     ifaces: hostfw.Ifaces | None
     listen: list[Listener] | None
+    own: tuple[ipaddress.IPv4Address, str] | str | None = None  # _address, worked out once per host
 
 
 def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
@@ -235,7 +236,13 @@ def _remote(s: _Host, d: _Host, binds: list[Listener]) -> Route | str | None:
 
 
 def _address(d: _Host) -> tuple[ipaddress.IPv4Address, str] | str:
-    """The address others connect to, and the interface that holds it."""
+    """The address others connect to, and the interface that holds it (asked once per pair)."""
+    if d.own is None:
+        d.own = _own_address(d)
+    return d.own
+
+
+def _own_address(d: _Host) -> tuple[ipaddress.IPv4Address, str] | str:
     if d.ifaces is None:
         return f"{d.snap.host}: its interfaces were not collected"
     try:
