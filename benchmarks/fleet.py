@@ -149,10 +149,14 @@ def measure(folder: Path, source: str, url: str | None) -> None:
     table = render(report, OutputFormat.table)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest decoding worker
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = children.ru_maxrss / 1024  # the largest decoding worker
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU seconds, this process and its workers: on a shared machine, less at the mercy of the others.
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     outliers = sum(f.kind.value == "outlier" for f in report.findings)
     print(f"{elapsed:.3f} {peak:.0f} {len(report.findings)} {outliers} {loaded - start:.3f} "
-          f"{len(out) // 1024} {table.count(chr(10))} {workers:.0f}")
+          f"{len(out) // 1024} {table.count(chr(10))} {workers:.0f} {cpu:.2f}")
 
 
 def _load(folder: Path, source: str, url: str | None):  # type: ignore[no-untyped-def]
@@ -231,9 +235,9 @@ def main() -> int:
     pg = _postgres(args.postgres)
     server = next(pg) if pg is not None else None
     print(f"{os.cpu_count()} CPUs, medians of {args.runs} runs", file=sys.stderr)
-    print("| source | hosts/side | seconds | peak MB (workers) | ms/host | findings (outliers) | load s | JSON KB "
-          "| table lines | load average |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| source | hosts/side | seconds | CPU s | peak MB (workers) | ms/host | CPU ms/host | findings (outliers) "
+          "| load s | JSON KB | table lines | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     try:
         for n in args.hosts:
             root = args.keep / str(n) if args.keep else Path(tempfile.mkdtemp(prefix=f"drift-fleet-{n}-"))
@@ -264,15 +268,17 @@ def _row(root: Path, n: int, source: str, url: str | None, args: argparse.Namesp
         results.append(out)
     load = f"{min(loads):.1f}–{max(loads):.1f}"
     if failure:
-        print(f"| {source} | {n:,} | {failure} | | | | | | | {load} |", flush=True)
+        print(f"| {source} | {n:,} | {failure} | | | | | | | | | {load} |", flush=True)
         return
     secs = statistics.median(float(r[0]) for r in results)
+    cpu = statistics.median(float(r[8]) for r in results)
     peak = max(float(r[1]) for r in results)
     workers = max(float(r[7]) for r in results)
     r = results[0]
-    print(f"| {source} | {n:,} | {secs:.2f} | {peak:.0f} ({workers:.0f}) | {secs * 1000 / (2 * n):.2f} | {r[2]} ({r[3]}) "
-          f"| {statistics.median(float(x[4]) for x in results):.2f} | {r[5]} | {r[6]} | {load} |", flush=True)
-
+    per = 1000 / (2 * n)
+    print(f"| {source} | {n:,} | {secs:.2f} | {cpu:.2f} | {peak:.0f} ({workers:.0f}) | {secs * per:.2f} | {cpu * per:.2f} "
+          f"| {r[2]} ({r[3]}) | {statistics.median(float(x[4]) for x in results):.2f} | {r[5]} | {r[6]} | {load} |",
+          flush=True)
 
 if __name__ == "__main__":
     sys.exit(main())

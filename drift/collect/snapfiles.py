@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ import msgspec
 from drift.core.errors import SnapshotFileError
 from drift.model import snapshot as snapshot_io
 from drift.model.facts import FactTable, Tables, canonical
-from drift.model.snapshot import Snapshot
+from drift.model.snapshot import CollectorResult, Snapshot
 
 # Below this many files, starting processes costs more than it saves (~20 ms a fork).
 PARALLEL_FROM = 48
@@ -76,23 +75,26 @@ def _decode(path: str) -> bytes:
         snap = snapshot_io.load(Path(path), _worker_tables)
     except SnapshotFileError as exc:
         return _ENCODE({"error": exc.detail, "line": exc.line})
-    tables: dict[str, Any] = {}
-    for name, result in snap.collectors.items():
-        table = result.facts
+    collectors: dict[str, Any] = {}
+    for name, r in snap.collectors.items():
+        table = r.facts
         assert isinstance(table, FactTable)  # every CollectorResult holds one
         digest = table.base.digest
         first = digest not in _sent
         _sent.add(digest)
-        tables[name] = {"base": digest, "data": msgspec.Raw(canonical(table.base.data)) if first else None,
-                        "delta": msgspec.Raw(canonical(table.delta)), "removed": sorted(table.removed)}
-    frame = replace(snap, collectors={n: replace(r, facts={}) for n, r in snap.collectors.items()})
-    return _ENCODE({"frame": frame.to_dict(), "tables": tables})
+        collectors[name] = [r.category, r.status, r.error, r.identity, digest,
+                            msgspec.Raw(canonical(table.base.data)) if first else None,
+                            msgspec.Raw(canonical(table.delta)), sorted(table.removed)]
+    frame = [snap.host, snap.env, snap.role, snap.roles, snap.address, snap.collected_at, snap.drift_version,
+             snap.status, snap.error, snap.host_key]
+    return _ENCODE({"frame": frame, "collectors": collectors})
 
 
 # --- back here -----------------------------------------------------------------------------------
 
 class _Adopter:
-    """Turns a worker's reply into a snapshot whose tables are ours."""
+    """Turns a worker's reply into a snapshot whose tables are ours. The worker checked the document
+    against the schema already; what it sends is built here as it is, not checked twice."""
 
     def __init__(self, tables: Tables):
         self.tables = tables
@@ -102,15 +104,16 @@ class _Adopter:
     def __call__(self, path: Path, reply: dict[str, Any]) -> Snapshot:
         if "error" in reply:
             raise SnapshotFileError(reply["error"], path, reply["line"])
-        snap = snapshot_io.from_dict(reply["frame"], str(path))
+        host, env, role, roles, address, collected_at, version, status, error, host_key = reply["frame"]
         collectors = {}
-        for name, result in snap.collectors.items():
-            t = reply["tables"][name]
-            if t["data"] is not None:
-                self.data.setdefault(t["base"], t["data"])
-            key = (snap.role, name, t["base"])
+        for name, (category, state, failure, identity, digest, data, delta, removed) in reply["collectors"].items():
+            if data is not None:
+                self.data.setdefault(digest, data)
+            key = (role, name, digest)
             parent = self.parents.get(key)
             if parent is None:
-                parent = self.parents[key] = self.tables.table((snap.role, name), self.data[t["base"]])
-            collectors[name] = replace(result, facts=self.tables.over(parent, t["delta"], t["removed"]))
-        return replace(snap, collectors=collectors)
+                parent = self.parents[key] = self.tables.table((role, name), self.data[digest])
+            collectors[name] = CollectorResult(name, category, state, failure, self.tables.over(parent, delta, removed),
+                                               tuple(identity))
+        return Snapshot(host, env, role, address, collected_at, version, status, error, host_key, collectors,
+                        tuple(roles))
