@@ -186,6 +186,9 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 _TYPES = {"regular file": "file", "regular empty file": "file", "directory": "dir", "symbolic link": "symlink"}
+# A size or count: ASCII digits, at most 20 (2**64 has 20). str.isdigit() admits "²" and
+# 5,000-digit strings, which int() refuses with a ValueError instead of our CollectError.
+_COUNT = re.compile(r"[0-9]{1,20}")
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 
@@ -272,7 +275,7 @@ def _summary(text: str, number: int) -> tuple[str, int, list[str]]:
         parts = line.split()
         if parts and _SHA.fullmatch(parts[0]):
             sha = parts[0]
-        elif len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        elif len(parts) >= 2 and _COUNT.fullmatch(parts[0]) and _COUNT.fullmatch(parts[1]):
             count, size = int(parts[0]), int(parts[1])
             tokens = sorted(parts[2].split(",")) if len(parts) > 2 else []
     if not sha:
@@ -285,7 +288,7 @@ def _record(header: str, target: str, number: int) -> dict[str, Json]:
     if len(parts) != 7 or parts[0] != "F":
         raise CollectError(f"record {number}: malformed header {header[:80]!r}")
     _, sha, size, mode, owner, group, kind = parts
-    if not size.isdigit() or not re.fullmatch(r"[0-7]{1,4}", mode):
+    if not _COUNT.fullmatch(size) or not re.fullmatch(r"[0-7]{1,4}", mode):
         raise CollectError(f"record {number}: bad size or mode in {header[:80]!r}")
     ftype = _TYPES.get(kind, "other")
     value: dict[str, Json] = {

@@ -217,7 +217,7 @@ def parse_listen(output: str, cfg: CollectConfig) -> Facts:
             raise CollectError(f"ss line {number}: expected NETID STATE RECV SEND LOCAL PEER, got {line[:80]!r}")
         proto = parts[0]
         host, _, port = parts[4].rpartition(":")
-        if not port.isdigit():
+        if not (port.isascii() and port.isdigit() and len(port) <= 5):
             raise CollectError(f"ss line {number}: bad port in {parts[4][:60]!r}")
         bind, family = _bind(host, own)
         key = f"topology/listen/{proto}/{bind}:{port}"

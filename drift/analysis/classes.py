@@ -32,16 +32,15 @@ def has_majority(reps: Reps) -> bool:
 
 
 def odd_hosts(reps: Reps) -> tuple[str, ...]:
-    """Exactly the hosts whose value is not the majority's; none when there is no majority."""
-    if not has_majority(reps):
-        return ()
-    return tuple(sorted(s.host for _, hosts in reps[1:] for s in hosts))
+    """Exactly the hosts whose value is not the majority's; with no majority every host is as odd
+    as any other, so all of them."""
+    return tuple(sorted(s.host for _, hosts in (reps[1:] if has_majority(reps) else reps) for s in hosts))
 
 
 def listed(reps: Reps) -> Reps:
-    """The classes whose hosts a finding lists: all of them in a small role, else all but the most
-    common (the majority, or with no majority the largest class), which the message counts."""
-    return reps[1:] if len(reps[0][1]) > PEERS_LISTED else reps
+    """The classes whose hosts a finding lists: the odd hosts' and, within PEERS_LISTED peers, the
+    majority's too (past that, the message counts them)."""
+    return reps[1:] if has_majority(reps) and len(reps[0][1]) > PEERS_LISTED else reps
 
 
 def values(env: str, reps: Reps, value: Callable[[str, Snapshot, Any], Value]) -> tuple[Value, ...]:

@@ -64,8 +64,17 @@ def _name(path: str) -> str:
     return base if key == LINES else f"{base} {key}"
 
 
-def _rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
-    return tuple(Value(env, s.host, display(path, v)) for s, v in values)
+def _rows(env: str, values: Values, path: str, ref: Any = None, who: str = "") -> tuple[Value, ...]:
+    """A secret's row says whether it matches `ref` (the value of `who`) instead of showing its HMAC."""
+    return tuple(Value(env, s.host, display(path, v), _hidden(v, ref, who)) for s, v in values)
+
+
+def _hidden(value: Any, ref: Any, who: str) -> str:
+    if not is_secret(value):
+        return ""
+    if not who:
+        return "(hidden)"
+    return f"(hidden; same as {who})" if value == ref else f"(hidden; differs from {who})"
 
 
 def _finding(path: str, role: str, kind: Kind, message: str, values: tuple[Value, ...], detail: str = "",
@@ -105,7 +114,7 @@ def _counted(added: list[str], removed: list[str]) -> str:
 
 def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: Values, rv: Values,
             where: str | None = None) -> Iterable[Finding]:
-    values = _rows(left, lv, path) + _rows(right, rv, path)
+    values = _rows(left, lv, path, rc, right) + _rows(right, rv, path, lc, left)
     group = where or role
     name = _name(path)
     if split(path)[1] == LINES and (lc is None or rc is None or (isinstance(lc, list) and isinstance(rc, list))):
@@ -127,8 +136,8 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
         yield _finding(path, role, Kind.only_left, f"{name} = {_text(lc)} is set in {left} ({group}) but not in "
                        f"{right}", values)
     elif is_secret(lc) or is_secret(rc):
-        yield _finding(path, role, Kind.changed, f"{name} differs (value hidden) ({group}): {left} and {right}",
-                       values)
+        yield _finding(path, role, Kind.changed, f"{name} differs between {left} and {right} ({group}); "
+                       "the values are hidden", values)
     else:
         yield _finding(path, role, Kind.changed, f"{name}: {_text(lc)} in {left}, {_text(rc)} in {right}"
                        + (f" ({where})" if where else ""), values)
@@ -136,14 +145,17 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
 
 def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[Any, Sequence[Snapshot]]]) -> Finding:
     """As messages.outlier: from the value classes, with odd_hosts exactly the hosts off the majority."""
-    values = classes.values(env, reps, lambda e, s, v: Value(e, s.host, display(path, v)))
+    decided = classes.has_majority(reps)  # counted: a majority may be None (the key absent)
+    ref, label = reps[0][0], "its peers" if decided else ""
+    values = classes.values(env, reps, lambda e, s, v: Value(e, s.host, display(path, v), _hidden(v, ref, label)))
     name = _name(path)
-    if not classes.has_majority(reps):
+    hosts = classes.odd_hosts(reps)
+    if not decided:  # no majority: every host is as odd as any other
         split_text = ", ".join(f"{_text(display(path, v))} on {classes.spaced(on)}" for v, on in reps)
-        return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values)
+        return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values,
+                        odd=hosts)
     majority, peers = reps[0]
     odd = reps[1:]
-    hosts = classes.odd_hosts(reps)
     one = len(hosts) == 1
     who = classes.names(hosts)
     count = f"{len(peers):,} {role} peer{'s' if len(peers) > 1 else ''} in {env}"
@@ -156,6 +168,11 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[
     if any(is_secret(v) for v, _ in odd) or is_secret(majority):
         return _finding(path, role, Kind.outlier, f"{who} {'has' if one else 'have'} a different {name} "
                         f"(value hidden) from {'its' if one else 'their'} {count}", values, odd=hosts)
+    ours = f"{'do' if len(peers) > 1 else 'does'} not set it" if majority is None else \
+        f"{'have' if len(peers) > 1 else 'has'} {_text(majority)}"
+    if all(v is None for v, _ in odd):
+        return _finding(path, role, Kind.outlier, f"{who} {'does' if one else 'do'} not set {name}; "
+                        f"its {count} {ours}", values, odd=hosts)
     theirs = "; ".join(sorted({_text(v) for v, _ in odd}))
     return _finding(path, role, Kind.outlier, f"{who} {'has' if one else 'have'} {name}: {theirs}; "
-                    f"its {count} {'have' if len(peers) > 1 else 'has'} {_text(majority)}", values, odd=hosts)
+                    f"its {count} {ours}", values, odd=hosts)

@@ -29,14 +29,14 @@ def warnings(envs: Sequence[Env], now: dt.datetime, max_age: dt.timedelta = DEFA
         total = len(env.snapshots)
         if old:
             age, host = max(old)
-            out.append(f"{len(old)} of {total} snapshots of {env.name} are older than {_span(max_age)} "
-                       f"(oldest: {host}, {_span(age)} old): this report shows how things were then, not now")
+            out.append(f"{env.name}: {len(old)} of {total} snapshots older than {_span(max_age)} "
+                       f"(oldest {host}, {_span(age)}): this shows the past, not now")
         if ahead:
             lead, host = max(ahead)
-            out.append(f"{len(ahead)} of {total} snapshots of {env.name} are dated in the future ({host}: "
-                       f"{_span(lead)} ahead): the clock of the machine that collected them is wrong")
+            out.append(f"{env.name}: {len(ahead)} of {total} snapshots dated in the future "
+                       f"({host}, {_span(lead)} ahead): a wrong clock where they were collected")
         if unreadable:
-            out.append(f"snapshots of {env.name} with no readable collection time: {', '.join(sorted(unreadable))}")
+            out.append(f"{env.name}: no readable collection time: {', '.join(sorted(unreadable))}")
     return out
 
 

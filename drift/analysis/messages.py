@@ -152,7 +152,8 @@ def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[
         split = ", ".join(f"{short(path, v, on[0])} on {classes.spaced(on)}" for v, on in reps)
         message = f"{role} hosts in {env} disagree on {name}: {split}"
     detail = explain(path, top[0], reps[1][0], top[1][0], reps[1][1][0])
-    return _finding(path, role, Kind.outlier, message, values, detail)
+    # No majority: every host is as odd as any other, so the formats name them all.
+    return _finding(path, role, Kind.outlier, message, values, detail, odd=classes.odd_hosts(reps))
 
 
 def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: Values, rv: Values,

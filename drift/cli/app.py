@@ -21,6 +21,7 @@ app = typer.Typer(
     help="Agentless environment drift and parity auditor: what differs between staging and prod, "
     "on which hosts, and does it matter. Read-only, over SSH.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -39,7 +40,7 @@ def _version(ctx: typer.Context, value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    version: Annotated[bool, typer.Option("--version", help="Print drift's version and exit.", is_eager=True,
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print drift's version and exit.", is_eager=True,
                                           callback=_version)] = False,
 ) -> None:
     pass
@@ -134,14 +135,15 @@ class Common:
             if name not in known:
                 raise InputError(f"--category {quote(name)}: unknown (known: {', '.join(sorted(known))})")
 
-    def emit(self, text: str) -> None:
-        """The command's result: to -o FILE atomically, else stdout."""
+    def emit(self, text: str, what: str = "") -> None:
+        """The command's result: to -o FILE atomically, else stdout. Written to a file, it is said on
+        stderr, with `what` it holds ("19 findings, 14 blocking"): silence reads as nothing written."""
         if self.output is not None:
             from drift.core.atomic import write_atomic
 
             path = self.output if self.output.is_absolute() else self.env.cwd / self.output
             write_atomic(path, text)
-            self.debug(f"wrote {path}")
+            self.say(f"drift: wrote {self.output}" + (f" ({what})" if what else ""))
         else:
             self.env.stdout.write(text if text.endswith("\n") else text + "\n")
             self.env.stdout.flush()

@@ -65,14 +65,17 @@ def snapshot_cmd(
     if fmt is OutputFormat.json:
         c.emit(json.dumps({"schema": "drift.snapshots/1", "snapshots": rows}, indent=2, sort_keys=True))
     else:
+        # The table says which hosts failed; each error is printed once, whole, below it.
         table = [[r["host"], r["env"], r["role"], r["status"], r["collectors"],
                   ", ".join(r["collectors_unsupported"]) or "-",
-                  clean(r["error"] or "")[:70]] for r in rows]
+                  ("not collected (error below)" if r["collectors"] == "-" else clean(r["error"]))
+                  if r["error"] else ""] for r in rows]
         c.emit(tabulate(table, headers=["host", "env", "role", "status", "collectors ok/all",
                                         "not applicable here", "error"]))
-        for s in snaps:
-            for collector, message in s.errors():
-                c.say(f"{s.host}: {collector + ': ' if collector else ''}{message}")
+        errors = [f"  {s.host}: {collector + ': ' if collector else ''}{message}"
+                  for s in snaps for collector, message in s.errors()]
+        for line in ["could not collect (unknown, not absent):", *errors] if errors else []:
+            c.say(line)
     return ExitStatus.INCOMPLETE if any(s.errors() for s in snaps) else ExitStatus.OK
 
 
@@ -127,8 +130,13 @@ def inventory_cmd(
     if check:
         check_files(hosts)
         connector = c.env.ssh_connector()
-        with ThreadPoolExecutor(max_workers=max(1, min(c.jobs or inv.ssh.jobs, len(hosts) or 1))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(c.jobs or inv.ssh.jobs, len(hosts) or 1)))
+        try:
             checks = list(pool.map(lambda h: _check(h, connector, c.timeout), hosts))
+        except KeyboardInterrupt:  # stop now, not when the last silent host times out
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         for row, result in zip(rows, checks, strict=False):
             row.update(result)
         if any(not r["reachable"] for r in checks):

@@ -83,7 +83,9 @@ def _finish(c: Common, report: Report, pol: policy_mod.Policy, compared: Sequenc
 
     n = top_default(c) if top is None else top
     width = c.env.width(c.env.stdout) if c.output is None else None
-    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n), width=width))
+    s = report.summary()
+    c.emit(render(report, c.fmt, color, n, top_since(c, inv, report, n), width=width),
+           f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}, {s['blocking']} blocking")
     if c.fmt is not OutputFormat.table or c.output is not None:
         for w in report.warnings:
             c.say(f"drift: warning: {w}")
@@ -104,6 +106,9 @@ def compare_cmd(
     inventory: InventoryOpt = None, format: FormatOpt = None, output: OutputOpt = None,
     fail_on: FailOnOpt = None, category: CategoryOpt = None, jobs: JobsOpt = None, timeout: TimeoutOpt = None,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_color: NoColorOpt = False, top: TopOpt = None,
+    as_role: Annotated[str | None, typer.Option(
+        "--as-role", metavar="ROLE", help="Compare LEFT's hosts as role ROLE, whatever their own role: a new "
+        "or local host against the role it should match (RIGHT's role ROLE).")] = None,
 ) -> int:
     """Compare two sides role by role, and report hosts that disagree with their own role's peers."""
     c = common(ctx, inventory_path=inventory, format=format, output=output, fail_on=fail_on,
@@ -113,8 +118,22 @@ def compare_cmd(
     lenv, renv = _sides(c, inv, targets)
     if lenv.name == renv.name:
         renv = Env(renv.name + " (right)", renv.snapshots)
+    if as_role is not None:
+        lenv = Env(lenv.name, tuple(replace(s, role=as_role, roles=()) for s in lenv.snapshots))
     report = engine.compare(lenv, renv, pol, c.env.now(), _fail_on(c), _categories(c))
-    return _finish(c, report, pol, [lenv, renv], top, inv)
+    code = _finish(c, report, pol, [lenv, renv], top, inv)
+    _no_role_in_common(c, lenv, renv, as_role)
+    return code
+
+
+def _no_role_in_common(c: Common, left: Env, right: Env, as_role: str | None) -> None:
+    """Two sides with no role in common compare nothing but 'role X exists in one side only'."""
+    lroles = {r for s in left.snapshots for r in s.all_roles}
+    rroles = {r for s in right.snapshots for r in s.all_roles}
+    if lroles and rroles and not lroles & rroles and as_role is None:
+        c.say(f"drift: {left.name} ({', '.join(sorted(lroles))}) and {right.name} ({', '.join(sorted(rroles))}) "
+              f"have no role in common; to compare {left.name} as one of {right.name}'s roles, pass "
+              f"--as-role {sorted(rroles)[0]}")
 
 
 @app.command("audit")

@@ -8,6 +8,7 @@ the snapshots `drift snapshot` would have recorded, into the same store.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +40,7 @@ def _plan(c: Common, inv: Inventory | None, names: list[str] | None) -> Plan:
             raise InputError(f"--collectors {n!r}: unknown (known: {', '.join(sorted(known))})")
     plan = plan_for(c, inv)
     if wanted:
-        plan = Plan(registry.select(wanted), plan.config, plan.timeout, plan.jobs)
+        plan = replace(plan, collectors=registry.select(wanted))
     return plan
 
 

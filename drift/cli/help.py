@@ -71,6 +71,9 @@ def tidy(command: Any) -> Any:
             if param.param_type_name == "argument":
                 # The name says it; Typer would add a Python type such as <list[str]> beside it.
                 param.display_type_rich = lambda ctx: None
+        if getattr(cmd, "help", None) and not getattr(cmd, "short_help", None):
+            # Click cuts a summary at 45 characters with "..."; the first sentence, whole, wraps instead.
+            cmd.short_help = cmd.help.strip().split("\n\n")[0].replace("\n", " ").split(". ")[0].rstrip(".")
         if cmd.name in EXAMPLES and not getattr(cmd, "epilog", None):
             examples, codes = EXAMPLES[cmd.name]
             cmd.epilog = "Examples:\n\n\b\n" + "\n".join(f"  {e}" for e in examples) + "\n\n" + codes

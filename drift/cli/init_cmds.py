@@ -45,6 +45,8 @@ def init_cmd(
         "--from-ssh-config", help="List the hosts of ~/.ssh/config, grouped by a guess at env and role.")] = False,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write.")] = Path("drift.toml"),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    env: Annotated[str | None, typer.Option(
+        "--env", metavar="NAME", help="With --from-ansible: the environment of hosts in no environment group.")] = None,
     quiet: QuietOpt = False,
 ) -> int:
     """Write a starter drift.toml to review: from an Ansible inventory, ~/.ssh/config, or an example."""
@@ -54,8 +56,10 @@ def init_cmd(
     target = _absolute(c, output)
     if target.exists() and not force:
         raise InputError("already exists; drift init never replaces a file unless you pass --force", target)
+    if env is not None and from_ansible is None:
+        raise InputError("--env names the environment of an Ansible inventory's hosts: use it with --from-ansible")
     if from_ansible is not None:
-        text = _from_ansible(_absolute(c, from_ansible), target.parent)
+        text = _from_ansible(c, _absolute(c, from_ansible), target.parent, env)
     elif from_ssh_config:
         text = _from_ssh_config(c)
     else:
@@ -65,9 +69,10 @@ def init_cmd(
         inv = inventory_io.load(target, c.env.vars)
     except InventoryError as exc:  # pragma: no cover - a bug of ours: what we write must load
         raise RuntimeError(f"drift init wrote an inventory it cannot read: {exc}") from None
-    hosts = inv.hosts()
-    c.say(f"drift: wrote {target}: {len(inv.environments)} environments, {len(hosts)} hosts. Review it, then "
-          "run `drift inventory --check` to test every host's SSH access and host key.")
+    hosts, n = inv.hosts(), len(inv.environments)
+    c.say(f"drift: wrote {target}: {n} environment{'s' if n != 1 else ''}, {len(hosts)} host"
+          f"{'s' if len(hosts) != 1 else ''}. Review it, then run `drift inventory --check` to test every "
+          "host's SSH access and host key.")
     return ExitStatus.OK
 
 
@@ -76,13 +81,34 @@ def _absolute(c: Common, path: Path) -> Path:
     return path if path.is_absolute() else c.env.cwd / path
 
 
-def _from_ansible(source: Path, out_dir: Path) -> str:
+# Stands for "no environment group" while init looks at the inventory; never written anywhere.
+_NO_ENV = "drift-init-in-no-environment-group"
+
+
+def _from_ansible(c: Common, source: Path, out_dir: Path, env: str | None) -> str:
     from drift.collect.ansible_files import load_hosts
 
     if not source.exists():
         raise InputError("file not found", source)
-    envs = load_hosts(source, ansible_map.Convention(), SSHSettings())[0]
+    envs = load_hosts(source, ansible_map.Convention(environment=_NO_ENV), SSHSettings())[0]
+    stray = len(envs.get(_NO_ENV, ()))
+    if stray and env is None:
+        fallback = ansible_map.default_environment(source)
+        if stray == sum(map(len, envs.values())):
+            # The file's (or its directory's) name is a guess a person would not make: ask.
+            raise InputError(f"no group looks like an environment (prod, staging, ...), so its {stray} hosts "
+                             f"would all be in an environment named {fallback!r} after the file: name it with "
+                             "--env NAME, or group the hosts by environment", source)
+        c.say(f"drift: warning: {stray} host{'s are' if stray != 1 else ' is'} in no environment group and "
+              f"go{'es' if stray == 1 else ''} to environment {fallback!r}; pass --env NAME to name it")
+    envs = load_hosts(source, ansible_map.Convention(environment=env), SSHSettings())[0]
+    if all(h.role == "default" for hosts in envs.values() for h in hosts):
+        c.say("drift: warning: no group looks like a role, so every host has role `default` and web, db "
+              "and other hosts of an environment are compared as peers; group hosts by role (web, db), or "
+              "list the role groups in [inventory.ansible] roles")
     relative = os.path.relpath(source.resolve(), out_dir.resolve())
+    named = f"environment = {json.dumps(env)}" if env is not None else \
+        "# environment = \"lab\"                   # for hosts in no environment group"
     return (f"# drift.toml: written by `drift init --from-ansible {source.name}`; see docs/inputs.md.\n"
             "# Hosts are read from the Ansible inventory on every run. Groups named like an environment\n"
             "# (prod, staging, ...) are environments; other groups are roles (prod_web -> web).\n"
@@ -92,7 +118,7 @@ def _from_ansible(source: Path, out_dir: Path) -> str:
             "# environments = [\"staging\", \"prod\"]   # the groups that are environments\n"
             "# roles = [\"web\", \"db\"]                 # the groups that are roles (default: every other)\n"
             "# ignore_groups = [\"monitored\"]         # groups that are never roles\n"
-            "# environment = \"lab\"                   # for hosts in no environment group\n\n" + _COMMON)
+            f"{named}\n\n" + _COMMON)
 
 
 def _summary(envs: Mapping[str, Sequence[Host]]) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 import collectors as registry
 from drift.cli.app import Common
@@ -16,7 +19,7 @@ from drift.collect.inventory import Host, Inventory
 from drift.collect.preflight import check_files
 from drift.collect.targets import DEFAULT_COLLECT, Target, resolve
 from drift.core import heap
-from drift.core.errors import InputError
+from drift.core.errors import ExitStatus, InputError, Interrupted
 from drift.core.sanitize import clean
 from drift.model.facts import Tables
 from drift.model.snapshot import Snapshot
@@ -47,6 +50,7 @@ def plan_for(c: Common, inv: Inventory | None) -> Plan:
         config=config,
         timeout=c.timeout,
         jobs=c.jobs or (inv.ssh.jobs if inv else 32),
+        clock=c.env.now,
     )
 
 
@@ -63,21 +67,42 @@ def collect_targets(c: Common, inv: Inventory | None, targets: Sequence[Target])
     plan = plan_for(c, inv)
     remote = [h for h in hosts.values() if not (local and h.env == "local")]
     check_files(remote)
-    progress = Progress(len(hosts), c.env.stderr, c.progress_wanted())
+    progress = Progress(len(hosts), plan.jobs, c.env.stderr, c.progress_wanted())
     snaps: list[Snapshot] = []
     try:
+        if local:  # first: it takes a second, where one silent remote host takes the connect timeout
+            local_hosts = [h for h in hosts.values() if h.env == "local"]
+            snaps += collect(local_hosts, c.env.local_connector(), plan, progress)
         if remote:
             with _connection_notes(c):
                 snaps += collect(remote, c.env.ssh_connector(), plan, progress)
-        if local:
-            local_hosts = [h for h in hosts.values() if h.env == "local"]
-            snaps += collect(local_hosts, c.env.local_connector(), plan, progress)
+    except Interrupted as stop:
+        progress.finish()
+        _keep_on_interrupt(c, inv, snaps + [s for s in stop.done if isinstance(s, Snapshot)], len(hosts))
     finally:
         progress.finish()
     failed = [s.host for s in snaps if s.failed]
     if failed:
         c.say(f"drift: {len(failed)} of {len(snaps)} hosts could not be collected: {', '.join(failed)}")
     return snaps
+
+
+def _keep_on_interrupt(c: Common, inv: Inventory | None, done: list[Snapshot], total: int) -> NoReturn:
+    """Ctrl-C: record what was collected, then stop; a second Ctrl-C while recording ends at once."""
+    def now(signum: int, frame: object) -> None:
+        os.write(2, b"\ndrift: interrupted again: exiting now, nothing more recorded\n")
+        os._exit(ExitStatus.INTERRUPTED)
+
+    try:
+        previous = signal.signal(signal.SIGINT, now)
+    except ValueError:  # not the main thread (an embedding program): its own Ctrl-C handling stands
+        previous = None
+    try:
+        record(c, inv, done)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    raise Interrupted(tuple(done), total, recorded=True)
 
 
 @contextlib.contextmanager

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 
 import typer
 from tabulate import tabulate
 
 from drift.analysis import differ
+from drift.analysis.differ import Env
 from drift.analysis.reach.matrix import Cell, build
 from drift.cli.app import (
     FormatOpt,
@@ -25,9 +27,10 @@ from drift.cli.compare_cmds import _sides
 from drift.cli.live import resolve_targets
 from drift.core.errors import ExitStatus, InputError
 from drift.core.sanitize import clean
-from drift.model.report import HostError
+from drift.model.report import HostError, Side
 from drift.model.snapshot import dumps
 from drift.reports import OutputFormat
+from drift.reports.text import host_list, when
 
 SCHEMA = "drift.reach/1"
 
@@ -54,7 +57,7 @@ def reach_cmd(
     if c.fmt is OutputFormat.json:
         c.emit(dumps(document(side.name, c.env.now().strftime("%Y-%m-%dT%H:%M:%SZ"), cells, errors, int(code))))
     else:
-        c.emit(table(side.name, cells, errors))
+        c.emit(table(side, cells, errors, c.env.now().strftime("%Y-%m-%dT%H:%M:%SZ"), int(code)))
     return int(code)
 
 
@@ -74,7 +77,8 @@ def document(env: str, now: str, cells: list[Cell], errors: list[HostError], cod
     }
 
 
-def table(env: str, cells: list[Cell], errors: list[HostError]) -> str:
+def table(env: Env, cells: list[Cell], errors: list[HostError], now: str, code: int) -> str:
+    """The report table's shape: who was read and when, the counts, then one row per flow."""
     rows = []
     for cell in cells:
         counts = f"{sum(p.verdict == cell.verdict for p in cell.pairs)}/{len(cell.pairs)}" \
@@ -82,8 +86,15 @@ def table(env: str, cells: list[Cell], errors: list[HostError]) -> str:
         why = clean(cell.why())
         rows.append([cell.src_role, f"{cell.dst_role}:{cell.port}/{cell.proto}", cell.verdict, counts,
                      why if len(why) <= 90 else why[:87] + "..."])
-    out = [f"drift reach {env}: {len(cells)} flows", ""]
-    out.append(tabulate(rows, headers=["from", "to", "verdict", "pairs", "rule or reason"], tablefmt="simple")
+    snaps = sorted(env.snapshots, key=lambda s: s.host)
+    side = Side(env.name, tuple(s.host for s in snaps), tuple(s.collected_at for s in snaps))
+    verdicts = Counter(cell.verdict for cell in cells)
+    tally = ", ".join(f"{verdicts[v]} {v}" for v in ("admitted", "refused", "partial", "unknown") if verdicts[v])
+    out = [f"drift reach {clean(env.name)}",
+           f"  {clean(env.name)}  {len(side.hosts)} host{'s' if len(side.hosts) != 1 else ''} "
+           f"({when(side, now)}): {clean(host_list(side))}",
+           f"  {len(cells)} flow{'s' if len(cells) != 1 else ''}{': ' + tally if tally else ''}; exit {code}", ""]
+    out.append(tabulate(rows, headers=["from", "to", "verdict", "pairs", "rule or reason"], tablefmt="plain")
                if rows else "no flows: no host of any role listens where another role can connect")
     if errors:
         out += ["", "could not collect (unknown, not absent):"]

@@ -22,7 +22,7 @@ from drift.cli.app import (
 )
 from drift.cli.incident_cmds import duration
 from drift.cli.live import _default_store, collect_targets, open_store, record, resolve_targets, store_url
-from drift.core.errors import ExitStatus, InputError
+from drift.core.errors import ExitStatus, InputError, Interrupted
 from drift.model.snapshot import Snapshot
 
 
@@ -66,7 +66,7 @@ def watch_cmd(
             if (rounds and done >= rounds) or due - start >= limit:
                 break
             c.env.sleep(max(0.0, (due - c.env.now()).total_seconds()))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         c.say(f"drift: watch stopped after {done} round{'s' if done != 1 else ''}; the store holds every "
               "completed round")
         return ExitStatus.INCOMPLETE if incomplete else ExitStatus.OK

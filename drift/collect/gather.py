@@ -22,7 +22,7 @@ from drift.collect.inventory import Host
 from drift.collect.runner import Connector
 from drift.collect.script import Script, Section, compose, split
 from drift.core import jsonio
-from drift.core.errors import CollectError, DriftError
+from drift.core.errors import CollectError, DriftError, Interrupted
 from drift.core.sanitize import clean, clip
 from drift.model.facts import Tables
 from drift.model.snapshot import CollectorResult, Snapshot, compacted
@@ -40,10 +40,12 @@ class Plan:
     config: CollectConfig = field(default_factory=CollectConfig)
     timeout: float | None = None  # the most one host may take, connecting included
     jobs: int = 32
+    # Where collection times come from: the CLI passes its Environment's clock, so a test (or a replay)
+    # that fixes the clock gets snapshots dated by it, never by the machine's wall clock.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), compare=False)
 
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def stamp(self) -> str:
+        return self.clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def collect(hosts: list[Host], connector: Connector, plan: Plan,
@@ -53,13 +55,20 @@ def collect(hosts: list[Host], connector: Connector, plan: Plan,
         return []
     results: dict[str, Snapshot] = {}
     tables = Tables()  # a host keeps its delta from its role's common table, not a full copy
-    with ThreadPoolExecutor(max_workers=max(1, min(plan.jobs, len(hosts)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(plan.jobs, len(hosts))))
+    try:
         futures = {pool.submit(_guarded, h, connector, plan): h for h in hosts}
         for future in as_completed(futures):
             snap = compacted(future.result(), tables)
             results[futures[future].name] = snap
             if progress is not None:
                 progress(snap)
+    except KeyboardInterrupt:
+        # Not `with pool`: its exit waits for every running host, up to the connect timeout. The
+        # threads still connecting are abandoned; the CLI ends the process without joining them.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise Interrupted(tuple(results[h.name] for h in hosts if h.name in results), len(hosts)) from None
+    pool.shutdown()
     return [results[h.name] for h in hosts]
 
 
@@ -69,14 +78,14 @@ def _guarded(host: Host, connector: Connector, plan: Plan) -> Snapshot:
         return collect_host(host, connector, plan)
     except Exception as exc:
         return Snapshot(host=host.name, env=host.env, role=host.role, roles=host.roles, address=host.address,
-                        collected_at=now_utc(), drift_version=__version__, status="failed",
+                        collected_at=plan.stamp(), drift_version=__version__, status="failed",
                         error=clip(f"internal error while collecting (a bug in drift): {type(exc).__name__}: {exc}"))
 
 
 def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     budget = plan.timeout if plan.timeout is not None else host.ssh.connect_timeout + host.ssh.command_timeout
     deadline = time.monotonic() + budget
-    started = now_utc()
+    started = plan.stamp()
     # The host's inventory name and address are identity values its files are normalised against.
     cfg = replace(plan.config, host_names=(host.name, host.address))
     script = compose(plan.collectors, cfg, sudo=host.ssh.sudo)

@@ -11,12 +11,12 @@ takes from the host's clock when it starts.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import collectors as registry
 from drift import __version__
-from drift.collect.gather import Plan, interpret_output, now_utc
+from drift.collect.gather import Plan, interpret_output
 from drift.collect.inventory import Host
 from drift.collect.script import Script, compose, manifest
 from drift.core.errors import InputError
@@ -83,7 +83,7 @@ def snapshot(out: Output, host: Host, plan: Plan, sudo: bool = False, narrow: bo
     base = dict(host=host.name, env=host.env, role=host.role, roles=host.roles, address=host.address,
                 drift_version=__version__)
     if out.unreachable is not None:
-        return Snapshot(**base, collected_at=now_utc(), status="failed", error=out.unreachable)  # type: ignore[arg-type]
+        return Snapshot(**base, collected_at=plan.stamp(), status="failed", error=out.unreachable)  # type: ignore[arg-type]
     stdout = out.stdout
     found = manifest(stdout)
     if found is None and b"\r\n" in stdout:
@@ -92,19 +92,19 @@ def snapshot(out: Output, host: Host, plan: Plan, sudo: bool = False, narrow: bo
     if found is None:
         if out.exit_status:
             error = f"the script exited {out.exit_status} before any output: {out.stderr or 'no error output'}"
-            return Snapshot(**base, collected_at=now_utc(), status="failed", error=clean(error))  # type: ignore[arg-type]
+            return Snapshot(**base, collected_at=plan.stamp(), status="failed", error=clean(error))  # type: ignore[arg-type]
         raise InputError("not the output of `drift script` (no drift manifest line)", out.source)
     expected = compose(plan.collectors, plan.config, sudo=sudo, on_host=True)
     if found.digest != expected.digest and narrow:
         chosen = tuple(c for c in plan.collectors if c.name in found.names) or registry.select(found.names)
-        plan = Plan(chosen, plan.config, plan.timeout, plan.jobs)
+        plan = replace(plan, collectors=chosen)
         expected = compose(plan.collectors, plan.config, sudo=sudo, on_host=True)
     if found.digest != expected.digest:
         raise InputError(f"this output is of a script for other collectors or [collect] settings (ran: "
                          f"{', '.join(found.names) or 'none'}); print the script again with `drift script` "
                          "and the same inventory and --collectors as this ingest", out.source)
     script = Script(found.marker, "", expected.names, expected.digest)
-    collected_at = found.collected_at if len(found.collected_at) == _STAMP_LEN else now_utc()
+    collected_at = found.collected_at if len(found.collected_at) == _STAMP_LEN else plan.stamp()
     tail = out.stderr[-500:]
     collectors = interpret_output(plan, script, stdout, out.exit_status, tail)
     return Snapshot(**base, collected_at=collected_at, collectors=collectors)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ Unknown keys are errors naming the key and its line, so a typo never silently di
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -22,6 +23,13 @@ from drift.core.tomlsource import TomlSource
 
 HostKeyPolicy = Literal["strict", "accept-new"]
 RESERVED_NAMES = frozenset({"local"})
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(name: str) -> str:
+    """A table key as TOML writes it: bare when it can be, else quoted with escapes, so a name holding
+    a line break can neither forge a line of the message nor a dot be misread as a path."""
+    return name if _BARE_KEY.fullmatch(name) else json.dumps(name)
 
 
 @dataclass(frozen=True)
@@ -338,11 +346,11 @@ class _Parser:
         out: dict[str, tuple[Host, ...]] = {}
         seen: dict[str, str] = {}
         for env_name, env_table in envs.items():
-            where = f"environments.{env_name}"
+            where = f"environments.{_key(env_name)}"
             if not isinstance(env_table, dict):
                 raise self.fail(f"{where} must be a table", "environments", env_name)
-            if env_name in RESERVED_NAMES or ":" in env_name:
-                raise self.fail(f"{quote(env_name)} cannot be an environment name", where)
+            if env_name in RESERVED_NAMES or ":" in env_name or not env_name.isprintable():
+                raise self.fail(f"{quote(env_name)} cannot be an environment name", "environments", env_name)
             self.unknown(env_table, _ENV_KEYS, where)
             env_ssh_table = self.table(env_table, "ssh", where)
             self.unknown(env_ssh_table, set(_SSH_TYPES) - {"jobs"}, f"{where}.ssh")

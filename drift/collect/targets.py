@@ -71,12 +71,24 @@ def resolve(spec: str, inventory: Inventory | None, cwd: Path, tables: Tables | 
     if path.is_file():
         snap = snapshot_io.load(path, tables)
         return Target(snap.env, snapshots=(snap,))
+    where, sep, role = spec.rpartition(":")
+    if sep and where and role and (cwd / Path(where).expanduser()).is_dir():
+        return one_role(resolve(where, None, cwd, tables), role, spec)
     known = ""
     if inventory is not None:
         known = f" (environments: {', '.join(sorted(inventory.environments))})"
-    where = "; no inventory was found" if inventory is None else ""
+    hint = "; no inventory was found" if inventory is None else ""
     raise InputError(f"unknown target {quote(spec)}: not an environment, ENV:ROLE, host, `local`, "
-                     f"or a snapshot file or directory{known}{where}")
+                     f"a snapshot file or directory, or DIR:ROLE{known}{hint}")
+
+
+def one_role(whole: Target, role: str, spec: str) -> Target:
+    """DIR:ROLE, as ENV:ROLE is for an inventory: a shared host joins as this role only."""
+    snaps = tuple(replace(s, role=role, roles=()) for s in whole.snapshots if role in s.all_roles)
+    if not snaps:
+        roles = sorted({r for s in whole.snapshots for r in s.all_roles})
+        raise InputError(f"{quote(spec)}: {whole.name} has no role {quote(role)} (roles: {', '.join(roles)})")
+    return Target(whole.name, snapshots=snaps)
 
 
 def _directory(path: Path, tables: Tables) -> Target:

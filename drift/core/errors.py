@@ -12,6 +12,17 @@ class ExitStatus(IntEnum):
     BAD_INPUT = 2
     INCOMPLETE = 3
     BUG = 4  # drift itself failed: never read by a gate as drift (1) or a host down (3)
+    INTERRUPTED = 130  # Ctrl-C, as a shell reports a process killed by SIGINT (128 + 2)
+
+
+class Interrupted(BaseException):
+    """Ctrl-C while hosts were being collected: what was done by then (snapshots), out of how many
+    hosts. Not a KeyboardInterrupt: Typer turns those into a bare exit 130 and the counts would be
+    lost on the way to the one place that prints them (drift.cli.main)."""
+
+    def __init__(self, done: tuple[object, ...], total: int, recorded: bool = False):
+        super().__init__(f"interrupted with {len(done)} of {total} hosts collected")
+        self.done, self.total, self.recorded = done, total, recorded
 
 
 class DriftError(Exception):

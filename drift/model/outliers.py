@@ -33,8 +33,8 @@ class OutlierSummary:
 
 
 def odd_hosts(f: Finding) -> tuple[str, ...]:
-    """The hosts an outlier finding is about: those that disagree with their peers."""
-    return f.odd or tuple(sorted({v.host for v in f.values}))
+    """The hosts an outlier finding is about: those that disagree with their peers, as analysis set them."""
+    return f.odd
 
 
 def summarize(findings: Iterable[Finding]) -> OutlierSummary:

@@ -269,7 +269,7 @@ def _from_dict(doc: Any, tables: Tables, raw: bool) -> Snapshot:
                                                      f"{where}.status"),
             error=schema.optional_text(c.get("error"), f"{where}.error"),
             facts=(tables.table_raw if raw else tables.table)((role, name), facts),
-            identity=schema.identity(c.get("identity", []), f"{where}.identity"),
+            identity=schema.identity(c.get("identity", []), f"{where}.identity", facts),
         )
     host = schema.name(schema.required(doc, "host"), "host")
     return Snapshot(

@@ -9,7 +9,7 @@ their type. Names (host, env, role, collectors, categories) must be one line of 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import repeat
 from typing import Any, cast
 
@@ -86,10 +86,16 @@ def host_key(value: Any, field: str) -> dict[str, str] | None:
     return {k: text(v, f"{field}.{k}") for k, v in value.items()}
 
 
-def identity(value: Any, field: str) -> tuple[str, ...]:
+def identity(value: Any, field: str, facts: Mapping[str, Any]) -> tuple[str, ...]:
+    """Paths of this collector's own facts: an identity path elsewhere would silence another
+    collector's drift (a snapshot file is input, and input must not be able to hide a difference)."""
     if not isinstance(value, list):
         raise SchemaError(field, f"expected a list of fact paths, got {kind(value)}")
-    return tuple(text(p, f"{field}[{i}]") for i, p in enumerate(value))
+    paths = tuple(text(p, f"{field}[{i}]") for i, p in enumerate(value))
+    for i, path in enumerate(paths):
+        if path not in facts:
+            raise SchemaError(f"{field}[{i}]", f"{quote(path)} is not one of this collector's facts")
+    return paths
 
 
 def facts(value: Any, field: str, category: str) -> dict[str, Any]:

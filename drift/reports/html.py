@@ -21,8 +21,10 @@ from drift.reports.text import (
     LEVEL_NAMES,
     failed_hosts,
     headline,
+    no_findings,
     odd_hosts,
     safe,
+    sentence,
     sides,
     status,
     title,
@@ -53,7 +55,7 @@ def _template() -> Any:
     return env.from_string(_asset("report.html.j2"))
 
 
-def _finding(f: Finding, labels: dict[str, str]) -> dict[str, Any]:
+def _finding(f: Finding, labels: dict[str, str], order: list[str]) -> dict[str, Any]:
     odd = set(odd_hosts(f))
     note = status(f)
     return {
@@ -62,7 +64,7 @@ def _finding(f: Finding, labels: dict[str, str]) -> dict[str, Any]:
         "subject": safe(f.subject), "message": safe(f.message), "detail": safe(f.detail), "path": safe(f.path),
         "diff": diffblock.lines(safe(f.detail)),
         "hosts": sorted({safe(v.host) for v in f.values}), "odd": sorted(safe(h) for h in odd),
-        "where": safe(where(f)),
+        "where": safe(where(f, order)),
         "vals": [{"env": safe(v.env), "host": safe(v.host), "odd": v.host in odd,
                   "text": safe(value_text(f.path, v.value, v.text))}
                  for v in sorted(f.values, key=lambda v: (v.host not in odd, v.env, v.host))[:MAX_VALUES]],
@@ -82,6 +84,7 @@ def context(report: Report) -> dict[str, Any]:
         involved.update({v.host for v in f.values})
         odd_in.update(odd_hosts(f))
     labels = {f.id: safe(f"{f.category} {f.subject}") for f in report.findings}
+    order = [side.name for side in sides(report)]
     side_rows = [{
         "name": safe(side.name), "when": when(side, report.generated_at),
         "hosts": [{"name": safe(h), "failed": h in failed, "findings": involved[h], "odd": odd_in[h],
@@ -95,7 +98,8 @@ def context(report: Report) -> dict[str, Any]:
         "title": safe(title(report)), "verdict": safe(headline(report)), "generated_at": report.generated_at,
         "fail_on": report.fail_on.name, "exit_code": int(report.exit_code),
         "exit_meaning": _EXIT_MEANING.get(int(report.exit_code), ""),
-        "sides": side_rows, "findings": [_finding(f, labels) for f in report.findings],
+        "sides": side_rows, "findings": [_finding(f, labels, order) for f in report.findings],
+        "nothing_found": safe(sentence(no_findings(report))),
         "errors": [{"host": safe(e.host), "collector": safe(e.collector or ""), "message": safe(e.message)}
                    for e in report.errors],
         "warnings": [safe(w) for w in report.warnings],

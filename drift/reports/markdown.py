@@ -10,9 +10,11 @@ from drift.reports import diffblock
 from drift.reports.text import (
     counts,
     failed_hosts,
+    no_findings,
     odd_hosts,
     related,
     safe,
+    sentence,
     sides,
     status,
     title,
@@ -55,20 +57,20 @@ def _header(report: Report) -> list[str]:
     return [f"### {icon} {_md(title(report))}", "", verdict, "", " · ".join(who), ""]
 
 
-def _where(f: Finding) -> str:
+def _where(f: Finding, order: list[str]) -> str:
     odd = odd_hosts(f)
     if odd:
         return " ".join(f"**{_md(h)}**" for h in odd[:4]) + (f" +{len(odd) - 4}" if len(odd) > 4 else "")
-    return _md(where(f))
+    return _md(where(f, order))
 
 
-def _row(f: Finding) -> str:
+def _row(f: Finding, order: list[str]) -> str:
     sev = f"{_MARK[f.severity]} " + (f"**{f.severity.name}**" if f.blocking else f.severity.name)
     note = status(f)
     if note and note != "blocking":
         sev += f" ({note})"
     link = related(f)
-    return f"| {sev} | {_md(f.message)}{' (' + _md(link) + ')' if link else ''} | {_where(f)} |"
+    return f"| {sev} | {_md(f.message)}{' (' + _md(link) + ')' if link else ''} | {_where(f, order)} |"
 
 
 def _details(f: Finding) -> list[str]:
@@ -101,13 +103,13 @@ def render(report: Report) -> str:
     tail += [f"> warning: {_md(w)}" for w in report.warnings]
     used = _size(out + tail)
     if not report.findings:
-        out.append("No drift" + (" among the hosts that could be collected." if report.errors else "."))
+        out.append(_md(sentence(no_findings(report))))
     else:
-        shown = 0
+        shown, order = 0, [side.name for side in sides(report)]
         rows = ["| severity | finding | where |", "|---|---|---|"]
         used += _size(rows)
         for f in report.findings:
-            row = _row(f)
+            row = _row(f, order)
             if used + _size([row]) > budget - 200:
                 break
             rows.append(row)

@@ -15,6 +15,7 @@ from drift.reports.text import (
     counts,
     failed_hosts,
     host_list,
+    no_findings,
     related,
     roles,
     safe,
@@ -49,15 +50,13 @@ def header(report: Report) -> list[str]:
 
 def render(report: Report, color: bool = False, width: int | None = None, top: str = "") -> str:
     """`top` is an optional block (the --top summary) placed between the header and the findings."""
-    out = [part for line in header(report) for part in (
-        [line] if width is None else textwrap.wrap(line, max(width, 40), subsequent_indent="      ",
-                                                    break_long_words=False, break_on_hyphens=False))] + [""]
+    out = [part for line in header(report) for part in _fit(line, width)] + [""]
     if top:
         out += [top.rstrip("\n"), ""]
     summary = outliers.lines(report)  # many outliers: the tally by subject and by host comes first
     out += [*summary, ""] if summary else []
     if not report.findings:
-        out.append("no drift" + ("" if not report.errors else " among the hosts that could be collected"))
+        out.append(no_findings(report))
     else:
         out += findings(report.findings, color, width)
     out.append("")
@@ -66,10 +65,18 @@ def render(report: Report, color: bool = False, width: int | None = None, top: s
         out.extend("  " + _line(f"{e.host}{'/' + e.collector if e.collector else ''}: {e.message}")
                    for e in report.errors)
         out.append("")
-    out.extend(f"warning: {_line(w)}" for w in report.warnings)
+    out.extend(part for w in report.warnings for part in _fit(f"warning: {_line(w)}", width))
     if any(f.blocking for f in report.findings):
         out.append(f"* blocks the gate (severity {report.fail_on.name} or above, not waived)")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _fit(line: str, width: int | None) -> list[str]:
+    """A header or warning line: wrapped between words on a terminal, whole into a file or a pipe."""
+    if width is None:
+        return [line]
+    return textwrap.wrap(line, max(width, 40), subsequent_indent="      ", break_long_words=False,
+                         break_on_hyphens=False)
 
 
 def _line(text: str) -> str:

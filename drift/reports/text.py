@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 
 from drift.core.sanitize import clean, clip, name
@@ -34,6 +35,22 @@ def headline(report: Report) -> str:
         hosts = len({e.host for e in report.errors})
         parts.append(f"{hosts} host{'s' if hosts != 1 else ''} not fully collected: parity not proven")
     return "; ".join(parts) + f"; exit {s['exit_code']}"
+
+
+def no_findings(report: Report) -> str:
+    """What a report without findings means: clean only where hosts were collected to show it."""
+    down = {e.host for e in report.errors if e.collector is None}
+    empty = list(dict.fromkeys(s.name for s in sides(report) if s.hosts and set(s.hosts) <= down))
+    if empty:
+        return (f"nothing compared: no host of {' or '.join(empty)} could be collected, "
+                "so parity is unknown, not proven")
+    if report.errors:
+        return "no drift among the hosts that could be collected; the rest is unknown"
+    return "no drift"
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
 
 def sides(report: Report) -> list[Side]:
@@ -106,23 +123,23 @@ def hosts(f: Finding) -> str:
 
 
 def odd_hosts(f: Finding) -> list[str]:
-    """The hosts that disagree with their peers: an outlier's minority, or every host of an outlier
-    with no majority. Empty when the difference is between the sides (every host of the role has it)."""
-    if f.kind is not Kind.outlier:
-        return []
-    return list(f.odd) if f.odd else sorted({v.host for v in f.values})
+    """The hosts that disagree with their peers, as analysis decided them (an outlier's minority, or
+    every host of an outlier with no majority); never guessed from the values, which list peers too.
+    Empty when the difference is between the sides (every host of the role has it)."""
+    return list(f.odd) if f.kind is Kind.outlier else []
 
 
 def roles(f: Finding) -> str:
     return ",".join(f.all_roles)
 
 
-def where(f: Finding) -> str:
-    """Who a person should look at: the odd hosts, or the role on each side."""
+def where(f: Finding, order: Sequence[str] = ()) -> str:
+    """Who a person should look at: the odd hosts, or the role on each side, the sides in `order`
+    (the order the user named them: staging vs prod, whichever order the finding's values are in)."""
     odd = odd_hosts(f)
     if odd:
         return " ".join(odd)
-    envs = list(dict.fromkeys(v.env for v in f.values))
+    envs = sorted(dict.fromkeys(v.env for v in f.values), key=lambda e: order.index(e) if e in order else len(order))
     return f"{' vs '.join(envs)} ({roles(f)})" if envs else roles(f)
 
 

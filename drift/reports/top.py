@@ -3,7 +3,6 @@ each: what, where, and since when where the store saw it happen. Pure Report -> 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 
 from drift.core.sanitize import clean
@@ -22,11 +21,8 @@ def pick(report: Report, n: int) -> list[Finding]:
 
 def where(report: Report, f: Finding) -> list[str]:
     """The hosts to look at: an outlier's odd ones out, else the right side's (now) hosts."""
-    if f.kind is Kind.outlier:
-        counts = Counter(repr(v.value) for v in f.values)
-        common, top = counts.most_common(1)[0]
-        if list(counts.values()).count(top) == 1:
-            return sorted(v.host for v in f.values if repr(v.value) != common)
+    if f.kind is Kind.outlier and f.odd:
+        return list(f.odd)
     right = report.right.name if report.right is not None else report.left.name
     hosts = sorted({v.host for v in f.values if v.env == right}) or sorted({v.host for v in f.values})
     return hosts

@@ -1,13 +1,10 @@
 """Every parser, the section splitter and the part splitter are linear: 10x the input costs about
 10x the time. A generous ratio (not an absolute time) tells linear from quadratic (~100x) on a
-shared, noisy machine: each side is the best of five runs with the garbage collector paused."""
+shared, noisy machine: each side is timed by tests/timing.py."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
-import time
 from collections.abc import Callable
 
 import pytest
@@ -18,6 +15,7 @@ from collectors.parsing import split_parts
 from drift.collect.script import Script, split
 from drift.core.errors import CollectError
 from tests.collectors.odd_inputs import BIG
+from tests.timing import best_cpu_time
 
 RATIO = 35  # linear is ~10, quadratic ~100
 E = CollectConfig()
@@ -26,18 +24,7 @@ MARK = "@@DRIFT-0123"
 
 
 def _best(fn: Callable[[], object]) -> float:
-    best = float("inf")
-    gc.collect()
-    gc.disable()  # a collection landing in one run is noise, not complexity
-    try:
-        for _ in range(5):
-            start = time.perf_counter()
-            with contextlib.suppress(CollectError, NotApplicable):
-                fn()
-            best = min(best, time.perf_counter() - start)
-    finally:
-        gc.enable()
-    return best
+    return best_cpu_time(fn, expected=(CollectError, NotApplicable))
 
 
 def assert_linear(run: Callable[[int], Callable[[], object]], n: int) -> None:

@@ -59,7 +59,7 @@ def test_keys_lines_and_secrets_between_staging_and_prod(lab, drift):
     odd = found[("files/etc/acme/settings.ini//[cache] max_entries", "outlier", "web")]
     assert odd["message"].startswith("prd-web-1 has settings.ini [cache] max_entries: 2048")
     token = found[("files/etc/acme/settings.ini//[smtp] api_token", "changed", "web")]
-    assert token["message"].startswith("settings.ini [smtp] api_token differs (value hidden)")
+    assert token["message"].startswith("settings.ini [smtp] api_token differs between staging and prod (")
     assert all(v["value"]["secret"] is True and len(v["value"]["hmac"]) == 32 for v in token["values"])
     assert len({v["value"]["hmac"] for v in token["values"]}) == 2  # staging's, prod's
     lines = found[("files/etc/acme/site.conf//lines", "changed", "web")]

@@ -36,7 +36,7 @@ def _values(env: str, c: Cell) -> list[Value]:
         p = next((x for x in pairs if x.verdict == "refused"), pairs[0])
         text = f"{p.src} → {dst} ({p.via}): {p.verdict}" + (f" by {p.rule}" if p.verdict == "refused" else "")
         more = sum(x.count for x in pairs) - 1
-        out.append(Value(env, dst, text + (f" (and {more} more sources)" if more else "")))
+        out.append(Value(env, dst, text + (f" (and {more} more source{'s' if more != 1 else ''})" if more else "")))
     return out
 
 

@@ -25,8 +25,9 @@ def test_a_key_changed_between_environments_names_key_and_values() -> None:
 def test_a_changed_secret_is_reported_hidden() -> None:
     (f,) = compare([snap("s1", "staging", "web", {INI + "[smtp] api_token": SECRET_A})],
                    [snap("p1", "prod", "web", {INI + "[smtp] api_token": SECRET_B})])
-    assert f.message.startswith("settings.ini [smtp] api_token differs (value hidden)")
+    assert f.message == "settings.ini [smtp] api_token differs between staging and prod (web); the values are hidden"
     assert [v.value for v in f.values] == [SECRET_A, SECRET_B]
+    assert [v.text for v in f.values] == ["(hidden; differs from prod)", "(hidden; differs from staging)"]
     assert compare([snap("s1", "staging", "web", {INI + "[smtp] api_token": SECRET_A})],
                    [snap("p1", "prod", "web", {INI + "[smtp] api_token": dict(SECRET_A)})]) == []
 
@@ -59,3 +60,23 @@ def test_history_and_short_texts_never_show_a_secret_marker_as_data() -> None:
     assert messages.short(INI + "[smtp] api_token", SECRET_A) == "(value hidden)"
     assert messages.subject(INI + "[smtp] api_token") == "/etc/acme/settings.ini [smtp] api_token"
     assert messages.subject("files/etc/nginx/site.conf//lines") == "/etc/nginx/site.conf"
+
+
+def test_a_hidden_outlier_says_which_hosts_match_their_peers() -> None:
+    hosts = [snap(f"p{i}", "prod", "web", {INI + "[smtp] api_token": SECRET_B if i == 1 else SECRET_A})
+             for i in (1, 2, 3)]
+    (f,) = compare([snap("s1", "staging", "web", {INI + "[smtp] api_token": SECRET_A})], hosts)
+    assert f.odd == ("p1",)
+    assert {v.host: v.text for v in f.values} == {"p1": "(hidden; differs from its peers)",
+                                                  "p2": "(hidden; same as its peers)",
+                                                  "p3": "(hidden; same as its peers)"}
+
+
+def test_a_key_set_on_one_host_only_blames_that_host() -> None:
+    """An absent majority is a majority: the one host that sets (or lacks) the key is the odd one."""
+    hosts = [snap(f"p{i}", "prod", "web", {INI + ("[x] extra" if i == 1 else "[x] base"): "1"}) for i in (1, 2, 3)]
+    found = {f.path: f for f in compare([snap("s1", "staging", "web", {INI + "[x] base": "1"})], hosts)
+             if f.kind.value == "outlier"}
+    assert found[INI + "[x] extra"].odd == ("p1",)
+    assert found[INI + "[x] extra"].message == "p1 has settings.ini [x] extra: 1; its 2 web peers in prod do not set it"
+    assert found[INI + "[x] base"].message == "p1 does not set settings.ini [x] base; its 2 web peers in prod have 1"

@@ -5,6 +5,7 @@ import pytest
 
 from drift.cli.environment import Environment
 from drift.collect.runner import ExecResult, HostKey
+from tests import clock
 
 
 class ShellSession:
@@ -41,7 +42,7 @@ def cli(tmp_path):
     def run(*args, **env_vars):
         out, err = io.StringIO(), io.StringIO()
         env = Environment(stdout=out, stderr=err, vars={"HOME": str(tmp_path), **env_vars}, cwd=tmp_path,
-                          ssh_connector=lambda: ssh, stderr_isatty=False)
+                          ssh_connector=lambda: ssh, stderr_isatty=False, now=clock.fixed)
         from drift.cli import main
 
         code = main(list(args), env)

@@ -67,3 +67,11 @@ def test_collectors_lists_every_command(cli, inventory):
 def test_unavailable_format_for_a_listing_is_bad_input(cli, inventory):
     code, _out, err = cli("inventory", "--format", "junit")
     assert code == 2 and "--format" in err and "junit" in err  # the choices are only table and json
+
+
+def test_snapshot_prints_each_host_error_once_and_whole(cli, inventory):
+    code, out, err = cli("snapshot", "prod", "--category", "system")
+    message = "connection to 127.0.0.2:22 refused"
+    assert code == 3
+    assert (out + err).count(message) == 1 and f"  prd-web-down: {message}" in err
+    assert "not collected (error below)" in out

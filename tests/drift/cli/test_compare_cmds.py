@@ -79,3 +79,19 @@ def test_recording_prunes_snapshots_older_than_keep_days(cli, tmp_path):
     with Store.open(tmp_path / ".drift" / "drift.db") as store:
         assert [s.collected_at for s in store.snapshots(host="prd-web-1")] != [old.collected_at]
         assert len(list(store.snapshots(host="prd-web-1"))) == 1
+
+
+def test_as_role_compares_a_host_with_another_role_on_purpose(cli):
+    from pathlib import Path
+
+    examples = Path(__file__).parents[3] / "examples"
+    db, web = str(examples / "mirror" / "mir-db-1.json"), str(examples / "prod" / "prd-web-1.json")
+    _code, out, err = cli("compare", db, web, "--format", "json")
+    assert {f["kind"] for f in json.loads(out)["findings"]} == {"only_left", "only_right"}  # roles only
+    assert "have no role in common" in err and "--as-role web" in err
+    _code, out, err = cli("compare", db, web, "--format", "json", "--as-role", "web")
+    findings = json.loads(out)["findings"]
+    assert {f["role"] for f in findings} == {"web"} and not any(f["path"].startswith("system/role/") for f in findings)
+    assert "no role in common" not in err
+    _code, out, _err = cli("compare", f"{examples}/staging:web", f"{examples}/prod:web", "--format", "json")
+    assert {f["role"] for f in json.loads(out)["findings"]} == {"web"}

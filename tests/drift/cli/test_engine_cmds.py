@@ -55,10 +55,11 @@ def _ingest_stdin(cli, data, *args):
 
     from drift.cli import main
     from drift.cli.environment import Environment
+    from tests import clock
 
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdout=out, stderr=err, vars={"HOME": str(cli.dir)}, cwd=cli.dir, stderr_isatty=False,
-                      read_stdin=lambda: data)
+                      read_stdin=lambda: data, now=clock.fixed)
     code = main(["ingest", "-", *(args or ("--host", "h1", "--env", "lab", "-o", "one"))], env)
     return code, out.getvalue(), err.getvalue()
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timezone
 
 import pytest
 
+from tests import clock
 from tests.drift.cli.test_compare_cmds import write_env
 from tests.drift.factory import snap
 
@@ -17,9 +17,38 @@ COMMANDS = [["snapshot"], ["compare"], ["audit"], ["inventory"], ["collectors"],
             ["baseline", "save"], ["baseline", "show"], ["init"], ["changes"], ["explain"], ["why"], ["watch"]]
 
 
-def test_version(cli):
+def test_version_agrees_with_the_changelog_and_the_package(cli):
+    import re
+    from pathlib import Path
+
+    import drift
+    from drift.core.tomlsource import tomllib
+
+    root = Path(__file__).parents[3]
     code, out, _ = cli("--version")
-    assert code == 0 and out.startswith("drift 0.")
+    assert code == 0 and cli("-V")[1] == out
+    (version,) = re.findall(r"^drift (\S+)$", out, re.M)
+    project = tomllib.loads((root / "pyproject.toml").read_text())  # the package's version is drift's own
+    assert project["project"]["dynamic"] == ["version"] and "version" not in project["project"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "drift.__version__"}
+    assert drift.__version__ == version
+    changelog = re.findall(r"^## (\d+\.\d+\.\d+)", (root / "CHANGELOG.md").read_text(), re.M)
+    assert changelog[0] == version
+
+
+def test_help_summaries_are_whole_and_h_is_help(cli):
+    code, out, _ = cli("-h")
+    assert code == 0 and "Commands:" in out
+    commands = out.split("Commands:")[1].split("\n\n")[0]
+    assert "..." not in commands and "report hosts that disagree" in commands
+
+
+def test_a_mistyped_choice_or_command_suggests_the_close_one(cli):
+    code, _, err = cli("compare", "a", "b", "--format", "htm")
+    assert code == 2 and "'htm' is not one of table, json" in err and "did you mean html?" in err
+    assert "Value error" not in err
+    code, _, err = cli("comapre", "a", "b")
+    assert code == 2 and "Did you mean 'compare'?" in err
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -137,8 +166,7 @@ def test_old_and_future_snapshots_are_warned_about_in_every_report(cli, tmp_path
 
 
 def test_freshness_threshold_is_configurable(cli, tmp_path):
-    now = datetime.now(timezone.utc)
-    recent = now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    recent = clock.stamp()
     a = write_dated(tmp_path / "a", "staging", recent)
     b = write_dated(tmp_path / "b", "prod", recent)
     assert json.loads(cli("compare", a, b, "--format", "json")[1])["warnings"] == []

@@ -136,7 +136,7 @@ def test_top_names_the_since_only_where_the_store_knows(tmp_path):
 
     f = Finding("packages", "packages/deb/x", "x", Kind.outlier, "web", "web-2 has x 2; its 2 web peers have 1",
                 (Value("prod", "web-1", "1"), Value("prod", "web-2", "2"), Value("prod", "web-3", "1")),
-                Level.high, True)
+                Level.high, True, odd=("web-2",))  # analysis names the odd host; top never guesses it
     report = Report("audit", fx.at(7), Side("prod", ("web-1", "web-2", "web-3")), None, (f,), (), Level.high)
     assert top.render(report, 5) == "top 1 of 1 finding:\n 1. high* packages: web-2 has x 2; its 2 web peers " \
                                     "have 1 — on web-2\n\n"

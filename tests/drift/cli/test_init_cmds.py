@@ -67,3 +67,21 @@ def test_init_from_ssh_config_without_one(cli):
 
 def test_init_sources_are_exclusive(cli):
     assert cli("init", "--from-ssh-config", "--from-ansible", "x.ini")[0] == 2
+
+
+def test_init_from_ansible_without_environment_groups_asks_for_env(cli, tmp_path):
+    (tmp_path / "hosts.ini").write_text("[web]\nweb-1\nweb-2\n\n[db]\ndb-1\n")
+    code, _, err = cli("init", "--from-ansible", "hosts.ini")
+    assert code == 2 and "no group looks like an environment" in err and "--env NAME" in err
+    assert not (tmp_path / "drift.toml").exists()
+    code, _, err = cli("init", "--from-ansible", "hosts.ini", "--env", "prod")
+    assert code == 0 and "1 environment, 3 hosts" in err and "warning" not in err
+    inv = load(tmp_path / "drift.toml")
+    assert {h.name: (h.env, h.role) for h in inv.hosts()} == {
+        "web-1": ("prod", "web"), "web-2": ("prod", "web"), "db-1": ("prod", "db")}
+
+
+def test_init_from_ansible_warns_when_every_host_is_role_default(cli, tmp_path):
+    (tmp_path / "hosts.ini").write_text("[prod]\nprd-web-1\nprd-db-1\n")
+    code, _, err = cli("init", "--from-ansible", "hosts.ini")
+    assert code == 0 and "every host has role `default`" in err and "1 environment, 2 hosts" in err

@@ -30,6 +30,9 @@ def test_reach_prints_the_matrix_as_json_and_table(cli, tmp_path):
     assert flows[("worker", "db", 5432)]["pairs"][0]["rule"] == "prd-db-1 filter INPUT policy DROP"
     code, out, _ = cli("reach", folder)
     assert code == 0 and "by prd-db-1 filter INPUT policy DROP" in out and "worker" in out
+    lines = out.splitlines()  # the report table's shape: title, who was read and when, counts
+    assert lines[0] == "drift reach prod" and "(collected 2026-11-22 03:00Z" in lines[1]
+    assert "1 refused" in lines[2] and "---" not in out
 
 
 def test_unknown_flows_make_exit_3_and_other_formats_are_refused(cli, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from drift.collect import inventory
 from drift.core.errors import InventoryError
+from tests.timing import best_cpu_time
 
 
 def load_text(tmp_path: Path, text: str) -> inventory.Inventory:
@@ -44,13 +44,7 @@ def _hosts(n: int, duplicate: bool = False) -> str:
 
 
 def _best(fn) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        with contextlib.suppress(InventoryError):
-            fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return best_cpu_time(fn, runs=3, expected=(InventoryError,))
 
 
 @pytest.mark.parametrize("duplicate", [False, True])

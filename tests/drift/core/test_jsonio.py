@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 
 import pytest
 from hypothesis import given
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 
 from drift.core import jsonio
 from drift.core.jsonio import JsonInputError
+from tests.timing import best_cpu_time
 
 
 @pytest.mark.parametrize("text, words", [
@@ -53,12 +53,7 @@ def test_dumps_is_strict() -> None:
 
 
 def _time(fn, arg) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        fn(arg)
-        best = min(best, time.perf_counter() - start)
-    return best
+    return best_cpu_time(lambda: fn(arg), runs=3)
 
 
 @pytest.mark.parametrize("make", [

@@ -27,6 +27,8 @@ def test_a_thousand_hosts_each_odd_on_its_own_package_read_as_counts_first():
     assert len(lines) < 30
 
 
-def test_odd_hosts_fall_back_to_the_values():
+def test_odd_hosts_are_never_guessed_from_the_values():
+    """The values list the majority's hosts too: only analysis knows which hosts are odd."""
     f = Finding("packages", "p", "p", Kind.outlier, "web", "m", (Value("prod", "b", 1), Value("prod", "a", 2)))
-    assert outliers.odd_hosts(f) == ("a", "b")
+    assert outliers.odd_hosts(f) == ()
+    assert outliers.odd_hosts(Finding("packages", "p", "p", Kind.outlier, "web", "m", f.values, odd=("a",))) == ("a",)

@@ -49,3 +49,23 @@ def test_host_data_cannot_inject_markdown_or_html():
     assert "<img" not in text and "<script>" not in text and "[link](" not in text and "\\[link\\](" in text
     row = _table_rows(text)[0]
     assert row.count(" | ") == 2  # the pipe in the message is escaped, the row keeps three cells
+
+
+def test_hidden_secrets_read_as_words_and_sides_keep_the_users_order():
+    import datetime as dt
+
+    from drift.analysis import compare as engine
+    from drift.analysis.differ import Env
+    from drift.analysis.policy import Policy
+    from tests.drift.factory import snap
+
+    key = "files/etc/acme/settings.ini//[smtp] api_token"
+    a, b = {"secret": True, "hmac": "a" * 32}, {"secret": True, "hmac": "b" * 32}
+    r = engine.compare(Env("staging", (snap("s1", "staging", "web", {key: a}),)),
+                       Env("prod", (snap("p1", "prod", "web", {key: b}),)), Policy(),
+                       dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
+    flipped = replace(r, findings=tuple(replace(f, values=f.values[::-1]) for f in r.findings))
+    for fmt in (OutputFormat.markdown, OutputFormat.html):
+        text = render(flipped, fmt)
+        assert "hmac" not in text and "(hidden; differs from prod)" in text, fmt
+        assert "staging vs prod (web)" in text and "prod vs staging" not in text, fmt

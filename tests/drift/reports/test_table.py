@@ -90,3 +90,21 @@ def test_the_header_says_how_old_the_snapshots_are():
     lines = render(old, OutputFormat.table).splitlines()
     assert "collected 2026-09-01 03:00Z to 2026-11-22 03:00Z, 82 days ago" in lines[2]
     assert "ago" not in lines[1]  # collected when the report was made
+
+
+def test_nothing_collected_is_not_reported_as_no_drift():
+    """Both sides down: no findings, but nothing was compared either (issue 22)."""
+    from drift.model.report import HostError, Side
+
+    down = report()
+    down = replace(down, findings=(), left=Side("staging", ("stg-web-1",)), right=Side("prod", ("prd-web-1",)),
+                   errors=(HostError("stg-web-1", None, "refused"), HostError("prd-web-1", None, "refused")))
+    for fmt in (OutputFormat.table, OutputFormat.markdown, OutputFormat.html):
+        text = render(down, fmt)
+        assert "no drift" not in text.lower(), fmt
+        assert "no host of staging or prod could be collected" in text.lower(), fmt
+    one_side = replace(down, errors=down.errors[1:])
+    assert "nothing compared: no host of prod could be collected" in render(one_side, OutputFormat.table)
+    partly = replace(down, right=Side("prod", ("prd-web-1", "prd-web-2")), errors=down.errors[1:])
+    assert "no drift among the hosts that could be collected" in render(partly, OutputFormat.table)
+    assert "\nno drift\n" in render(replace(down, errors=()), OutputFormat.table)
