@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from drift.analysis import classes, content, plain, versions
@@ -86,7 +86,23 @@ def value(env: str, snap: Snapshot, path: str, v: Any) -> Value:
 
 
 def rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
-    return tuple(value(env, s, path, v) for s, v in values)
+    render = _renderer(env, path)
+    return tuple(render(s, v) for s, v in values)
+
+
+def _renderer(env: str, path: str) -> Callable[[Snapshot, Any], Value]:
+    """`value` for many hosts of one path: hosts share their value objects (a role's base table), so
+    its words are worked out once per object, not once per host; a route's depend on the host."""
+    if path.startswith("topology/routes/"):
+        return lambda s, v: value(env, s, path, v)
+    words: dict[int, tuple[Any, str]] = {}
+
+    def render(s: Snapshot, v: Any) -> Value:
+        known = words.get(id(v))
+        if known is None:
+            known = words[id(v)] = (display(path, v, s), plain.text(path, v))
+        return Value(env, s.host, *known)
+    return render
 
 
 def _on(values: Values, v: Any) -> Snapshot | None:
@@ -115,7 +131,8 @@ def host_only(snap: Snapshot, env: str, kind: Kind) -> Finding:
 def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[Any, Sequence[Snapshot]]]) -> Finding:
     """One finding from the value classes of `path` in a role (most common first). Whether there is
     a majority is read from the classes' sizes; `majority` is its value when there is one."""
-    values = classes.values(env, reps, lambda e, s, v: value(e, s, path, v))
+    render = _renderer(env, path)
+    values = classes.values(env, reps, lambda _, s, v: render(s, v))
     name = subject(path)
     if classes.has_majority(reps):
         majority, peers = reps[0]

@@ -116,9 +116,11 @@ def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
             classes: dict[tuple[object, ...], list[_Host]] = {}
             for s in roles[src_role]:
                 classes.setdefault(keys[id(s)], []).append(s)
+            home = {id(s): k for k, members in classes.items() for s in members}  # a source's class key
             for proto, port in ports:
                 pairs = [p if n == 1 else replace(p, count=n)
-                         for d in roles[dst_role] for s, n in _sources(classes, d, src_role == dst_role)
+                         for d in roles[dst_role]
+                         for s, n in _sources(classes, d, home.get(id(d)), src_role == dst_role)
                          for p in [_pair(s, d, proto, port, cache)] if p is not None]
                 if pairs:
                     cells.append(Cell(src_role, dst_role, proto, port, tuple(sorted(pairs, key=_order))))
@@ -129,15 +131,19 @@ def _order(p: Pair) -> tuple[str, str]:
     return (p.src, p.dst)
 
 
-def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, same_role: bool) -> list[tuple[_Host, int]]:
+def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, home: tuple[object, ...] | None,
+             same_role: bool) -> list[tuple[_Host, int]]:
     """(a source standing for n sources, n) towards d: d itself on its own (loopback), never as its own
-    role's peer."""
+    role's peer. `home` is d's class among these sources (None: d is not one), so this costs the
+    classes, not their members: per destination, a scan of every member was hosts squared."""
     out = []
-    for members in classes.values():
-        others = [s for s in members if s is not d]
-        if others:
-            out.append((others[0], len(others)))
-        if len(others) < len(members) and not same_role:
+    for key, members in classes.items():
+        if key is not home:
+            out.append((members[0], len(members)))
+            continue
+        if len(members) > 1:
+            out.append((members[1] if members[0] is d else members[0], len(members) - 1))
+        if not same_role:
             out.append((d, 1))
     return out
 
