@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -140,7 +141,7 @@ def measure(folder: Path, source: str, url: str | None) -> None:
         import contextlib
 
         loading = contextlib.nullcontext  # type: ignore[assignment]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with loading():
         envs = _load(folder, source, url)
     loaded = time.perf_counter()
@@ -151,9 +152,9 @@ def measure(folder: Path, source: str, url: str | None) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     workers = children.ru_maxrss / 1024  # the largest decoding worker
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    # CPU seconds, this process and its workers: on a shared machine, less at the mercy of the others.
-    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    # CPU seconds of the measured work, this process's and its decoding workers' (interpreter start-up
+    # and imports left out, as in `seconds`): on a shared machine, less at the mercy of the others.
+    cpu = time.process_time() - cpu_start + children.ru_utime + children.ru_stime
     outliers = sum(f.kind.value == "outlier" for f in report.findings)
     print(f"{elapsed:.3f} {peak:.0f} {len(report.findings)} {outliers} {loaded - start:.3f} "
           f"{len(out) // 1024} {table.count(chr(10))} {workers:.0f} {cpu:.2f}")
@@ -232,6 +233,7 @@ def main() -> int:
     if args.measure:
         measure(args.measure, args.source, args.url)
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so a stopped run still stops its server
     pg = _postgres(args.postgres)
     server = next(pg) if pg is not None else None
     print(f"{os.cpu_count()} CPUs, medians of {args.runs} runs", file=sys.stderr)
