@@ -48,10 +48,10 @@ def values(env: str, reps: Reps, value: Callable[[str, Snapshot, Any], Value]) -
     return tuple(sorted((value(env, s, v) for v, hosts in listed(reps) for s in hosts), key=lambda x: x.host))
 
 
-def names(hosts: Sequence[str], joiner: str = " and ") -> str:
-    """Hosts for a sentence: every name up to NAMED, then the first NAMED and a count."""
+def names(hosts: Sequence[str]) -> str:
+    """Hosts for a sentence ("a, b and c"): every name up to NAMED, then the first NAMED and a count."""
     if len(hosts) <= NAMED:
-        return joiner.join(hosts)
+        return " and ".join(hosts) if len(hosts) < 3 else f"{', '.join(hosts[:-1])} and {hosts[-1]}"
     return f"{', '.join(hosts[:NAMED])} and {len(hosts) - NAMED:,} other hosts"
 
 

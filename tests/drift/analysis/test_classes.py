@@ -84,3 +84,10 @@ def test_a_finding_costs_its_odd_hosts_not_its_peers():
         assert f.odd == tuple(sorted(s.host for s in odd))
         assert {v.host for v in f.values} == set(f.odd)
         assert "1,000,000 web peers" in f.message and "and 2 other hosts" in f.message
+
+
+def test_a_message_names_ten_hosts_then_counts():
+    from drift.analysis.classes import names
+    assert names(["a"]) == "a" and names(["a", "b"]) == "a and b" and names(["a", "b", "c"]) == "a, b and c"
+    many = [f"h{i:02d}" for i in range(25)]
+    assert names(many) == ", ".join(many[:10]) + " and 15 other hosts"
