@@ -75,6 +75,8 @@ def _decode(path: str) -> bytes:
         snap = snapshot_io.load(Path(path), _worker_tables)
     except SnapshotFileError as exc:
         return _ENCODE({"error": exc.detail, "line": exc.line})
+    except Exception as exc:  # a bug: sent as words, so that no exception object is ever unpickled here
+        return _ENCODE({"bug": f"{type(exc).__name__}: {exc}"})
     collectors: dict[str, Any] = {}
     for name, r in snap.collectors.items():
         table = r.facts
@@ -104,6 +106,8 @@ class _Adopter:
     def __call__(self, path: Path, reply: dict[str, Any]) -> Snapshot:
         if "error" in reply:
             raise SnapshotFileError(reply["error"], path, reply["line"])
+        if "bug" in reply:
+            raise RuntimeError(f"decoding {path}: {reply['bug']}")
         host, env, role, roles, address, collected_at, version, status, error, host_key = reply["frame"]
         collectors = {}
         for name, (category, state, failure, identity, digest, data, delta, removed) in reply["collectors"].items():
