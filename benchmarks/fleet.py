@@ -1,18 +1,23 @@
-"""(e) Compare at fleet scale, on fleets that are not identical: python -m benchmarks.fleet [--hosts 100 1000 10000]
+"""(e) Compare at fleet scale, on fleets of every awkward shape: python -m benchmarks.fleet [--hosts 100 1000]
 
 Each side's hosts are derived from a real snapshot of this machine widened to 3,000 packages, and
-shaped like a real fleet in the middle of things:
+carry every shape issue 23 names at once (each alone is easier than all together):
 - a rolling upgrade: every host has one package at a version of its own;
-- 5% outliers: one host in twenty has another `net.core.somaxconn`;
-- per-host unique files: every host has a file whose content is its own;
+- per-host package names: 30% of hosts have a package no other host has;
+- 10% outliers in files and config keys: /etc/app/app.ini with another hash and `[cache] ttl`;
+- 5% outliers in a sysctl;
+- hosts with three roles: 10% of hosts are web, worker and cron at once;
+- a role of one host: the last host of each side is `db`, alone;
+- every host has a file whose content is its own (a real-looking sha256);
 - and between the sides, 20 packages newer on the right and 5 only on the right.
 
-Each size is measured twice, in a fresh process each time: loading the sides from snapshot files
-(one JSON file per host, as `drift compare DIR DIR` does) and from the store (`Store.latest`).
-Files are written up to --files-max hosts per side (10,000 hosts would be 7 GB of JSON). A
-measurement that passes --timeout seconds or --memory-gb is stopped and reported as such.
+Each size is measured in a fresh process from each source: snapshot files (one JSON file per
+host, as `drift compare DIR DIR` loads them), the SQLite store (`Store.latest`), and with
+--postgres a PostgreSQL store on a throwaway server (tests/servers/postgres.py). A measurement
+past --timeout seconds or --memory-gb is stopped and reported as such. Generated data lives in a
+temporary folder (or --keep DIR, never the repository). Every row records the 1-minute load
+average when it started: the machine is shared, so read each figure next to it.
 DRIFT_CODE=DIR measures the drift package found in DIR instead of this checkout (the "before").
-Prints one row per measurement: source, hosts per side, seconds, peak MB, ms per host, findings.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -57,49 +63,72 @@ def base_packages(base, right: bool) -> dict:  # type: ignore[no-untyped-def]
     return dpkg
 
 
-def host(base, packages: dict, env: str, i: int):  # type: ignore[no-untyped-def]
+def host(base, packages: dict, env: str, i: int, n: int):  # type: ignore[no-untyped-def]
+    import hashlib
+
     from drift.model.snapshot import CollectorResult
 
+    name = f"{env}-{i:05d}"
     dpkg = dict(packages)
-    name = f"packages/deb/libsynthetic{100 + i % 2000:04d}"  # the rolling upgrade: one package of its own
-    dpkg[name] = {"version": f"{dpkg[name]['version']}+roll{i}", "arch": "amd64"}
+    rolled = f"packages/deb/libsynthetic{100 + i % 2000:04d}"  # the rolling upgrade: one package of its own
+    dpkg[rolled] = {"version": f"{dpkg[rolled]['version']}+roll{i}", "arch": "amd64"}
+    if i % 10 < 3:  # 30%: a package name no other host has
+        dpkg[f"packages/deb/tool-{name}"] = {"version": "1.0-1", "arch": "amd64"}
     collectors = dict(base.collectors)
     collectors["dpkg"] = CollectorResult("dpkg", "packages", "ok", None, dpkg)
     files = dict(base.collectors["files"].facts)
-    files["files/etc/drift-bench/host-id"] = {"type": "file", "sha256": f"{i:064x}", "mode": "0644",
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    files["files/etc/drift-bench/host-id"] = {"type": "file", "sha256": digest, "mode": "0644",
                                               "owner": "root", "group": "root", "size": 64}
+    odd = i % 10 == 5  # 10%: another config file, another key
+    files["files/etc/app/app.ini"] = {"type": "file", "sha256": hashlib.sha256(b"odd" if odd else b"app").hexdigest(),
+                                      "mode": "0644", "owner": "root", "group": "root", "size": 120,
+                                      "content": "ini"}
+    files["files/etc/app/app.ini//[cache] ttl"] = "30" if odd else "300"
+    files["files/etc/app/app.ini//[main] workers"] = "8"
     collectors["files"] = replace(base.collectors["files"], facts=files)
     if i % 20 == 3:  # 5% outliers
         sysctl = dict(base.collectors["sysctl"].facts)
         sysctl["system/sysctl/net.core.somaxconn"] = "1024"
         collectors["sysctl"] = replace(base.collectors["sysctl"], facts=sysctl)
-    return replace(base, host=f"{env}-{i:05d}", env=env, role="web", collectors=collectors, host_key=None)
+    role, roles = ("db", ()) if i == n - 1 else ("web", ("web", "worker", "cron") if i % 10 == 7 else ())
+    return replace(base, host=name, env=env, role=role, roles=roles, collectors=collectors, host_key=None)
 
 
-def generate(folder: Path, hosts: int, files: bool) -> None:
-    from drift.store.sqlite import Store
+def generate(folder: Path, hosts: int, files: bool, postgres: str | None) -> None:
+    """Both sides into `folder`: a JSON file per host (when `files`), the SQLite store, and `postgres`."""
+    import msgspec
+
+    from drift.store import open_store
 
     base = real_snapshot()
-    with Store.open(folder / "drift.db") as store:
+    stores = [open_store(folder / "drift.db")] + ([open_store(folder, postgres)] if postgres else [])
+    try:
         for env, right in (("staging", False), ("prod", True)):
             packages = base_packages(base, right)
             side = folder / env
             side.mkdir(parents=True, exist_ok=True)
             batch = []
             for i in range(hosts):
-                s = host(base, packages, env, i)
-                if files:
-                    (side / f"{s.host}.json").write_text(s.to_json())
+                s = host(base, packages, env, i, hosts)
+                if files:  # msgspec: the same document as to_json, indented, 5x faster to write
+                    (side / f"{s.host}.json").write_bytes(msgspec.json.format(
+                        msgspec.json.encode(s.to_dict(), order="sorted"), indent=2) + b"\n")
                 batch.append(s)
                 if len(batch) == BATCH:
-                    store.record(batch)
+                    for store in stores:
+                        store.record(batch)
                     batch = []
             if batch:
-                store.record(batch)
+                for store in stores:
+                    store.record(batch)
+    finally:
+        for store in stores:
+            store.close()
 
 
-def measure(folder: Path, source: str) -> None:
-    """In a fresh process: load both sides, compare, render JSON; print seconds, peak MB, findings."""
+def measure(folder: Path, source: str, url: str | None) -> None:
+    """In a fresh process: load both sides, compare, render JSON and the table; print the figures."""
     import datetime as dt
 
     from drift.analysis import compare as engine
@@ -112,22 +141,27 @@ def measure(folder: Path, source: str) -> None:
         import contextlib
 
         loading = contextlib.nullcontext  # type: ignore[assignment]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with loading():
-        envs = _load(folder, source)
+        envs = _load(folder, source, url)
     loaded = time.perf_counter()
     report = engine.compare(envs[0], envs[1], Policy(), dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
     out = render(report, OutputFormat.json)
     table = render(report, OutputFormat.table)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = children.ru_maxrss / 1024  # the largest decoding worker
+    # CPU seconds of the measured work, this process's and its decoding workers' (interpreter start-up
+    # and imports left out, as in `seconds`): on a shared machine, less at the mercy of the others.
+    cpu = time.process_time() - cpu_start + children.ru_utime + children.ru_stime
     outliers = sum(f.kind.value == "outlier" for f in report.findings)
     print(f"{elapsed:.3f} {peak:.0f} {len(report.findings)} {outliers} {loaded - start:.3f} "
-          f"{len(out) // 1024} {table.count(chr(10))}")
+          f"{len(out) // 1024} {table.count(chr(10))} {workers:.0f} {cpu:.2f}")
 
 
-def _load(folder: Path, source: str):  # type: ignore[no-untyped-def]
-    """Both sides, as `drift compare DIR DIR` loads them, or from the store; one Tables where there is one."""
+def _load(folder: Path, source: str, url: str | None):  # type: ignore[no-untyped-def]
+    """Both sides, as `drift compare DIR DIR` loads them, or from a store; one Tables where there is one."""
     from drift.analysis.differ import Env
 
     try:
@@ -142,9 +176,9 @@ def _load(folder: Path, source: str):  # type: ignore[no-untyped-def]
         extra = (tables,) if tables is not None else ()
         left, right = (resolve(str(folder / side), None, folder, *extra) for side in ("staging", "prod"))
         return Env(left.name, left.snapshots), Env(right.name, right.snapshots)
-    from drift.store.sqlite import Store
+    from drift.store import open_store
 
-    with Store.open(folder / "drift.db") as store:
+    with open_store(folder / "drift.db", url if source == "postgres" else None) as store:
         kw = {"tables": tables} if tables is not None else {}
         return tuple(Env(side, tuple(store.latest(side, **kw))) for side in ("staging", "prod"))
 
@@ -156,10 +190,11 @@ def _limit(gb: float):  # type: ignore[no-untyped-def]
     return apply
 
 
-def run_one(folder: Path, source: str, timeout: float, memory_gb: float) -> tuple[str, list[str]]:
+def run_one(folder: Path, source: str, url: str | None, timeout: float, memory_gb: float) -> tuple[str, list[str]]:
+    argv = [sys.executable, "-m", "benchmarks.fleet", "--measure", str(folder), "--source", source]
     try:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.fleet", "--measure", str(folder), "--source", source],
-                              capture_output=True, text=True, timeout=timeout, preexec_fn=_limit(memory_gb))
+        done = subprocess.run(argv + (["--url", url] if url else []), capture_output=True, text=True,
+                              timeout=timeout, preexec_fn=_limit(memory_gb))
     except subprocess.TimeoutExpired:
         return f"stopped after {timeout:.0f} s", []
     if done.returncode != 0:
@@ -168,49 +203,84 @@ def run_one(folder: Path, source: str, timeout: float, memory_gb: float) -> tupl
     return "", done.stdout.split()
 
 
+def _postgres(enabled: bool):  # type: ignore[no-untyped-def]
+    """A throwaway PostgreSQL server (the tests' own), or None."""
+    if not enabled:
+        return None
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.servers import postgres
+
+    started = postgres.start()
+    if isinstance(started, str):
+        print(f"no PostgreSQL: {started}", file=sys.stderr)
+        return None
+    return started
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.fleet")
-    ap.add_argument("--hosts", type=int, nargs="+", default=[100, 1000, 10000])
+    ap.add_argument("--hosts", type=int, nargs="+", default=[100, 1000])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--files-max", type=int, default=1000)
+    ap.add_argument("--files-max", type=int, default=10000)
+    ap.add_argument("--postgres", action="store_true", help="also measure a PostgreSQL store")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--memory-gb", type=float, default=8)
     ap.add_argument("--keep", type=Path, help="generate into (or reuse) this folder and keep it")
     ap.add_argument("--measure", type=Path)
-    ap.add_argument("--source", choices=("files", "store"), default="files")
+    ap.add_argument("--source", choices=("files", "store", "postgres"), default="files")
+    ap.add_argument("--url")
     args = ap.parse_args()
     if args.measure:
-        measure(args.measure, args.source)
+        measure(args.measure, args.source, args.url)
         return 0
-    print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs, medians of {args.runs} runs", file=sys.stderr)
-    print("| source | hosts/side | seconds | peak MB | ms/host | findings (outliers) | load s | JSON KB | table lines |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for n in args.hosts:
-        root = args.keep / str(n) if args.keep else Path(tempfile.mkdtemp(prefix=f"drift-fleet-{n}-"))
-        files = n <= args.files_max
-        if not (root / "drift.db").exists():
-            t0 = time.perf_counter()
-            generate(root, n, files)
-            print(f"generated 2 x {n} hosts in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        for source in (("files", "store") if files else ("store",)):
-            results, failure = [], ""
-            for _ in range(args.runs):
-                failure, out = run_one(root, source, args.timeout, args.memory_gb)
-                if failure:
-                    break
-                results.append(out)
-            if failure:
-                print(f"| {source} | {n} | {failure} | | | | | | |", flush=True)
-                continue
-            secs = statistics.median(float(r[0]) for r in results)
-            peak = max(float(r[1]) for r in results)
-            r = results[0]
-            print(f"| {source} | {n} | {secs:.2f} | {peak:.0f} | {secs * 1000 / (2 * n):.2f} | {r[2]} ({r[3]}) "
-                  f"| {statistics.median(float(x[4]) for x in results):.2f} | {r[5]} | {r[6]} |", flush=True)
-        if not args.keep:
-            subprocess.run(["rm", "-rf", str(root)], check=False)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so a stopped run still stops its server
+    pg = _postgres(args.postgres)
+    server = next(pg) if pg is not None else None
+    print(f"{os.cpu_count()} CPUs, medians of {args.runs} runs", file=sys.stderr)
+    print("| source | hosts/side | seconds | CPU s | peak MB (workers) | ms/host | CPU ms/host | findings (outliers) "
+          "| load s | JSON KB | table lines | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    try:
+        for n in args.hosts:
+            root = args.keep / str(n) if args.keep else Path(tempfile.mkdtemp(prefix=f"drift-fleet-{n}-"))
+            files = n <= args.files_max
+            url = server.create_database(f"fleet{n}") if server is not None else None
+            if not (root / "drift.db").exists() or url:
+                t0 = time.perf_counter()
+                generate(root, n, files, url)
+                print(f"generated 2 x {n} hosts in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+            sources = (("files",) if files else ()) + ("store",) + (("postgres",) if url else ())
+            for source in sources:
+                _row(root, n, source, url, args)
+            if not args.keep:
+                subprocess.run(["rm", "-rf", str(root)], check=False)
+    finally:
+        if pg is not None:
+            pg.close()
     return 0
 
+
+def _row(root: Path, n: int, source: str, url: str | None, args: argparse.Namespace) -> None:
+    results, failure, loads = [], "", []
+    for _ in range(args.runs):
+        loads.append(os.getloadavg()[0])
+        failure, out = run_one(root, source, url, args.timeout, args.memory_gb)
+        if failure:
+            break
+        results.append(out)
+    load = f"{min(loads):.1f}–{max(loads):.1f}"
+    if failure:
+        print(f"| {source} | {n:,} | {failure} | | | | | | | | | {load} |", flush=True)
+        return
+    secs = statistics.median(float(r[0]) for r in results)
+    cpu = statistics.median(float(r[8]) for r in results)
+    peak = max(float(r[1]) for r in results)
+    workers = max(float(r[7]) for r in results)
+    r = results[0]
+    per = 1000 / (2 * n)
+    print(f"| {source} | {n:,} | {secs:.2f} | {cpu:.2f} | {peak:.0f} ({workers:.0f}) | {secs * per:.2f} | {cpu * per:.2f} "
+          f"| {r[2]} ({r[3]}) | {statistics.median(float(x[4]) for x in results):.2f} | {r[5]} | {r[6]} | {load} |",
+          flush=True)
 
 if __name__ == "__main__":
     sys.exit(main())

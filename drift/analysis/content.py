@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from drift.analysis import classes
 from drift.model.report import Finding, Kind, Value
 from drift.model.snapshot import Snapshot
 
@@ -142,35 +143,36 @@ def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: V
                        + (f" ({where})" if where else ""), values)
 
 
-def outlier(path: str, role: str, env: str, majority: Any, reps: list[tuple[Any, list[Snapshot]]]) -> Finding:
-    decided = len(reps[0][1]) > len(reps[1][1])  # counted: a majority may be None (the key absent)
-    values = tuple(sorted(_rows(env, [(s, v) for v, hosts in reps for s in hosts], path, majority,
-                                "its peers" if decided else ""), key=lambda x: x.host))
+def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[Any, Sequence[Snapshot]]]) -> Finding:
+    """As messages.outlier: from the value classes, with odd_hosts exactly the hosts off the majority."""
+    decided = classes.has_majority(reps)  # counted: a majority may be None (the key absent)
+    ref, label = reps[0][0], "its peers" if decided else ""
+    values = classes.values(env, reps, lambda e, s, v: Value(e, s.host, display(path, v), _hidden(v, ref, label)))
     name = _name(path)
+    hosts = classes.odd_hosts(reps)
     if not decided:  # no majority: every host is as odd as any other
-        split_text = ", ".join(f"{_text(display(path, v))} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
+        split_text = ", ".join(f"{_text(display(path, v))} on {classes.spaced(on)}" for v, on in reps)
         return _finding(path, role, Kind.outlier, f"{role} hosts in {env} disagree on {name}: {split_text}", values,
-                        odd=tuple(sorted({s.host for _, hosts in reps for s in hosts})))
-    peers = reps[0][1]
-    odd = [(s, v) for v, hosts in reps[1:] for s in hosts]
-    minority = tuple(sorted({s.host for s, _ in odd}))
-    who = " and ".join(minority)
-    count = f"{len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env}"
+                        odd=hosts)
+    majority, peers = reps[0]
+    odd = reps[1:]
+    one = len(hosts) == 1
+    who = classes.names(hosts)
+    count = f"{len(peers):,} {role} peer{'s' if len(peers) > 1 else ''} in {env}"
     if split(path)[1] == LINES:
-        sample = odd[0][1]
+        sample, on = odd[0]
         added, removed = delta(majority, sample)
         return _finding(path, role, Kind.outlier,
-                        f"{who}: {name} differs from {'its' if len(odd) == 1 else 'their'} {count}: "
-                        f"{_summary(added, removed)}", values, unified(majority, sample, "peers", odd[0][0].host),
-                        odd=minority)
-    if any(is_secret(v) for _, v in odd) or is_secret(majority):
-        return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} a different {name} "
-                        f"(value hidden) from {'its' if len(odd) == 1 else 'their'} {count}", values, odd=minority)
+                        f"{who}: {name} differs from {'its' if one else 'their'} {count}: "
+                        f"{_summary(added, removed)}", values, unified(majority, sample, "peers", on[0].host), hosts)
+    if any(is_secret(v) for v, _ in odd) or is_secret(majority):
+        return _finding(path, role, Kind.outlier, f"{who} {'has' if one else 'have'} a different {name} "
+                        f"(value hidden) from {'its' if one else 'their'} {count}", values, odd=hosts)
     ours = f"{'do' if len(peers) > 1 else 'does'} not set it" if majority is None else \
         f"{'have' if len(peers) > 1 else 'has'} {_text(majority)}"
-    if all(v is None for _, v in odd):
-        return _finding(path, role, Kind.outlier, f"{who} {'does' if len(odd) == 1 else 'do'} not set {name}; "
-                        f"its {count} {ours}", values, odd=minority)
-    theirs = "; ".join(sorted({_text(v) for _, v in odd}))
-    return _finding(path, role, Kind.outlier, f"{who} {'has' if len(odd) == 1 else 'have'} {name}: {theirs}; "
-                    f"its {count} {ours}", values, odd=minority)
+    if all(v is None for v, _ in odd):
+        return _finding(path, role, Kind.outlier, f"{who} {'does' if one else 'do'} not set {name}; "
+                        f"its {count} {ours}", values, odd=hosts)
+    theirs = "; ".join(sorted({_text(v) for v, _ in odd}))
+    return _finding(path, role, Kind.outlier, f"{who} {'has' if one else 'have'} {name}: {theirs}; "
+                    f"its {count} {ours}", values, odd=hosts)

@@ -46,12 +46,9 @@ def align(left: Env, right: Env | None, by_host: bool = False) -> list[Group]:
         for s in snaps:
             for k in ((s.host,) if by_host else s.all_roles):
                 members.setdefault(k, ([], []))[i].append(s)
-    return [Group(k if not by_host else _role_of(k, left, right), tuple(members[k][0]), tuple(members[k][1]))
-            for k in sorted(members)]
-
-
-def _role_of(host: str, *envs: Env | None) -> str:
-    return next(s.role for e in envs if e for s in e.snapshots if s.host == host)
+    # By host, a group takes the role its host has on the left (the baseline), else on the right.
+    role = {s.host: s.role for snaps in reversed(sides) for s in snaps} if by_host else {}
+    return [Group(role[k] if by_host else k, tuple(members[k][0]), tuple(members[k][1])) for k in sorted(members)]
 
 
 def errors(*envs: Env) -> list[HostError]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from drift.analysis import content, plain, versions
+from drift.analysis import classes, content, plain, versions
 from drift.model.report import Finding, Kind, Value
 from drift.model.snapshot import Snapshot
 
@@ -97,7 +96,23 @@ def value(env: str, snap: Snapshot, path: str, v: Any) -> Value:
 
 
 def rows(env: str, values: Values, path: str) -> tuple[Value, ...]:
-    return tuple(value(env, s, path, v) for s, v in values)
+    render = _renderer(env, path)
+    return tuple(render(s, v) for s, v in values)
+
+
+def _renderer(env: str, path: str) -> Callable[[Snapshot, Any], Value]:
+    """`value` for many hosts of one path: hosts share their value objects (a role's base table), so
+    its words are worked out once per object, not once per host; a route's depend on the host."""
+    if path.startswith("topology/routes/"):
+        return lambda s, v: value(env, s, path, v)
+    words: dict[int, tuple[Any, str]] = {}
+
+    def render(s: Snapshot, v: Any) -> Value:
+        known = words.get(id(v))
+        if known is None:
+            known = words[id(v)] = (display(path, v, s), plain.text(path, v))
+        return Value(env, s.host, *known)
+    return render
 
 
 def _on(values: Values, v: Any) -> Snapshot | None:
@@ -123,53 +138,49 @@ def host_only(snap: Snapshot, env: str, kind: Kind) -> Finding:
                    f"host {snap.host} ({snap.role}) is {where}", (Value(env, snap.host, snap.role),))
 
 
-# Past this many peers, an outlier finding lists only the hosts that disagree: the peers' value and
-# count are in its message. Listing 999 peers in each of 1,000 findings would make the report
-# quadratic in the fleet (spec/report.md says "every host involved"; this is its reading at scale).
-PEERS_LISTED = 50
-# Past this many distinct values with no majority, the message counts them instead of listing each.
-VALUES_LISTED = 5
-
-
 def outlier(path: str, role: str, env: str, majority: Any, reps: Sequence[tuple[Any, Sequence[Snapshot]]]) -> Finding:
-    # A majority may hold None (absent: one host listens on a port its peers do not), so count.
-    decided = len(reps[0][1]) > len(reps[1][1])
-    listed = reps[1:] if decided and len(reps[0][1]) > PEERS_LISTED else reps
-    values = tuple(value(env, s, path, v) for v, hosts in listed for s in hosts)
-    values = tuple(sorted(values, key=lambda x: x.host))
+    """One finding from the value classes of `path` in a role (most common first). Whether there is
+    a majority is read from the classes' sizes; `majority` is its value when there is one."""
+    render = _renderer(env, path)
+    values = classes.values(env, reps, lambda _, s, v: render(s, v))
     name = subject(path)
-    if decided:
-        peers = reps[0][1]
-        odd = [(s, v) for v, hosts in reps[1:] for s in hosts]
-        who = " and ".join(sorted({s.host for s, _ in odd}))
-        if category(path) == "firewall" and all(isinstance(v, dict) for _, v in odd) and isinstance(majority, dict):
-            deltas = "; ".join(sorted({chain_delta(majority, v) for _, v in odd}))
-            message = (f"{who} {'differs' if len(odd) == 1 else 'differ'} from {'its' if len(odd) == 1 else 'their'} "
-                       f"{len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env} on {name}: {deltas}")
-            return replace(_finding(path, role, Kind.outlier, message, values, deltas.replace("; ", "\n")),
-                           odd=tuple(sorted({s.host for s, _ in odd})))
-        theirs = "; ".join(sorted({pair(path, majority, v, peers[0], s)[1] for s, v in odd}))
-        ours = pair(path, majority, odd[0][1], peers[0], odd[0][0])[0]
-        message = (f"{who} {'has' if len(odd) == 1 else 'have'} {name} {theirs}; "
-                   f"its {len(peers)} {role} peer{'s' if len(peers) > 1 else ''} in {env} "
-                   f"{'have' if len(peers) > 1 else 'has'} {ours}")
-        firsts = {canonical(v): (s, v) for s, v in odd}.values()
-        detail = "\n".join(explain(path, majority, v, peers[0], s) for s, v in firsts)
-        return replace(_finding(path, role, Kind.outlier, message, values, detail),
-                       odd=tuple(sorted({s.host for s, _ in odd})))
-    elif len(reps) > VALUES_LISTED:
-        hosts = sum(len(h) for _, h in reps)
-        top = reps[0]
-        message = (f"{hosts} {role} hosts in {env} disagree on {name}: {len(reps)} different values; "
-                   f"the most common, {short(path, top[0], top[1][0])}, is on {len(top[1])}")
-        detail = explain(path, reps[0][0], reps[1][0], reps[0][1][0], reps[1][1][0])
+    if classes.has_majority(reps):
+        majority, peers = reps[0]
+        odd = reps[1:]
+        hosts = classes.odd_hosts(reps)
+        one = len(hosts) == 1
+        who = classes.names(hosts)
+        head = peers[0]
+        group = f"{len(peers):,} {role} peer{'s' if len(peers) > 1 else ''} in {env}"
+        if category(path) == "firewall" and isinstance(majority, dict) and all(isinstance(v, dict) for v, _ in odd):
+            deltas = "; ".join(sorted({chain_delta(majority, v) for v, _ in odd}))
+            message = (f"{who} {'differs' if one else 'differ'} from {'its' if one else 'their'} {group} "
+                       f"on {name}: {deltas}")
+            return _finding(path, role, Kind.outlier, message, values, deltas.replace("; ", "\n"), odd=hosts)
+        theirs = "; ".join(sorted({pair(path, majority, v, head, on[0])[1] for v, on in odd}))
+        ours = pair(path, majority, odd[0][0], head, odd[0][1][0])[0]
+        if majority is None:  # a package or file only the odd hosts have
+            message = (f"{who} {'has' if one else 'have'} {name} {theirs}; "
+                       f"its {group} {'do' if len(peers) > 1 else 'does'} not")
+        elif all(v is None for v, _ in odd):
+            message = (f"{who} {'does' if one else 'do'} not have {name}; "
+                       f"its {group} {'have' if len(peers) > 1 else 'has'} {ours}")
+        else:
+            message = (f"{who} {'has' if one else 'have'} {name} {theirs}; "
+                       f"its {group} {'have' if len(peers) > 1 else 'has'} {ours}")
+        detail = "\n".join(explain(path, majority, v, head, on[0]) for v, on in odd)
+        return _finding(path, role, Kind.outlier, message, values, detail, odd=hosts)
+    top = reps[0]
+    if len(reps) > classes.VALUES_LISTED:
+        total = sum(len(h) for _, h in reps)
+        message = (f"{total:,} {role} hosts in {env} disagree on {name}: {len(reps):,} different values; "
+                   f"the most common, {short(path, top[0], top[1][0])}, is on {len(top[1]):,}")
     else:
-        split = ", ".join(f"{short(path, v, hosts[0])} on {' '.join(s.host for s in hosts)}" for v, hosts in reps)
+        split = ", ".join(f"{short(path, v, on[0])} on {classes.spaced(on)}" for v, on in reps)
         message = f"{role} hosts in {env} disagree on {name}: {split}"
-        detail = explain(path, reps[0][0], reps[1][0], reps[0][1][0], reps[1][1][0])
+    detail = explain(path, top[0], reps[1][0], top[1][0], reps[1][1][0])
     # No majority: every host is as odd as any other, so the formats name them all.
-    return _finding(path, role, Kind.outlier, message, values, detail,
-                    odd=tuple(sorted({s.host for _, hosts in reps for s in hosts})))
+    return _finding(path, role, Kind.outlier, message, values, detail, odd=classes.odd_hosts(reps))
 
 
 def between(path: str, role: str, left: str, right: str, lc: Any, rc: Any, lv: Values, rv: Values,

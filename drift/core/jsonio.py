@@ -88,14 +88,21 @@ def deep(text: str, max_depth: int = MAX_DEPTH) -> bool:
     return not _within(exact, max_depth)
 
 
-_RISKY = re.compile(rb"\\u[dD][89a-fA-F]|[0-9]{41}|[eE]\+?[0-9]{3}")
+_MAYBE_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+# Every digit becomes "0" and every other byte "x": a run of 41 zeros is then a 41-digit run.
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
+_LONG_INTEGER = b"0" * 41
 
 
 def risky(data: bytes, max_depth: int = MAX_DEPTH) -> bool:
-    """Whether a document may hold what `loads` refuses or repairs (deep nesting, a lone surrogate
-    escape, a huge number): a fast reader that does not check these must hand it to `loads`.
-    C-speed; false alarms (such text inside a string) only cost the slower, exact path."""
-    if _RISKY.search(data):
+    """Whether a document may hold what `loads` refuses or repairs and msgspec would take: deep
+    nesting, a lone surrogate escape, an integer past 40 digits. (A float out of range msgspec
+    refuses itself, so a hex digest's `e123` is no alarm.) Whole-buffer C passes only, ~0.5 ms for
+    350 KB: a memchr for a backslash, a byte translation, a substring search (a regex for 41 digits
+    took 6 ms). False alarms (such text inside a string) only cost the exact path."""
+    if b"\\" in data and _MAYBE_SURROGATE_BYTES.search(data):
+        return True
+    if _LONG_INTEGER in data.translate(_DIGITS_AS_ZERO):
         return True
     return not _within(data.translate(None, _NOT_BRACKETS), max_depth)
 

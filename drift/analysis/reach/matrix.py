@@ -21,6 +21,7 @@ from drift.model.snapshot import Snapshot
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 FIREWALL_FACTS = ("iptables", "nft", "ipset")
 CONNECTED = "topology/ssh/server_address"  # the interfaces collector's: the address SSH reached the host on
+Address = tuple[ipaddress.IPv4Address, str] | str  # the address and its interface, or why it is unknown
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,9 @@ class _Host:
     ifaces: hostfw.Ifaces | None
     listen: list[Listener] | None
     ephemeral: tuple[int, int] | None = None
+    # _address's part that does not depend on the peer, worked out once per host: the address, why it is
+    # unknown, or the candidates among which the peer's network decides.
+    own: Address | list[tuple[ipaddress.IPv4Address, str]] | None = None
 
     @property
     def v6only_known(self) -> bool:
@@ -134,9 +138,11 @@ def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
             classes: dict[tuple[object, ...], list[_Host]] = {}
             for s in roles[src_role]:
                 classes.setdefault(keys[id(s)], []).append(s)
+            home = {id(s): k for k, members in classes.items() for s in members}  # a source's class key
             for proto, port in ports:
                 pairs = [p if n == 1 else replace(p, count=n)
-                         for d in roles[dst_role] for s, n in _sources(classes, d, src_role == dst_role)
+                         for d in roles[dst_role]
+                         for s, n in _sources(classes, d, home.get(id(d)), src_role == dst_role)
                          for p in [_pair(s, d, proto, port, cache)] if p is not None]
                 if pairs:
                     cells.append(Cell(src_role, dst_role, proto, port, tuple(sorted(pairs, key=_order))))
@@ -147,15 +153,19 @@ def _order(p: Pair) -> tuple[str, str]:
     return (p.src, p.dst)
 
 
-def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, same_role: bool) -> list[tuple[_Host, int]]:
+def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, home: tuple[object, ...] | None,
+             same_role: bool) -> list[tuple[_Host, int]]:
     """(a source standing for n sources, n) towards d: d itself on its own (loopback), never as its own
-    role's peer."""
+    role's peer. `home` is d's class among these sources (None: d is not one), so this costs the
+    classes, not their members: per destination, a scan of every member was hosts squared."""
     out = []
-    for members in classes.values():
-        others = [s for s in members if s is not d]
-        if others:
-            out.append((others[0], len(others)))
-        if len(others) < len(members) and not same_role:
+    for key, members in classes.items():
+        if key is not home:
+            out.append((members[0], len(members)))
+            continue
+        if len(members) > 1:
+            out.append((members[1] if members[0] is d else members[0], len(members) - 1))
+        if not same_role:
             out.append((d, 1))
     return out
 
@@ -255,10 +265,23 @@ def _remote(s: _Host, d: _Host, binds: list[Listener]) -> Route | str | None:
     return addrs[0], dst, dev, d_if
 
 
-def _address(d: _Host, s: _Host | None = None) -> tuple[ipaddress.IPv4Address, str] | str:
+def _address(d: _Host, s: _Host | None = None) -> Address:
     """The address others (s) connect to, and the interface that holds it: the inventory's address; where
     that is a name, the address SSH reached d on (the name resolved), or the one address of d on a network
     s is on (d's routes reach s from there)."""
+    if d.own is None:
+        d.own = _own_address(d)
+    if not isinstance(d.own, list):
+        return d.own
+    shared = [(ip, n) for ip, n in d.own if s is not None and s.ifaces is not None
+              and any(ip in i.network and not i.ip.is_loopback for _, i in s.ifaces)]
+    if len(shared) == 1:
+        return shared[0]
+    return (f"{d.snap.host}: {len(d.own)} IPv4 addresses and an inventory address that is a name; "
+            f"which one {s.snap.host if s else 'peers'} connect{'s' if s else ''} to is unknown")
+
+
+def _own_address(d: _Host) -> Address | list[tuple[ipaddress.IPv4Address, str]]:
     if d.ifaces is None:
         return f"{d.snap.host}: its interfaces were not collected"
     try:
@@ -278,9 +301,4 @@ def _address(d: _Host, s: _Host | None = None) -> tuple[ipaddress.IPv4Address, s
     reached = [(ip, n) for ip, n in own if str(ip) == connected]
     if reached:
         return reached[0]
-    shared = [(ip, n) for ip, n in own if s is not None and s.ifaces is not None
-              and any(ip in i.network and not i.ip.is_loopback for _, i in s.ifaces)]
-    if len(shared) == 1:
-        return shared[0]
-    return (f"{d.snap.host}: {len(own)} IPv4 addresses and an inventory address that is a name; "
-            f"which one {s.snap.host if s else 'peers'} connect{'s' if s else ''} to is unknown")
+    return own

@@ -86,3 +86,16 @@ def test_any_text_is_a_value_or_a_clean_error(text: str) -> None:
         jsonio.dumps(jsonio.loads(text)).encode("utf-8")
     except JsonInputError as exc:
         assert exc.message
+
+
+@pytest.mark.parametrize("data, risky", [
+    (b'{"sha256": "9e123456e999e0001234"}', False),  # hex digests: letters and digits, not exponents
+    (b'{"n": 1e999}', False),  # msgspec refuses a float out of range itself
+    (b'{"n": ' + b"9" * 41 + b"}", True),
+    (b'["' + b"\\ud800" + b'"]', True),
+    (b'["' + b"\\\\" + b'"]', False),
+    (b"[" * 65 + b"]" * 65, True),
+    (b"[" * 64 + b"]" * 64, False),
+])
+def test_risky_flags_what_only_the_exact_reader_handles(data: bytes, risky: bool) -> None:
+    assert jsonio.risky(data) is risky

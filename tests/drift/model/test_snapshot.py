@@ -57,3 +57,9 @@ def test_load_reports_unreadable_and_binary_files(tmp_path):
         load(tmp_path / "b.json")
     (tmp_path / "ok.json").write_text(json.dumps(make().to_dict()))
     assert load(tmp_path / "ok.json").host == "w1"
+
+
+def test_a_float_out_of_range_in_a_fact_gets_the_exact_message():
+    text = make().to_json().replace('"version": "2"', '"version": 1e400')
+    with pytest.raises(SnapshotFileError, match=r"snap\.json: invalid JSON: 1e400 is out of range"):
+        loads(text, "snap.json")
