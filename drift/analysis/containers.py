@@ -62,13 +62,13 @@ def folded(raw: Sequence[Finding]) -> list[Finding]:
 
 def _whole(f: Finding, service: str) -> Finding:
     """An image finding that is about the whole service, worded so: `runs in`, `runs no`."""
-    absent = f"not have {f.subject}; "
     if f.kind in _ONE_SIDE and f.message.startswith(f.subject + " ") and " is in " in f.message:
         head, rest = f.message.split(" is in ", 1)
         return replace(f, message=f"container {service} ({head[len(f.subject) + 1:]}) runs in {rest}")
     if f.kind is Kind.outlier and all(v.value is None for v in f.values if v.host in f.odd):
-        for verb, plural in (("does", "runs"), ("do", "run")):  # messages.outlier: "X does not have S; ..."
-            f = replace(f, message=f.message.replace(f" {verb} {absent}", f" {plural} no {service} container; ", 1))
+        for verb, plural in (("does not have", "runs"), ("do not have", "run")):  # messages.outlier's words
+            lacks, runs_no = f" {verb} {f.subject}; ", f" {plural} no {service} container; "
+            f = replace(f, message=f.message.replace(lacks, runs_no, 1))
     return f
 
 
