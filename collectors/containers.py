@@ -33,10 +33,12 @@ ITEM = "@@item"
 
 # Root's podman keeps its state under /var/lib/containers, anyone else's under their home: asking
 # podman as a user whose state does not exist would create it. Root's state, seen by another user,
-# is containers that user cannot list: said, so that it is unknown rather than none.
+# is containers that user cannot list: said, so that it is unknown rather than none. Root's storage
+# directory is world-searchable while libpod inside it is not; /var/lib/containers alone (an empty
+# mount point, a package's directory) holds no state.
 _PODMAN_STATE = ('{ if [ "$(id -u)" = 0 ]; then [ -d /var/lib/containers/storage/libpod ]; '
                  'elif [ -d "${HOME:-/nonexistent}/.local/share/containers/storage/libpod" ]; then true; '
-                 f'else [ -d /var/lib/containers ] && echo {ROOT_ONLY}; false; fi; }}')
+                 f'else [ -d /var/lib/containers/storage ] && echo {ROOT_ONLY}; false; fi; }}')
 _DOCKER_STATE = '{ [ -S /var/run/docker.sock ] || [ -n "${DOCKER_HOST:-}" ]; }'
 _CRI_STATE = ("{ [ -S /run/containerd/containerd.sock ] || [ -S /var/run/crio/crio.sock ] || "
               "[ -e /etc/crictl.yaml ]; }")

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.lab.fleet import HostSpec
-from tests.lab.lab import Lab, sh
+from tests.lab.lab import CONTAINER_STATE, Lab, sh
 
 TOOLS = ("podman", "runc")
-STATE = ("/var/lib/containers", "/run/containers", "/run/libpod")
+STATE = CONTAINER_STATE
 RUN = ("--runtime", "runc", "--ulimit", "nofile=1024:4096", "--ulimit", "nproc=1024:4096", "--network", "host")
 
 

@@ -76,6 +76,9 @@ def in_ns(h: HostSpec, *argv: str, input: str | None = None, check: bool = True)
     return sh("ip", "netns", "exec", h.netns, *argv, input=input, check=check)
 
 
+CONTAINER_STATE = ("/var/lib/containers", "/run/containers", "/run/libpod")  # podman's, root's
+
+
 @dataclass
 class Lab:
     root: Path
@@ -209,6 +212,13 @@ class Lab:
         if Path("/root/.bashrc").exists():
             binds.append((d / "bashrc", "/root/.bashrc"))
         binds += access.binds(self, h)
+        # A lab host is a machine of its own: it never sees this machine's container state (root's
+        # podman run by hand or by another test would make every non-root login's collector unknown).
+        for state in CONTAINER_STATE:
+            if Path(state).is_dir():
+                empty = d / "containers" / state.strip("/").replace("/", "_")
+                empty.mkdir(parents=True, exist_ok=True)
+                binds.append((empty, state))
         script = "set -e; " + "; ".join(f"mount --bind {shlex.quote(str(a))} {shlex.quote(b)}" for a, b in binds)
         script += f"; hostname {shlex.quote(h.name)}; exec /usr/sbin/sshd -D -e -f {shlex.quote(str(d / 'sshd_config'))}"
         self.site_packages().mkdir(parents=True, exist_ok=True)
