@@ -66,11 +66,12 @@ def forwarding(s: Snapshot) -> str | None:
 Arrival = tuple[Outcome, Outcome, str]  # the host's verdict on the way in, on the reply's way out; where to
 
 
-def arrival(fw: hostfw.Firewall, ifaces: hostfw.Ifaces | None, forward: str | None, p: Packet) -> Arrival | str | None:
+def arrival(fw: hostfw.Firewall, ifaces: hostfw.Ifaces | None, forward: str | None, p: Packet,
+            listening: frozenset[tuple[str, int]] = frozenset()) -> Arrival | str | None:
     """A new connection p arriving at the host, where nat PREROUTING rewrites its destination: a DNAT to
     another address is routed through (prerouting, forward, postrouting; the container's reply back the
     same way), one to the host itself goes up to input on the new port. None: no rewrite, judge p as it
-    is; a str: a rewrite drift cannot follow, and why."""
+    is; a str: a rewrite drift cannot follow, and why. `listening`: (proto, port) the host has sockets on."""
     r = rewrite(fw.xt["nat"], p, f"{fw.host} ", fw.ipsets)
     if not isinstance(r, Rewrite):
         return r
@@ -81,6 +82,8 @@ def arrival(fw: hostfw.Firewall, ifaces: hostfw.Ifaces | None, forward: str | No
         return f"{fw.host}: its interfaces were not collected, so where {r.rule} sends the packet is unknown"
     moved = replace(p, dst=addr, dport=r.port)
     if any(i.ip == addr for _, i in ifaces):
+        if (p.proto, r.port) not in listening:
+            return f"{r.rule}: sends the packet to port {r.port}, where nothing on {fw.host} listens"
         return (hostfw.crossing(fw, hostfw.INGRESS, p, moved),
                 hostfw.crossing(fw, hostfw.EGRESS, moved.reply(None, p.iif)), f"{addr}:{r.port} (by {r.rule})")
     out = [n for n, i in ifaces if addr in i.network and not i.ip.is_loopback]
@@ -92,8 +95,17 @@ def arrival(fw: hostfw.Firewall, ifaces: hostfw.Ifaces | None, forward: str | No
             f"{fw.host}: net.ipv4.ip_forward is {forward}, and {r.rule} sends the packet on"
     moved = replace(moved, oif=out[0], forwarded=True)
     back = moved.reply(out[0], p.iif)
-    return (hostfw.crossing(fw, hostfw.FORWARD, p, moved), hostfw.crossing(fw, hostfw.FORWARD, back),
-            f"{addr}:{r.port} behind it (by {r.rule})")
+    return (_forward(fw, p, moved), _forward(fw, back, back), f"{addr}:{r.port} behind it (by {r.rule})")
+
+
+def _forward(fw: hostfw.Firewall, p: Packet, moved: Packet) -> Outcome:
+    """The forward path's verdict; admitted, it names filter FORWARD's rule (or policy), not a MASQUERADE
+    on the way out: FORWARD is where a published port is opened or closed."""
+    o = hostfw.crossing(fw, hostfw.FORWARD, p, moved if moved is not p else None)
+    if o.verdict != "admitted" or "FORWARD" not in fw.xt["filter"]:
+        return o
+    decided = iptables.evaluate(fw.xt["filter"], "FORWARD", moved, f"{fw.host} ", "filter", fw.ipsets)
+    return replace(o, accept=decided.accept) if decided.verdict == "admitted" else o
 
 
 def _walk(chains: iptables.Chains, name: str, p: Packet, where: str, ipsets: xtmatch.IpSets | None,

@@ -246,7 +246,8 @@ def _moved(d: _Host, p: Packet, cache: dict) -> dnat.Arrival | str | None:  # ty
         return None
     key = ("dnat", d.snap.host, p.proto, d.fw.signature(p.src), d.fw.signature(p.dst), p.dport, p.iif, p.ephemeral)
     if key not in cache:
-        cache[key] = dnat.arrival(d.fw, d.ifaces, dnat.forwarding(d.snap), p)
+        cache[key] = dnat.arrival(d.fw, d.ifaces, dnat.forwarding(d.snap), p,
+                                  frozenset((x.proto, x.port) for x in d.listen or ()))
     return cache[key]  # type: ignore[no-any-return]
 
 

@@ -74,7 +74,8 @@ def test_redirect_goes_up_to_input_on_the_new_port():
     facts = {"firewall/iptables/nat/PREROUTING": {"policy": "ACCEPT", "rules": [
                  "-p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080"]},
              "firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": ["-p tcp -m tcp --dport 8080 -j ACCEPT"]}}
-    arrival = dnat.arrival(fw(facts), IFACES, None, inbound(80))
+    assert "where nothing on h listens" in str(dnat.arrival(fw(facts), IFACES, None, inbound(80)))
+    arrival = dnat.arrival(fw(facts), IFACES, None, inbound(80), frozenset({("tcp", 8080)}))
     assert isinstance(arrival, tuple)
     assert (arrival[0].verdict, arrival[0].rule) == ("admitted", "h filter INPUT rule 1: -p tcp -m tcp --dport 8080 -j ACCEPT")
     assert arrival[2].startswith("10.213.3.5:8080")
@@ -95,3 +96,18 @@ def test_the_matrix_judges_a_published_port_by_the_forward_path_with_no_socket_o
     assert pair.via.startswith("10.213.3.5 → 172.17.0.2:8080 behind it")
     assert cells[("db", "web", "tcp", 22)].pairs[0].via == "10.213.3.5"
     assert ("web", "web", "tcp", 8080) not in cells  # over loopback nothing listens, and OUTPUT skips 127.0.0.0/8
+
+
+def test_podman_netavark_publishes_through_its_own_chains():
+    podman = fw(xt("podman-netavark.iptables"))
+    ifaces = [("lo", I("127.0.0.1/8")), ("eth0", I("10.213.3.5/24")), ("podman0", I("10.88.0.1/16"))]
+    r = dnat.rewrite(podman.xt["nat"], inbound(8080))
+    assert isinstance(r, dnat.Rewrite) and (r.addr, r.port) == (A("10.88.0.3"), 80)
+    assert r.rule.startswith("nat NETAVARK-DN-1D8721804F16F rule 3: ")
+    arrival = dnat.arrival(podman, ifaces, "1", inbound(8080))
+    assert isinstance(arrival, tuple)
+    # NETAVARK_FORWARD admits only the container's own connections and replies; the FORWARD policy the rest.
+    assert (arrival[0].verdict, arrival[0].rule) == ("admitted", "h filter FORWARD policy ACCEPT")
+    assert (arrival[1].verdict, arrival[1].rule) == ("admitted", "h filter NETAVARK_FORWARD rule 2: -s 10.88.0.0/16 -j ACCEPT")
+    assert arrival[2].startswith("10.88.0.3:80 behind it")
+    assert dnat.published(podman) == {("tcp", 8080)}
