@@ -69,3 +69,9 @@ def test_compare_of_rule_sets_the_kernel_treats_alike_finds_no_reach_difference(
     SUMMARY.append(f"drift compare ufw vs its kernel-alike hand-written set: {len(reach)} reach findings, "
                    f"{len(undecided)} undecided flows")
     assert (reach, undecided) == ([], []), json.dumps({"findings": reach, "undecided": undecided}, indent=1)
+
+
+def test_dockers_published_port_is_followed_to_its_container(measured):
+    """Issue 24: the connections Docker DNATs to 172.17.0.2:8080 are judged through FORWARD, none left undecided."""
+    docker = dict(measured)["Docker: published port, DOCKER-USER, nat DNAT"]
+    assert (docker.wrong, docker.unknown) == ([], []), f"{docker.wrong}\n{docker.unknown}"

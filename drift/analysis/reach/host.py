@@ -27,9 +27,12 @@ _XT = {
     "input": (("mangle", -150), ("filter", 0), ("security", 50), ("nat", 100)),
     "output": (("raw", -300), ("mangle", -150), ("nat", -100), ("filter", 0), ("security", 50)),
     "postrouting": (("mangle", -150), ("nat", 100)),
+    "forward": (("mangle", -150), ("filter", 0), ("security", 50)),
 }
+_NAT_PRIO = -100  # where nat PREROUTING rewrites the destination: chains before it see the old one
 INGRESS = ("prerouting", "input")
 EGRESS = ("output", "postrouting")
+FORWARD = ("prerouting", "forward", "postrouting")
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,10 @@ def firewall(s: Snapshot) -> Firewall:
     return Firewall(s.host, None, facts["iptables"], facts["nft"], ipsets)
 
 
-def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
-    """The host's verdict for p crossing hooks (INGRESS or EGRESS)."""
+def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet, after: Packet | None = None) -> Outcome:
+    """The host's verdict for p crossing hooks (INGRESS or EGRESS, or prerouting then forward). With
+    `after`, p's destination was rewritten by iptables' nat PREROUTING (dnat.py, already followed):
+    the chains after that one, and the hooks after prerouting, see `after`."""
     if fw.problem:
         return unknown(fw.problem)
     where = f"{fw.host} "
@@ -96,13 +101,22 @@ def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet) -> Outcome:
     # looped back was already bound by the output and postrouting nat chains on its way out.
     first = p.state == "NEW" and not (p.inbound and p.iif == "lo")
     for order, hook in enumerate(hooks):
+        def seen(prio: int, hook: str = hook) -> Packet:
+            return after if after is not None and (hook != "prerouting" or prio > _NAT_PRIO) else p
         for table, prio in _XT[hook]:
             chains = fw.xt[table]
+            if after is not None and (table, hook) == ("nat", "prerouting"):
+                continue
             if hook.upper() in chains and (first or table != "nat"):
-                stages.append((order, prio, iptables.evaluate(chains, hook.upper(), p, where, table, fw.ipsets)))
+                stages.append((order, prio, iptables.evaluate(chains, hook.upper(), seen(prio), where, table,
+                                                              fw.ipsets)))
         for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
-            if first or fw.nft_tables[table].chains[chain].get("type") != "nat":
-                stages.append((order, prio, nft.evaluate(fw.nft, table, chain, p, where, fw.nft_tables)))
+            nat = fw.nft_tables[table].chains[chain].get("type") == "nat"
+            if after is not None and nat and hook == "prerouting":
+                stages.append((order, prio, unknown(f"{where}nft {table} {chain}: a nat chain besides iptables' "
+                                                    "may rewrite the destination too", diverts=True)))
+            elif first or not nat:
+                stages.append((order, prio, nft.evaluate(fw.nft, table, chain, seen(prio), where, fw.nft_tables)))
     stages.sort(key=lambda s: (s[0], s[1]))
     return combine([o for _, _, o in stages], f"{fw.host}: no rule filters this")
 

@@ -18,7 +18,7 @@ from drift.analysis.reach import xtmatch
 from drift.analysis.reach.packet import RETURN, Match, Outcome, Packet, accepted, maybe, refused, then, unknown
 
 # Targets that change nothing about whether a packet passes: they log, count or mark, and go on.
-_CONTINUE = {"LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "TCPMSS", "DSCP", "TOS", "TTL", "CLASSIFY",
+CONTINUE = {"LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "TCPMSS", "DSCP", "TOS", "TTL", "CLASSIFY",
              "AUDIT", "TRACE", "CHECKSUM", "SECMARK", "CONNSECMARK", "NOTRACK", "CT", "TCPOPTSTRIP"}
 _MAX_DEPTH = 64  # the kernel allows jumps about this deep; deeper means the facts are odd
 _ENDS = {"ACCEPT", "DROP", "REJECT", "RETURN"}
@@ -36,7 +36,7 @@ class Rule:
 
 # A fleet's rules are read once each, not once per host pair.
 @functools.lru_cache(maxsize=1 << 16)
-def _parsed(where: str, table: str, chain: str, index: int, text: str) -> Rule:
+def parsed(where: str, table: str, chain: str, index: int, text: str) -> Rule:
     return parse_rule(text, f"{where}{table} {chain} rule {index + 1}: {text}")
 
 
@@ -132,9 +132,9 @@ def _chain(chains: Chains, name: str, p: Packet, where: str, table: str, memo: d
     reached: list[tuple[Rule, Match, str]] = []
     notes: list[str] = []
     for index, text in enumerate(rules):
-        rule = _parsed(where, table, name, index, text if isinstance(text, str) else "")
+        rule = parsed(where, table, name, index, text if isinstance(text, str) else "")
         matched, why, assumed = rule.test(p, ipsets)
-        if assumed and matched is False and rule.target not in _CONTINUE:
+        if assumed and matched is False and rule.target not in CONTINUE:
             notes.append(rule.note)  # skipped only because one connection is under its limit
         if matched is False:
             continue
@@ -160,7 +160,7 @@ def _chain(chains: Chains, name: str, p: Packet, where: str, table: str, memo: d
 def _target(chains: Chains, rule: Rule, p: Packet, where: str, table: str, memo: dict[str, Outcome],
             active: set[str], depth: int, ipsets: xtmatch.IpSets | None) -> Outcome | None:
     t = rule.target
-    if t == "" or t in _CONTINUE:
+    if t == "" or t in CONTINUE:
         return None
     if t == "ACCEPT":
         return accepted(rule.label)

@@ -13,6 +13,7 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from drift.analysis.reach import dnat
 from drift.analysis.reach import host as hostfw
 from drift.analysis.reach.packet import Outcome, Packet
 from drift.model.facts import canonical
@@ -112,6 +113,10 @@ class _Host:
     # _address's part that does not depend on the peer, worked out once per host: the address, why it is
     # unknown, or the candidates among which the peer's network decides.
     own: Address | list[tuple[ipaddress.IPv4Address, str]] | None = None
+    published: frozenset[tuple[str, int]] = frozenset()  # (proto, port) its nat PREROUTING DNATs
+
+    def __post_init__(self) -> None:
+        self.published = dnat.published(self.fw)
 
     @property
     def v6only_known(self) -> bool:
@@ -133,7 +138,8 @@ def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
     cache: dict[tuple[object, ...], Outcome] = {}
     cells = []
     for dst_role in sorted(roles):
-        ports = sorted({(x.proto, x.port) for h in roles[dst_role] for x in h.listen or ()})
+        ports = sorted({(x.proto, x.port) for h in roles[dst_role] for x in h.listen or ()}
+                       | {x for h in roles[dst_role] for x in h.published})
         for src_role in sorted(roles):
             classes: dict[tuple[object, ...], list[_Host]] = {}
             for s in roles[src_role]:
@@ -196,10 +202,12 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
         return Pair(s.snap.host, d.snap.host, "unknown", None,
                     (f"{d.snap.host}: listening sockets were not collected",), "")
     binds = [x for x in d.listen if x.proto == proto and x.port == port]
-    if not binds:
-        return None  # this host of the role does not listen there
     local = s is d
-    route = _loopback(d, binds) if local else _remote(s, d, binds)
+    if not binds and (local or (proto, port) not in d.published):
+        return None  # this host of the role does not listen there
+    # A published port may have no socket on the host (no docker-proxy): the container behind it listens.
+    behind = [] if binds else [Listener(proto, "*", port, True)]
+    route = _loopback(d, binds) if local else _remote(s, d, binds or behind)
     if route is None:
         return None  # bound only where this source cannot connect (loopback of another host)
     if isinstance(route, str):
@@ -218,11 +226,29 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
         if key not in cache:
             cache[key] = hostfw.crossing(h.fw, hooks, p)
         outcomes.append(cache[key])
+    moved = None if local else _moved(d, inbound, cache)
+    if behind and moved is None:
+        return None  # not rewritten for this source (`! -i docker0`), and nothing on the host listens
+    if isinstance(moved, tuple):  # published: the way in and the reply's way out are the forwarded ones
+        outcomes[1:3] = moved[:2]
+    elif moved is not None and outcomes[1].verdict == "unknown":
+        outcomes[1] = replace(outcomes[1], reasons=(moved, *outcomes[1].reasons))
     # An admitted flow is credited to the destination's way in: that is where a service is opened.
     o = hostfw.combine(outcomes, "nothing filters this", named_first=1)
-    via = f"{dst} (loopback)" if local else str(dst)
+    via = f"{dst} (loopback)" if local else f"{dst} → {moved[2]}" if isinstance(moved, tuple) else str(dst)
     return Pair(s.snap.host, d.snap.host, o.verdict, o.rule, o.reasons if o.verdict == "unknown" else (), via,
                 notes=o.notes if o.verdict == "admitted" else ())
+
+
+def _moved(d: _Host, p: Packet, cache: dict) -> dnat.Arrival | str | None:  # type: ignore[type-arg]
+    """Where d's nat PREROUTING sends p (dnat.py), worked out once for sources alike."""
+    if d.fw.problem:
+        return None
+    key = ("dnat", d.snap.host, p.proto, d.fw.signature(p.src), d.fw.signature(p.dst), p.dport, p.iif, p.ephemeral)
+    if key not in cache:
+        cache[key] = dnat.arrival(d.fw, d.ifaces, dnat.forwarding(d.snap), p,
+                                  frozenset((x.proto, x.port) for x in d.listen or ()))
+    return cache[key]  # type: ignore[no-any-return]
 
 
 Route = tuple[ipaddress.IPv4Address, ipaddress.IPv4Address, str | None, str | None]

@@ -28,6 +28,7 @@ class Packet:
     # The connecting host's ephemeral port range (net.ipv4.ip_local_port_range), where the unknown
     # port (sport of the first packet, dport of the reply) lies; None when not collected.
     ephemeral: tuple[int, int] | None = None
+    forwarded: bool = False  # routed through the host (to a container behind DNAT): neither end is its own
 
     @property
     def inbound(self) -> bool:
@@ -37,6 +38,8 @@ class Packet:
     def is_local(self, source: bool) -> bool:
         """Whether src (or dst) is an address of the host judging the packet: over loopback both are;
         otherwise the host's own end is the destination of what comes in and the source of what goes out."""
+        if self.forwarded:
+            return False
         if "lo" in (self.iif, self.oif):
             return True
         return self.inbound != source
