@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from collectors.content import secrets
 from collectors.content.secrets import Redactor
 from collectors.interface import CollectConfig, Collector, Facts, Json, NotApplicable, Parsed
 from collectors.parsing import load_json
@@ -254,7 +255,8 @@ def parse(output: str, cfg: CollectConfig) -> Parsed:
         facts[base + "image"] = _one([{"ref": c.image, "digest": c.digest} for c in group])
         facts[base + "runtime"] = _one([c.runtime for c in group])
         facts[base + "replicas"] = len(group)
-        facts[base + "command"] = _one([list(c.command) for c in group])
+        facts[base + "command"] = _one([list[Json](secrets.argv(c.command, redactor, cfg.secret_keys))
+                                        for c in group])
         if all(c.ports is not None for c in group):
             facts[base + "ports"] = _one([list(c.ports or ()) for c in group])
         facts[base + "mounts"] = _one([list(c.mounts) for c in group])

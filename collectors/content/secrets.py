@@ -18,7 +18,7 @@ import hmac
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 
@@ -137,6 +137,26 @@ class Redactor:
     def key_is_secret(self, key: str) -> bool:
         return key_is_secret(key, self.extra_words)
 
+    def argv(self, argv: Sequence[str]) -> list[str]:
+        """A command line as it may be stored: the value of a secret-named option (`--requirepass X`,
+        `--password=X`, `DB_PASSWORD=X`) becomes `{{secret:…}}`, and every argument goes through the
+        inline rules (URL passwords, tokens, key blocks)."""
+        out: list[str] = []
+        pending = ""  # a secret-named option that takes the next argument as its value
+        for arg in argv:
+            flag, eq, value = arg.partition("=")
+            name = flag.lstrip("-")
+            if pending and not arg.startswith("-"):
+                out.append(self.inline(arg) if is_secret(pending, arg, self.extra_words) else self.text(arg))
+                pending = ""
+                continue
+            pending = name if arg.startswith("-") and not eq and self.key_is_secret(name) else ""
+            if eq and name and _NAME_CHARS.issuperset(name) and is_secret(name, value, self.extra_words):
+                out.append(f"{flag}={self.inline(value)}")
+            else:
+                out.append(self.text(arg))
+        return out
+
     def value(self, key: str, value: str, path: str = "") -> str | dict[str, Json]:
         """A key-level value as it may be stored: the value, partly masked, or a secret marker."""
         if is_secret(key, value, self.extra_words):
@@ -231,6 +251,14 @@ class Redactor:
             if first:
                 break
         return "".join(out) + text[at:]
+
+
+def argv(argv: Sequence[str], redactor: Redactor | None, extra_words: tuple[str, ...] = ()) -> list[str]:
+    """A command line to store. With no installation key to hash with, secrets are masked all the
+    same (`{{secret}}`), only a change of one cannot be seen."""
+    if redactor is not None:
+        return redactor.argv(argv)
+    return [INLINE.sub("{{secret}}", a) for a in Redactor(b"\0" * 16, extra_words).argv(argv)]
 
 
 def entropy(text: str) -> float:

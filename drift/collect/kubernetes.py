@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from collectors.containers import image_ref, segment
+from collectors.content import secrets
 from collectors.content.secrets import Redactor
 from collectors.interface import Facts, Json
 from drift import __version__
@@ -102,7 +103,8 @@ def _mount(m: dict[str, Any]) -> str:
 
 
 def _container_facts(c: dict[str, Any], redactor: Redactor | None) -> Facts:
-    command: list[Json] = [_text(x) for x in _list(c.get("command")) + _list(c.get("args"))]
+    command: list[Json] = [*secrets.argv([_text(x) for x in _list(c.get("command")) + _list(c.get("args"))],
+                                         redactor)]
     ports: list[Json] = [*sorted(f"{_text(_obj(p).get('containerPort'))}/{_text(_obj(p).get('protocol') or 'TCP')}"
                                 for p in _list(c.get("ports")))]
     mounts: list[Json] = [*sorted(_mount(_obj(m)) for m in _list(c.get("volumeMounts")))]
