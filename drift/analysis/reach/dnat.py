@@ -80,7 +80,7 @@ def arrival(fw: hostfw.Firewall, ifaces: hostfw.Ifaces | None, forward: str | No
         return f"{r.rule}: DNAT to a loopback address, delivered only where route_localnet allows it"
     if ifaces is None:
         return f"{fw.host}: its interfaces were not collected, so where {r.rule} sends the packet is unknown"
-    moved = replace(p, dst=addr, dport=r.port)
+    moved = replace(p, dst=addr, dport=r.port, dnat=True)
     if any(i.ip == addr for _, i in ifaces):
         if (p.proto, r.port) not in listening:
             return f"{r.rule}: sends the packet to port {r.port}, where nothing on {fw.host} listens"

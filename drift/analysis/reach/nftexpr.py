@@ -149,8 +149,9 @@ def match(left: str, op: str, right: Token, sets: Sets) -> Test | None:
         states = {s.strip().upper() for v in vals for s in v.split(",")}
         return lambda p: negate(p.state in states, neg)
     if left == "ct status" and vals == ["dnat"]:
-        # Had a nat rule rewritten this flow's destination, its nat chain would already make it undecided.
-        return lambda p: negate(False, neg)
+        # True on a flow drift followed through a DNAT; one a nat rule rewrites that drift did not
+        # follow is undecided before any filter rule is read.
+        return lambda p: negate(p.dnat, neg)
     if left == "ct direction":
         return lambda p: negate(("original" if p.state == "NEW" else "reply") in vals, neg)
     if left.startswith("fib ") and left.endswith(" type"):

@@ -29,6 +29,9 @@ class Packet:
     # port (sport of the first packet, dport of the reply) lies; None when not collected.
     ephemeral: tuple[int, int] | None = None
     forwarded: bool = False  # routed through the host (to a container behind DNAT): neither end is its own
+    # Its connection's destination was rewritten by a nat rule drift followed: conntrack's DNAT status
+    # (`--ctstate DNAT`, nft `ct status dnat`), on the connection's packets both ways.
+    dnat: bool = False
 
     @property
     def inbound(self) -> bool:

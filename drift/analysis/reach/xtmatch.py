@@ -133,7 +133,10 @@ def _ports(option: str, spec: str, neg: bool) -> Test:
 
 def _state(spec: str, neg: bool) -> Test:
     states = {s.upper() for s in spec.split(",")}
-    return lambda p: negate(p.state in states, neg)
+    # DNAT is a status of the connection, not a state: true on packets of a flow drift rewrote (a flow
+    # a nat rule rewrites but drift did not follow is undecided before any filter rule is read).
+    dnat = "DNAT" in states
+    return lambda p: negate(p.state in states or (dnat and p.dnat), neg)
 
 
 def addr_type(p: Packet, source: bool) -> str:

@@ -52,6 +52,16 @@ def test_docker_user_refuses_a_published_port_by_its_rule():
     assert isinstance(other, tuple) and other[0].verdict == "admitted"
 
 
+def test_conntrack_dnat_status_is_true_on_a_flow_drift_followed_through_dnat():
+    # Found in review: `--ctstate DNAT` was always false, so this DOCKER-USER refused what the kernel
+    # admits. Only a connection whose destination a nat rule rewrote has the DNAT status.
+    user = ["-m conntrack --ctstate DNAT -j ACCEPT", "-j DROP"]
+    way_in = dnat.arrival(docker(user), IFACES, "1", inbound(8080))
+    assert isinstance(way_in, tuple)
+    assert (way_in[0].verdict, way_in[0].rule) == ("admitted", "h filter DOCKER-USER rule 1: -m conntrack --ctstate DNAT -j ACCEPT")
+    assert way_in[1].verdict == "admitted"  # the container's reply is of the same DNAT'd connection
+
+
 def test_what_drift_cannot_follow_stays_undecided_and_names_why():
     assert "ip_forward was not collected" in str(dnat.arrival(docker(), IFACES, None, inbound(8080)))
     assert "ip_forward is 0" in str(dnat.arrival(docker(), IFACES, "0", inbound(8080)))
