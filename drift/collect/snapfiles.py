@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -68,15 +69,21 @@ _sent: set[str] = set()
 def _start() -> None:
     global _worker_tables, _sent  # one Tables per worker process, for its whole life
     _worker_tables, _sent = Tables(), set()
+    # Ctrl-C is the parent's to handle (it stops the pool); a worker that took it would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _decode(path: str) -> bytes:
     try:
-        snap = snapshot_io.load(Path(path), _worker_tables)
+        return _decoded(path)
     except SnapshotFileError as exc:
         return _ENCODE({"error": exc.detail, "line": exc.line})
     except Exception as exc:  # a bug: sent as words, so that no exception object is ever unpickled here
         return _ENCODE({"bug": f"{type(exc).__name__}: {exc}"})
+
+
+def _decoded(path: str) -> bytes:
+    snap = snapshot_io.load(Path(path), _worker_tables)
     collectors: dict[str, Any] = {}
     for name, r in snap.collectors.items():
         table = r.facts

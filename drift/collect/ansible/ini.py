@@ -60,7 +60,8 @@ def read_ini(b: Builder, text: str) -> None:
         if state == "vars":
             key, sep, value = line.partition("=")
             if not sep or not key.strip():
-                raise b.fail(f"expected key=value in [{group}:vars], not {line[:80]!r}", number)
+                # Not the line itself: a `password: …` typed for `password=…` would be echoed.
+                raise b.fail(f"expected key=value in [{group}:vars], not {_shape(line)}", number)
             b.group(group, number).vars[key.strip()] = b.var(parse_value(value.strip()), number)
         elif state == "children":
             named = _GROUP_NAME.match(line)
@@ -108,7 +109,14 @@ def _host_line(b: Builder, group: str, line: str, number: int) -> None:
     for token in tokens[1:]:
         key, sep, value = token.partition("=")
         if not sep or not key:
-            raise b.fail(f"expected key=value after the host name, not {token[:80]!r}", number)
+            raise b.fail(f"expected key=value after the host name, not {_shape(token)}", number)
         variables[key] = b.var(parse_value(value), number)
     for name in names:
         b.host(name, group, number, variables, port)
+
+
+def _shape(text: str) -> str:
+    """What a malformed variable looked like without its value: the name, then how many more characters."""
+    name = re.split(r"[\s:=]", text.strip(), maxsplit=1)[0][:40]
+    rest = len(text.strip()) - len(name)
+    return f"{name!r}" + (f" followed by {rest} more characters" if rest > 0 else "")

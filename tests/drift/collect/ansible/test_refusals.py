@@ -152,3 +152,15 @@ def test_a_nul_character_is_a_clean_error(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_text("all:\n  hosts:\n    h\x001:\n")
     with pytest.raises(InventoryError):
         read(tmp_path / name)
+
+
+def test_a_malformed_variable_is_refused_without_echoing_its_value(tmp_path: Path) -> None:
+    # Found in review: `ansible_become_pass: hunter2` (a colon for `=`) put the password on stderr.
+    from drift.collect.ansible import ini
+
+    for text in ("[all:vars]\nansible_become_pass: hunter2secret\n", "[web]\nweb1 ansible_password hunter2secret\n"):
+        path = tmp_path / "hosts.ini"
+        path.write_text(text)
+        with pytest.raises(InventoryError) as caught:
+            ini.parse_ini(text, path)
+        assert "hunter2secret" not in str(caught.value) and "hosts.ini" in str(caught.value)
