@@ -53,7 +53,8 @@ def rootfs_tar(image: Image, into: Path) -> Path:
     into.mkdir(parents=True, exist_ok=True)
     tar = into / "rootfs.tar"
     sleep = Path(shutil.which("sleep") or "/usr/bin/sleep").resolve()
-    libs = [Path(p) for p in sh("ldd", str(sleep)).split() if p.startswith("/")]
+    # Not LD_PRELOAD's libraries (tests/faketime/run preloads libfaketime): they are no dependency of sleep.
+    libs = [Path(p) for p in sh("env", "-u", "LD_PRELOAD", "ldd", str(sleep)).split() if p.startswith("/")]
     with tarfile.open(tar, "w") as t:
         t.add(sleep, "bin/sleep")
         for lib in libs:
