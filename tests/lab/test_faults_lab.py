@@ -71,8 +71,11 @@ def restart_sshd(lab, h: HostSpec) -> None:
     raise AssertionError(f"sshd on {h.name} did not come back")
 
 
-@pytest.mark.parametrize("victim, says", [("sshd", "the connection closed mid-transfer"),
-                                           ("script", "the collection script was killed on the host")])
+# Killing sshd mid-transfer: a loaded client may see the session's channel end (no exit status) before
+# the connection's; both say the host failed and nothing was kept, which is what is asserted.
+@pytest.mark.parametrize("victim, says", [("sshd", ("the connection closed mid-transfer",
+                                                    "the collection script was killed on the host")),
+                                           ("script", ("the collection script was killed on the host",))])
 def test_a_host_whose_sshd_or_script_dies_mid_transfer_is_failed_and_nothing_is_torn(lab, drift, tmp_path,
                                                                                       victim, says):
     hosts, d, out = [DIES, *PEERS], lab.host_dir(DIES), tmp_path / "out"
@@ -105,7 +108,7 @@ def test_a_host_whose_sshd_or_script_dies_mid_transfer_is_failed_and_nothing_is_
     assert code == 3, err
     dead = snapshot.load(out / f"{DIES.name}.json")
     assert dead.failed and (dead.error or "").startswith(says), dead.error
-    assert f"{DIES.name}: {says}" in err
+    assert any(f"{DIES.name}: {said}" in err for said in says)
     for h in PEERS:  # the others, collected again and whole
         assert not snapshot.load(out / f"{h.name}.json").failed
     rows = store_rows(tmp_path / "drift.db")
