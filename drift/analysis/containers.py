@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from drift.analysis import plain, versions
 from drift.analysis.differ import Env
+from drift.model.facts import FactTable
 from drift.model.report import Finding, Kind, Value
 from drift.model.snapshot import Snapshot
 
@@ -75,10 +76,30 @@ def _whole(f: Finding, service: str) -> Finding:
 Packages = dict[tuple[str, str], str]  # (manager, name) -> version
 
 
-def _facts(snap: Snapshot, prefix: str) -> Iterable[tuple[str, object]]:
-    for r in snap.collectors.values():
-        if r.status == "ok":
-            yield from ((p, v) for p, v in r.facts.items() if p.startswith(prefix))
+class _Scan:
+    """Fact paths under a prefix, host by host, reading each shared base table once.
+
+    Hosts of a fleet share base tables and differ by small deltas (drift/model/facts.py), so walking
+    every host's whole table would cost hosts x facts; this costs one walk per distinct base plus
+    each host's delta."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self._bases: dict[int, list[str]] = {}
+
+    def paths(self, snap: Snapshot) -> Iterable[tuple[str, FactTable]]:
+        for r in snap.collectors.values():
+            if r.status != "ok":
+                continue
+            t = FactTable.of(r.facts)
+            matches = self._bases.get(id(t.base))
+            if matches is None:
+                matches = self._bases[id(t.base)] = [p for p in t.base.data if p.startswith(self.prefix)]
+            if t.whole:
+                yield from ((p, t) for p in matches)
+                continue
+            yield from ((p, t) for p in matches if p not in t.removed and p not in t.delta)
+            yield from ((p, t) for p in t.delta if p.startswith(self.prefix))
 
 
 def _host_package(path: str) -> tuple[str, str] | None:
@@ -89,22 +110,45 @@ def _host_package(path: str) -> tuple[str, str] | None:
     return (parts[1], parts[2].split(":", 1)[0]) if len(parts) == 3 else None
 
 
-def _host_packages(snaps: Sequence[Snapshot]) -> Packages:
-    out: Packages = {}
-    for s in snaps:
-        for path, value in _facts(s, "packages/"):
+class _HostPackages:
+    """The packages installed on these hosts: each one's version on the first host that has it,
+    and every fact path that names it. Built once per distinct base table (see _Scan)."""
+
+    def __init__(self, snaps: Sequence[Snapshot]):
+        self.versions: Packages = {}
+        self.paths: dict[tuple[str, str], set[str]] = {}
+        seen: dict[int, frozenset[str]] = {}  # base -> the paths the first host with it did not read
+        for s in snaps:
+            for r in s.collectors.values():
+                if r.status != "ok":
+                    continue
+                t = FactTable.of(r.facts)
+                skipped = t.removed | t.delta.keys()
+                if id(t.base) not in seen:
+                    seen[id(t.base)] = frozenset(skipped)
+                    self._add((p, v) for p, v in t.base.data.items() if p not in skipped)
+                else:  # what the first host with this base skipped, where this host has it from the base
+                    self._add((p, t.base.data[p]) for p in seen[id(t.base)] - skipped if p in t.base.data)
+                self._add(t.delta.items())
+
+    def _add(self, facts: Iterable[tuple[str, object]]) -> None:
+        for path, value in facts:
+            if not path.startswith("packages/"):
+                continue
             key = _host_package(path)
             if key is not None and isinstance(value, dict) and "version" in value:
-                out.setdefault(key, str(value["version"]))
-    return out
+                self.versions.setdefault(key, str(value["version"]))
+                self.paths.setdefault(key, set()).add(path)
 
 
 def _services(snaps: Sequence[Snapshot]) -> dict[str, tuple[Snapshot, dict[str, object]]]:
     """service -> (a host running it, its image) over these hosts."""
     out: dict[str, tuple[Snapshot, dict[str, object]]] = {}
+    scan = _Scan("containers/")
     for s in snaps:
-        for path, value in _facts(s, "containers/"):
+        for path, table in scan.paths(s):
             service = _service(path)
+            value: object = table[path]
             if service and path.endswith("/image") and path.count("/") == 2 and isinstance(value, dict):
                 out.setdefault(service, (s, value))
     return out
@@ -118,7 +162,8 @@ def _known(snaps: Sequence[Snapshot], collector: str) -> bool:
 
 def _inside(snap: Snapshot, service: str) -> Packages:
     out: Packages = {}
-    for path, value in _facts(snap, f"containers/{service}/packages/"):
+    for path, table in _Scan(f"containers/{service}/packages/").paths(snap):
+        value = table[path]
         parts = path.split("/")
         if len(parts) == 5 and isinstance(value, dict) and "version" in value:
             out[(parts[3], parts[4].split(":", 1)[0])] = str(value["version"])
@@ -136,31 +181,28 @@ def architecture(raw: Sequence[Finding], left: Env, right: Env) -> list[Finding]
         if not all(sides) or not all(_known(side, "containers") for side in sides):
             continue
         services = [_services(side) for side in sides]
-        hosts = [_host_packages(side) for side in sides]
+        if services[0].keys() == services[1].keys():
+            continue  # no service on one side only: nothing to explain, and no host package to read
+        hosts = [_HostPackages(side) for side in sides]
         for i in (0, 1):
             boxed, bare = i, 1 - i
             for service, (snap, image) in sorted(services[boxed].items()):
                 if service in services[bare]:
                     continue
                 inside = _inside(snap, service)
-                moved = sorted(k for k in inside if k in hosts[bare] and k not in hosts[boxed])
+                moved = sorted(k for k in inside if k in hosts[bare].versions and k not in hosts[boxed].versions)
                 if not moved:
                     continue
                 envs = (left, right)
                 found.append(_finding(role, service, image, envs[boxed], sides[boxed], envs[bare], sides[bare],
-                                      [(k, inside[k], hosts[bare][k]) for k in moved], i == 0))
+                                      [(k, inside[k], hosts[bare].versions[k]) for k in moved], i == 0))
                 drop.add((role, f"containers/{service}/image", Kind.only_left if i == 0 else Kind.only_right))
-                for manager, name in moved:
-                    drop |= {(role, p, Kind.only_right if i == 0 else Kind.only_left)
-                             for p in _host_paths(sides[bare], manager, name)}
+                for key in moved:
+                    drop |= {(role, p, Kind.only_right if i == 0 else Kind.only_left) for p in hosts[bare].paths[key]}
     if not found:
         return list(raw)
     kept = [f for f in raw if (f.role, f.path, f.kind) not in drop]
     return kept + found
-
-
-def _host_paths(snaps: Sequence[Snapshot], manager: str, name: str) -> set[str]:
-    return {path for s in snaps for path, _ in _facts(s, "packages/") if _host_package(path) == (manager, name)}
 
 
 def _finding(role: str, service: str, image: dict[str, object], boxed: Env, in_box: Sequence[Snapshot],

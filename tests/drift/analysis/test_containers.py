@@ -114,3 +114,22 @@ def test_unknown_containers_on_the_other_side_decide_nothing():
 def test_twins_compare_clean():
     report = run([host("stg-web-1", "staging", "web", app(n=1))], [host("prd-web-1", "prod", "web", app(n=9))])
     assert report.findings == ()
+
+
+def test_hosts_sharing_a_base_table_read_as_their_own_facts():
+    """Loaded together, hosts share a base table and keep deltas: the first host lacks the package
+    its peer has from the base, and the finding still reads the peer's version and drops its finding."""
+    from drift.model.facts import Tables
+    from drift.model.snapshot import compacted
+
+    boxed = {**app(n=1), "containers/acme-app/packages/deb/acme-app": {"version": "2.4.1", "arch": "all"}}
+    first = {"packages/deb/acme-app": {"version": "2.4.0", "arch": "all"}}
+    tables = Tables()
+    base = compacted(host("prd-db-0", "prod", "db", first), tables)
+    lacking = compacted(host("prd-db-1", "prod", "db", {}), tables)
+    having = compacted(host("prd-db-2", "prod", "db", first), tables)
+    assert lacking.collectors["packages"].facts.removed  # the shape under test: a delta over a shared base
+    report = run([host("stg-db-1", "staging", "db", boxed)], [lacking, having, base])
+    [f] = [f for f in report.findings if f.path.endswith("/architecture")]
+    assert "acme-app 2.4.1 in the container, 2.4.0 on the host" in f.message
+    assert not [g for g in report.findings if g.path == "packages/deb/acme-app" and g.kind is Kind.only_right]
