@@ -65,3 +65,37 @@ def test_compare_cost_is_linear_in_hosts():
     small, large = min(_seconds(100) for _ in range(3)), min(_seconds(800) for _ in range(3))
     # 8x the hosts: linear is ~8x; the old pairwise grouping was ~64x. Generous for a busy machine.
     assert large < small * 20, (small, large)
+
+
+def _wide(n: int, packages: int) -> tuple[Env, Env]:
+    """n hosts a side that run no containers, each one package at a version of its own."""
+    import dataclasses
+
+    from drift.model.snapshot import CollectorResult
+
+    none = CollectorResult("containers", "containers", "unsupported")
+    tables, envs = Tables(), []
+    for name in ("staging", "prod"):
+        snaps = []
+        for i in range(n):
+            facts = {f"packages/deb/p{j}": {"version": "1.0"} for j in range(packages)}
+            facts[f"packages/deb/p{i}"] = {"version": f"1.0+{i}"}
+            s = snap(f"{name}-{i}", name, "web", facts)
+            s = dataclasses.replace(s, collectors={**s.collectors, "containers": none})
+            snaps.append(compacted(s, tables))
+        envs.append(Env(name, tuple(snaps)))
+    return envs[0], envs[1]
+
+
+def test_compare_cost_per_host_follows_what_differs_not_how_much_a_host_holds():
+    """Hosts that share a base table cost their delta: 10x the packages on every host, with the same
+    differences, must not cost 10x (the container architecture check once walked every fact of every host)."""
+    def seconds(envs: tuple[Env, Env]) -> float:
+        start = time.thread_time()
+        engine.compare(*envs, Policy(), NOW)
+        return time.thread_time() - start
+
+    narrow, wide = _wide(60, 200), _wide(60, 2000)
+    seconds(narrow)  # warm up
+    small, large = min(seconds(narrow) for _ in range(3)), min(seconds(wide) for _ in range(3))
+    assert large < small * 4, (small, large)  # the old walk: 8x
