@@ -16,11 +16,16 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _BREAKS = re.compile(r"[\t\n\r\u2028\u2029\x85]+")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+# Any character one of the above could act on (every escape sequence starts with ESC, a C0 control):
+# most text has none, and one search then stands for four substitutions.
+_SUSPECT = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 QUOTE_LIMIT = 100
 MESSAGE_LIMIT = 2000
 
 
 def clean(text: str) -> str:
+    if not _SUSPECT.search(text):
+        return text
     text = _CONTROLS.sub("", _ESCAPES.sub("", text))
     # A lone surrogate cannot be encoded for any terminal or file: it would fail the write.
     return _SURROGATES.sub("\ufffd", text)
@@ -28,6 +33,8 @@ def clean(text: str) -> str:
 
 def name(text: str) -> str:
     """A one-line identifier: clean, and line breaks folded to a space so it cannot forge a line."""
+    if not _SUSPECT.search(text):
+        return text
     return _BREAKS.sub(" ", clean(text))
 
 

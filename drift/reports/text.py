@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from drift.core.sanitize import clean, clip, name
-from drift.model.report import CATEGORIES, Finding, Kind, Level, Report, Side
+from drift.model.report import CATEGORIES, Finding, Kind, Level, Report, Side, Value
 
 
 def title(report: Report) -> str:
@@ -173,8 +173,12 @@ def sanitised(report: Report) -> Report:
         return replace(f, category=name(f.category), path=name(f.path), subject=name(f.subject), role=name(f.role),
                        message=name(f.message), detail=clean(f.detail), topic=name(f.topic),
                        odd=tuple(name(h) for h in f.odd), roles=tuple(name(r) for r in f.roles),
-                       values=tuple(replace(v, env=name(v.env), host=name(v.host), text=name(v.text))
-                                    for v in f.values))
+                       values=tuple(value(v) for v in f.values))
+
+    def value(v: Value) -> Value:
+        env, host, text = name(v.env), name(v.host), name(v.text)
+        # Nearly every value is clean already (name returns the very string): no copy to make.
+        return v if env is v.env and host is v.host and text is v.text else replace(v, env=env, host=host, text=text)
 
     return replace(report, left=side(report.left), right=side(report.right),  # type: ignore[arg-type]
                    findings=tuple(finding(f) for f in report.findings),
