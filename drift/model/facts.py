@@ -22,9 +22,24 @@ from typing import Any
 import msgspec
 
 from collectors.interface import Json
+from drift.core import jsonio
 
 _ENCODER = msgspec.json.Encoder(order="sorted")
 _DECODER = msgspec.json.Decoder()
+
+
+# A fact value sits four levels into its snapshot document ({"collectors": {NAME: {"facts": {PATH:
+# value}}}}): the document's bound, whichever reader reads it.
+_VALUE_DEPTH = jsonio.MAX_DEPTH - 4
+
+
+def _bounded(raws: list[msgspec.Raw]) -> list[Json]:
+    """The values of these undecoded entries, or msgspec.DecodeError for any the exact reader
+    (jsonio) would refuse or repair: the whole document's reader only looked at what it decodes
+    itself, and these are the values decoded past it (one C pass over all of them together)."""
+    if jsonio.risky(b",".join(raws), _VALUE_DEPTH):
+        raise msgspec.DecodeError("a value beyond the fast reader's bounds")
+    return [_DECODER.decode(r) for r in raws]
 _MISSING: Any = object()
 # A host whose table differs from its base in more than this share of paths gets a base of its own:
 # a delta that big saves nothing, and a base is compared as a whole.
@@ -186,7 +201,7 @@ class Tables:
         is the base's is equal to it without being decoded, so a host costs its delta, not its size."""
         base_raw = self._raw.get(key)
         if base_raw is None or key not in self._bases:
-            table = self.table(key, {k: _DECODER.decode(v) for k, v in raw.items()})
+            table = self.table(key, dict(zip(raw.keys(), _bounded(list(raw.values())), strict=True)))
             if table.whole:
                 self._raw[key] = {k: v.copy() for k, v in raw.items()}
             return table
@@ -194,8 +209,8 @@ class Tables:
         delta: dict[str, Json] = {}
         # The entries whose text is not the base's, found by C iteration (map, compress): a Python
         # loop over 3,000 entries was most of a snapshot's decoding.
-        for k in compress(raw.keys(), map(ne, raw.values(), map(base_raw.get, raw.keys()))):
-            value = _DECODER.decode(raw[k])
+        changed = list(compress(raw.keys(), map(ne, raw.values(), map(base_raw.get, raw.keys()))))
+        for k, value in zip(changed, _bounded([raw[k] for k in changed]), strict=True):
             if base.data.get(k, _MISSING) != value:  # other spacing, same value: not a change
                 delta[k] = value
         return self._finish(base, raw.keys(), delta)

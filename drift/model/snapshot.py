@@ -173,8 +173,11 @@ def loads(text: str | bytes, source: str = "<snapshot>", tables: Tables | None =
     try:
         # The fast path leaves fact values undecoded, so it takes only documents with nothing the
         # bounded reader (jsonio) would refuse or repair; the rest go the exact, slower way.
-        doc = None if jsonio.risky(data) else _FAST.decode(text)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        # Fact values stay undecoded here; those decoded later pass the bounds there (facts.py).
+        # What is decoded here (the frame) is schema-checked, and msgspec raises RecursionError
+        # where it nests too deep; a surrogate escape anywhere takes the exact path, which repairs it.
+        doc = None if jsonio.escapes_surrogate(data) else _FAST.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         doc = None  # the slow path below says exactly what is wrong, with the line
     if doc is not None:
         try:
@@ -209,7 +212,7 @@ def load(path: Path, tables: Tables | None = None) -> Snapshot:
 # Measured on a 344 KB snapshot of 3,000 packages: stdlib json 6.4 ms, orjson 4.0 ms, msgspec
 # generic 3.9 ms, this 2.1 ms plus 0.5 ms to find the host's delta.
 # Unknown fields are refused, not skipped: msgspec skips them without checking their numbers, and
-# the exact path is what must see a `1e999` anywhere (jsonio.risky leaves floats to msgspec).
+# the exact path is what must see a `1e999` anywhere (msgspec refuses it in what it decodes).
 class _Collector(msgspec.Struct, forbid_unknown_fields=True):
     category: Any = msgspec.UNSET
     status: Any = msgspec.UNSET
