@@ -63,3 +63,36 @@ def test_a_float_out_of_range_in_a_fact_gets_the_exact_message():
     text = make().to_json().replace('"version": "2"', '"version": 1e400')
     with pytest.raises(SnapshotFileError, match=r"snap\.json: invalid JSON: 1e400 is out of range"):
         loads(text, "snap.json")
+
+
+@pytest.mark.parametrize("depth, loaded", [(61, True), (62, False)])
+def test_the_depth_bound_is_the_same_for_the_fast_and_the_exact_reader(depth, loaded):
+    """The fast reader checks only the fact values it decodes; the bound must stay the document's, as
+    the exact reader (which reads any document holding a surrogate escape) counts it."""
+    from drift.core import jsonio
+
+    text = make().to_json().replace('{\n          "version": "2"\n        }', "[" * depth + "]" * depth)
+    assert "[" * depth in text
+    exact = True
+    try:
+        jsonio.loads(text)
+    except jsonio.JsonInputError:
+        exact = False
+    assert exact is loaded
+    if loaded:
+        assert loads(text).collectors["dpkg"].facts["packages/deb/b"] is not None
+    else:
+        with pytest.raises(SnapshotFileError, match="nested deeper than 64 levels"):
+            loads(text, "snap.json")
+
+
+def test_a_hosts_own_values_meet_the_bounds_when_its_base_was_read_before():
+    """Loaded together, a later host decodes only its delta: that delta still meets every bound."""
+    from drift.model.facts import Tables
+
+    tables = Tables()
+    loads(make().to_json(), "a.json", tables)
+    for bad, words in (('"version": ' + "9" * 60, "an integer of 60 digits"),
+                       ('"version": ' + "[" * 70 + "]" * 70, "nested deeper than 64 levels")):
+        with pytest.raises(SnapshotFileError, match=words):
+            loads(make(host="w2").to_json().replace('"version": "2"', bad), "b.json", tables)
