@@ -48,6 +48,7 @@ class Firewall:
 
     # Every address range the rules name: two addresses inside the same ones meet the same rules.
     ranges: list[tuple[int, int]] | None = field(default=None, compare=False)
+    _signatures: dict[int, object] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for table in ("raw", "mangle", "nat", "filter", "security"):
@@ -61,7 +62,10 @@ class Firewall:
         if self.ranges is None:
             return addr
         a = int(addr)
-        return tuple(i for i, (lo, hi) in enumerate(self.ranges) if lo <= a <= hi)
+        known = self._signatures.get(a)
+        if known is None:  # a fleet asks about the same few addresses for every pair of hosts
+            known = self._signatures[a] = tuple(i for i, (lo, hi) in enumerate(self.ranges) if lo <= a <= hi)
+        return known
 
 
 _ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+(?:/[\d.]+)?(?:-\d+\.\d+\.\d+\.\d+)?")

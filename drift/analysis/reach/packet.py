@@ -48,8 +48,9 @@ class Packet:
         return self.inbound != source
 
     def reply(self, iif: str | None, oif: str | None) -> Packet:
-        return replace(self, src=self.dst, dst=self.src, sport=self.dport, dport=self.sport,
-                       iif=iif, oif=oif, state="ESTABLISHED", syn=False)
+        # Built directly: dataclasses.replace was a third of compare's reachability work on a fleet.
+        return Packet(self.proto, self.dst, self.src, self.dport, self.sport, iif, oif, "ESTABLISHED", False,
+                      self.ephemeral, self.forwarded, self.dnat)
 
 
 Match = bool | None  # None: cannot tell
