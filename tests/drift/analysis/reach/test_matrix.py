@@ -236,3 +236,31 @@ def test_alike_sources_keep_compare_linear_in_hosts():
     """Pairs evaluated grow with hosts, not hosts squared, when sources are alike."""
     small, large = (sum(len(c.pairs) for c in matrix.build(fleet(n), alike=True)) for n in (40, 400))
     assert large < small * 10 * 1.5
+
+
+def test_reachability_judged_in_a_forked_child_gives_the_very_report_judged_inline(monkeypatch):
+    """Past PARALLEL_FROM hosts compare judges reachability beside the differ (drift/core/forked.py)."""
+    import os
+    import threading
+
+    left = [dataclasses.replace(s, env="stg") for s in fleet(120)]
+    right = [*fleet(120)[:-1], db("prd", {**PROD_DB, "firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": []}})]
+    assert len(left) + len(right) >= engine.PARALLEL_FROM
+    children = []
+    real = engine._flows
+
+    def flows(*args: object) -> bytes:
+        children.append(os.getpid())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_flows", flows)  # our own function, to see where it ran
+    forked = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 10**9)
+    inline = engine.compare(Env("staging", tuple(left)), Env("prod", tuple(right)), Policy(), NOW)
+    from drift.core.forked import cpus
+
+    # Only the inline run appends here; the forked one did in its child (where fork is safe: one thread).
+    runs_here = 1 if threading.active_count() == 1 and cpus() > 1 else 2
+    assert children == [os.getpid()] * runs_here
+    assert any(f.category == "topology" for f in inline.findings)
+    assert json_report.render(forked) == json_report.render(inline)
