@@ -16,7 +16,6 @@ comes back as data and is raised here for the first bad file in file order, as a
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,6 +24,7 @@ from typing import Any
 
 import msgspec
 
+from drift.core import forked
 from drift.core.errors import SnapshotFileError
 from drift.model import snapshot as snapshot_io
 from drift.model.facts import FactTable, Tables, canonical
@@ -38,16 +38,9 @@ _ENCODE = msgspec.json.Encoder().encode
 _DECODE = msgspec.json.Decoder().decode
 
 
-def workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def load_all(files: Sequence[Path], tables: Tables, jobs: int | None = None) -> Iterator[Snapshot]:
     """Every file's snapshot, in the order given, its tables shared through `tables`."""
-    jobs = workers() if jobs is None else jobs
+    jobs = forked.cpus() if jobs is None else jobs
     # fork is safe only while this process runs one thread (a lock held elsewhere stays held in
     # the child); a threaded caller reads serially, as do small directories.
     if jobs < 2 or len(files) < PARALLEL_FROM or threading.active_count() > 1 \
