@@ -219,6 +219,8 @@ class Tables:
         """`parent` with `delta` laid over it and `removed` taken out, over parent's base. A table
         built elsewhere as a delta from a base of its own (a decoding worker's) becomes one of
         these tables at the cost of the two deltas, not of the whole table."""
+        if not delta and not removed and parent.whole:  # most of a fleet's tables: the base itself
+            return FactTable(parent.base)
         data = parent.base.data
         gone = frozenset(removed)
         merged = {**parent.delta, **delta}
