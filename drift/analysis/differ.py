@@ -125,6 +125,11 @@ class _Side:
                 self.touched.setdefault(path, []).append(cls)
         # Per base: its data, every host list of its classes (one list, shared by every path), their count.
         self.bases = {key: (base, parts, sum(map(len, parts))) for key, (base, parts) in by_base.items()}
+        # A store keeps a base per batch of hosts, so bases grow with the fleet; on a path where they all
+        # agree, their hosts are one group, and a value per base is worked out only where they differ.
+        self.split = _disagreeing([base.data for base, _, _ in self.bases.values()])
+        self.all_parts = [part for _, parts, _ in self.bases.values() for part in parts]
+        self.all_count = sum(count for _, _, count in self.bases.values())
 
     def distinct(self, path: str) -> list[Rep]:
         """The values of `path` across classes, with the hosts holding each, most common first.
@@ -142,6 +147,12 @@ class _Side:
         for table, hosts in touched:
             add(table.get(path), ([hosts], none), len(hosts))
             skip.setdefault(id(table.base), []).append(hosts)
+        if path not in self.split and self.bases:
+            base = next(iter(self.bases.values()))[0]
+            ids = frozenset(id(s) for gone in skip.values() for hosts in gone for s in hosts)
+            if len(ids) < self.all_count:
+                add(base.data.get(path), (self.all_parts, ids), self.all_count - len(ids))
+            return self._sorted(reps)
         for key, (base, parts, count) in self.bases.items():
             gone = skip.get(key)
             if gone is None:
@@ -150,6 +161,9 @@ class _Side:
             ids = frozenset(id(s) for hosts in gone for s in hosts)
             if len(ids) < count:
                 add(base.data.get(path), (parts, ids), count - len(ids))
+        return self._sorted(reps)
+
+    def _sorted(self, reps: dict[Any, tuple[Any, list[Segment], list[int]]]) -> list[Rep]:
         out = [(value, Members(segments, sum(counts))) for value, segments, counts in reps.values()]
         # Most common first; a tie in the hosts' own order, so messages read the same run after run.
         return sorted(out, key=lambda r: (-len(r[1]), min(self._first(seg) for seg in r[1].segments)))
@@ -161,6 +175,20 @@ class _Side:
 
 def _key(value: Any) -> Any:
     return value if value is None or isinstance(value, (str, int, float, bool)) else canonical(value)
+
+
+def _disagreeing(datas: list[dict[str, Any]]) -> set[str]:
+    """The paths on which these base tables do not all hold the same value (absent is a value)."""
+    out: set[str] = set()
+    if len(datas) < 2:
+        return out
+    first = datas[0]
+    for data in datas[1:]:
+        if data is first:
+            continue
+        out.update(k for k, v in data.items() if first.get(k, _MISSING) != v)
+        out.update(first.keys() - data.keys())
+    return out
 
 
 def _paths(tables: list[FactTable]) -> set[str]:
