@@ -92,7 +92,53 @@ def host(base, packages: dict, env: str, i: int, n: int):  # type: ignore[no-unt
         sysctl["system/sysctl/net.core.somaxconn"] = "1024"
         collectors["sysctl"] = replace(base.collectors["sysctl"], facts=sysctl)
     role, roles = ("db", ()) if i == n - 1 else ("web", ("web", "worker", "cron") if i % 10 == 7 else ())
-    return replace(base, host=name, env=env, role=role, roles=roles, collectors=collectors, host_key=None)
+    address = network(base, collectors, env, i, role)
+    return replace(base, host=name, env=env, role=role, roles=roles, collectors=collectors, host_key=None,
+                   address=address)
+
+
+# Every host its own address, and the same firewall on every host of a role, whatever the machine that
+# generates the fleet has (a lab's hundreds of interfaces once made every host multi-homed).
+_RULES = {
+    "firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": [
+        "-i lo -j ACCEPT", "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+        "-p tcp -m tcp --dport 22 -j ACCEPT", "-s 10.0.0.0/8 -p tcp -m tcp --dport 8080 -j ACCEPT"]},
+    "firewall/iptables/filter/FORWARD": {"policy": "DROP", "rules": []},
+    "firewall/iptables/filter/OUTPUT": {"policy": "ACCEPT", "rules": []},
+}
+_DB_RULES = {**_RULES, "firewall/iptables/filter/INPUT": {"policy": "DROP", "rules": [
+    *_RULES["firewall/iptables/filter/INPUT"]["rules"][:3], "-s 10.0.0.0/8 -p tcp -m tcp --dport 5432 -j ACCEPT"]}}
+
+
+def network(base, collectors: dict, env: str, i: int, role: str) -> str:  # type: ignore[no-untyped-def]
+    """Interfaces, routes, sockets and firewall of host i; its address."""
+    address = f"10.{1 if env == 'staging' else 2}.{i // 250}.{i % 250 + 1}"
+    mac = f"52:54:00:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}"
+    ifaces = {
+        "topology/interfaces/lo": {"kind": "loopback", "mtu": 65536, "state": "UNKNOWN"},
+        "topology/interfaces/lo/addresses": ["127.0.0.1/8", "::1/128"],
+        "topology/interfaces/lo/mac": "00:00:00:00:00:00",
+        "topology/interfaces/eth0": {"kind": "ether", "mtu": 1500, "state": "UP"},
+        "topology/interfaces/eth0/addresses": [f"{address}/16", f"fe80::5054:ff:fe00:{i & 0xffff:x}/64"],
+        "topology/interfaces/eth0/mac": mac,
+        "topology/ssh/server_address": address,
+    }
+    identity = tuple(sorted(k for k in ifaces if k.endswith(("/addresses", "/mac", "server_address"))))
+    collectors["interfaces"] = replace(base.collectors["interfaces"], facts=ifaces, identity=identity)
+    collectors["routes"] = replace(base.collectors["routes"], facts={
+        "topology/routes/v4/connected eth0 /16": {"dev": "eth0"},
+        "topology/routes/v4/default": {"dev": "eth0", "via": "10.0.0.1"}}, identity=())
+    port = 5432 if role == "db" else 8080
+    listen = {k: v for k, v in base.collectors["listen"].facts.items() if k.startswith("topology/ports/")}
+    listen |= {f"topology/listen/tcp/*:{p}": {"process": proc, "families": ["v4", "v6"]}
+               for p, proc in ((22, "sshd"), (port, "app"))}
+    collectors["listen"] = replace(base.collectors["listen"], facts=listen)
+    rules = _DB_RULES if role == "db" else _RULES
+    collectors["iptables"] = replace(base.collectors["iptables"], status="ok", error=None, facts=rules)
+    for name in ("nft", "ipset"):
+        if name in collectors:
+            collectors[name] = replace(base.collectors[name], status="ok", error=None, facts={})
+    return address
 
 
 def generate(folder: Path, hosts: int, files: bool, postgres: str | None) -> None:

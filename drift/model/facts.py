@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from itertools import compress
 from operator import ne
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -41,6 +41,7 @@ def _bounded(raws: list[msgspec.Raw]) -> list[Json]:
         raise msgspec.DecodeError("a value beyond the fast reader's bounds")
     return [_DECODER.decode(r) for r in raws]
 _MISSING: Any = object()
+T = TypeVar("T")
 # A host whose table differs from its base in more than this share of paths gets a base of its own:
 # a delta that big saves nothing, and a base is compared as a whole.
 _MAX_DELTA_SHARE = 0.25
@@ -57,13 +58,15 @@ def canonical(value: Any) -> bytes:
 
 
 class Base:
-    """One shared table of facts; its digest is computed on first use, then kept."""
+    """One shared table of facts; its digest is computed on first use, then kept, as is what pure
+    functions derive from it (FactTable.derived)."""
 
-    __slots__ = ("_digest", "data")
+    __slots__ = ("_derived", "_digest", "data")
 
     def __init__(self, data: dict[str, Json]):
         self.data = data
         self._digest: str | None = None
+        self._derived: dict[str, Any] = {}
 
     @property
     def digest(self) -> str:
@@ -104,6 +107,27 @@ class FactTable(Mapping[str, Json]):
                 h.update(b"\0" + canonical(self.delta) + b"\0" + canonical(sorted(self.removed)))
                 self._digest = h.hexdigest()
         return self._digest
+
+    def derived(self, name: str, compute: Callable[[FactTable], T]) -> T:
+        """compute(self), a pure function of these facts named `name`: worked out once per shared base
+        for every host whose table is that base (a fleet's hosts mostly are), else for this table."""
+        if not self.whole:
+            return compute(self)
+        known = self.base._derived.get(name, _MISSING)
+        if known is _MISSING:
+            known = self.base._derived[name] = compute(self)
+        return known  # type: ignore[no-any-return]
+
+    def items(self) -> ItemsView[str, Json]:
+        # Mapping's own items() looks every key up again through __getitem__: on a fleet, most of
+        # the time spent reading tables.
+        if self.whole:
+            return self.base.data.items()
+        out = dict(self.base.data)  # a C copy, then the delta: __iter__'s order, base keys first
+        for k in (*self.delta, *self.removed):
+            out.pop(k, None)
+        out.update(self.delta)
+        return out.items()
 
     def changed_paths(self) -> Iterator[str]:
         """The paths where this table may differ from its base."""

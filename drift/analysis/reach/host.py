@@ -19,6 +19,7 @@ from typing import Any
 from drift.analysis.reach import iptables, nft
 from drift.analysis.reach.nft import Tables
 from drift.analysis.reach.packet import Outcome, Packet, accepted, net_range, unknown
+from drift.model.facts import FactTable
 from drift.model.snapshot import Snapshot
 
 # iptables tables by hook, at the kernel's priorities (NF_IP_PRI_*).
@@ -151,8 +152,12 @@ def interfaces(s: Snapshot) -> Ifaces | None:
     r = s.collectors.get("interfaces")
     if s.failed or r is None or r.status != "ok":
         return None
+    return FactTable.of(r.facts).derived("reach.interfaces", _interfaces)
+
+
+def _interfaces(facts: FactTable) -> Ifaces:
     out: Ifaces = []
-    for key, value in r.facts.items():
+    for key, value in facts.items():
         if key.startswith("topology/interfaces/") and key.endswith("/addresses") and isinstance(value, list):
             name = key[len("topology/interfaces/"):-len("/addresses")]
             for a in value:

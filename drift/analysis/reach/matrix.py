@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from drift.analysis.reach import dnat
 from drift.analysis.reach import host as hostfw
 from drift.analysis.reach.packet import Outcome, Packet
-from drift.model.facts import canonical
+from drift.model.facts import FactTable
 from drift.model.snapshot import Snapshot
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
@@ -83,8 +83,12 @@ def listeners(s: Snapshot) -> list[Listener] | None:
     r = s.collectors.get("listen")
     if s.failed or r is None or r.status != "ok":
         return None
+    return FactTable.of(r.facts).derived("reach.listeners", _listeners)
+
+
+def _listeners(facts: FactTable) -> list[Listener]:
     out = []
-    for key, value in r.facts.items():
+    for key, value in facts.items():
         parts = key.split("/", 3)
         if len(parts) != 4 or parts[1] != "listen" or parts[2] not in ("tcp", "udp"):
             continue
@@ -193,7 +197,7 @@ def _facts_key(s: Snapshot, names: tuple[str, ...]) -> tuple[object, ...]:
     out: list[object] = [s.failed]
     for name in names:
         r = s.collectors.get(name)
-        out.append(None if r is None else (r.status, canonical(dict(r.facts)) if r.status == "ok" else r.error))
+        out.append(None if r is None else (r.status, FactTable.of(r.facts).digest if r.status == "ok" else r.error))
     return tuple(out)
 
 
