@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from collectors.containers import image_ref, segment
 from collectors.content import secrets
 from collectors.content.secrets import Redactor
 from collectors.interface import Facts, Json
+from collectors.runtime_json import image_ref, segment
 from drift import __version__
 from drift.core import jsonio
 from drift.core.errors import InputError
