@@ -24,7 +24,7 @@ from collectors.content.secrets import Redactor
 from collectors.interface import Facts, Json
 from collectors.runtime_json import image_ref, json_kind, segment
 from drift import __version__
-from drift.core import jsonio
+from drift.core import jsonio, sanitize
 from drift.core.errors import InputError
 from drift.model.snapshot import CollectorResult, Snapshot
 
@@ -106,7 +106,9 @@ def items(data: bytes, source: str) -> list[tuple[_Doc, dict[str, Any]]]:
         meta = first.obj(item.get("metadata"), "metadata")
         kind, ns = first.text(item.get("kind"), "kind"), first.text(meta.get("namespace"), "metadata.namespace")
         name = first.text(meta.get("name"), "metadata.name")
-        out.append((_Doc(source, f"{kind or 'object'} {ns or 'default'}/{name} (items[{i}])"), item))
+        # Names from the file are data: one line, no terminal controls, bounded.
+        label = sanitize.name(f"{kind or 'object'} {ns or 'default'}/{name}")[:200]
+        out.append((_Doc(source, f"{label} (items[{i}])"), item))
     return out
 
 

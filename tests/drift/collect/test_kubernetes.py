@@ -74,3 +74,11 @@ def test_a_list_item_that_is_not_an_object_is_refused_not_skipped() -> None:
     doc = copy.deepcopy(CLUSTER)
     doc["items"].append(3)
     assert refused(doc) == f"pods.json: the List: items[{len(doc['items']) - 1}]: expected an object, got a number"
+
+
+def test_a_name_from_the_file_cannot_forge_a_line_or_drive_the_terminal() -> None:
+    doc = copy.deepcopy(CLUSTER)
+    index, pod = item("Pod")
+    doc["items"][index]["metadata"]["name"] = "q\n\x1b[2Jx"
+    doc["items"][index]["spec"]["containers"] = "none"
+    assert refused(doc) == f"pods.json: Pod default/q x (items[{index}]): spec.containers: expected a list, got a string"
