@@ -129,8 +129,8 @@ def test_root_lists_its_docker_and_every_user_s_rootless_one_and_one_socket_once
 
 
 def test_a_path_with_spaces_from_the_session_is_one_word(tmp_path: Path) -> None:
-    out, log = host(tmp_path, "mkdir -p '/run/u 1'; sock '/run/u 1/docker.sock'",
-                    {"HOME": "/root", "XDG_RUNTIME_DIR": "/run/u 1"})
+    out, _ = host(tmp_path, "mkdir -p '/run/u 1'; sock '/run/u 1/docker.sock'",
+                  {"HOME": "/root", "XDG_RUNTIME_DIR": "/run/u 1"})
     assert services(out) == ["_run_u_1_docker.sock"]
 
 
@@ -211,6 +211,6 @@ def test_docker_s_own_containerd_is_not_a_cri_runtime_off_kubernetes(tmp_path: P
     assert not asked(log, "crictl")
     with pytest.raises(NotApplicable):
         containers.parse(out, CollectConfig())
-    out, log = host(tmp_path / "node", "mkdir -p /run/containerd /var/lib/kubelet/pods; "
-                    "sock /run/containerd/containerd.sock", {"HOME": "/root"})
+    out, _ = host(tmp_path / "node", "mkdir -p /run/containerd /var/lib/kubelet/pods; "
+                  "sock /run/containerd/containerd.sock", {"HOME": "/root"})
     assert services(out) == ["cri-app"]
