@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 
-from collectors import containers as listing_mod
+from collectors import runtimes
+from collectors.containers import containers
 from collectors.interface import CollectConfig, Collector, Facts, Json
 from collectors.packages import _keyed
 from drift.core.errors import CollectError
@@ -43,15 +44,15 @@ _READ = (
 
 
 def command(cfg: CollectConfig) -> str:
-    def per_container(tool: str) -> str:
-        if tool == "crictl":
-            return ("echo " + PACKAGES + "; for __i in $__ids; do "
-                    "__pid=$(crictl inspect -o go-template --template '{{.info.pid}}' \"$__i\") || exit $?; "
+    def per_container(runtime: str, cli: str) -> str:
+        if runtime == "crictl":
+            return (f"echo {PACKAGES}; for __i in $__ids; do "
+                    f"__pid=$({cli} inspect -o go-template --template '{{{{.info.pid}}}}' \"$__i\") || exit $?; "
                     '__pkgs "$__i" "$__pid"; done;')
-        return (f"echo {PACKAGES}; {tool} container inspect --format '{{{{.State.Pid}}}} {{{{.Id}}}}' $__ids | "
+        return (f"echo {PACKAGES}; {cli} container inspect --format '{{{{.State.Pid}}}} {{{{.Id}}}}' $__ids | "
                 "while read -r __pid __id; do __pkgs \"$__id\" \"$__pid\"; done || exit $?;")
 
-    return _READ + "\n" + listing_mod.listing(per_container)
+    return _READ + "\n" + runtimes.listing(per_container)
 
 
 _DIST = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[^-]+?)(?:-py\d[^-]*)?\.(dist|egg)-info")
@@ -59,11 +60,11 @@ _DIST = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[^-]+?)(?:
 
 def parse(output: str, cfg: CollectConfig) -> Facts:
     facts: Facts = {}
-    for runtime, text in listing_mod.sections(output):
+    for runtime, text in runtimes.sections(output):
         listing, sep, reads = text.partition("\n" + PACKAGES + "\n")
         if not sep:
             listing, sep, reads = text.partition(PACKAGES + "\n")
-        found = listing_mod.containers(runtime, listing)
+        found = containers(runtime, listing)
         services = {c.id: c.service for c in found}
         if found and not sep:
             raise CollectError(f"{runtime}: no package listing after the containers (output cut short?)")
@@ -157,7 +158,7 @@ def _apk(lines: list[str]) -> list[tuple[str, str, str]]:
 
 
 COLLECTORS: tuple[Collector, ...] = (
-    Collector("container-packages", "containers", command, parse, requires=("podman", "docker", "crictl"),
+    Collector("container-packages", "containers", command, parse,
               description="packages inside running containers (dpkg, apk, Python dist-info), read through "
                           "/proc/PID/root, never by exec into the container"),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from collectors.containers import Container, _digest, _env, _obj, _pid, _service, _str, _strs, image_ref
+from collectors.runtime_json import Container, digest, env, image_ref, obj, pid, seq, service, strs, text
 from drift.core.errors import CollectError
 
 _KUBELET = ("/var/lib/kubelet/pods/", "/var/lib/containerd/", "/run/containerd/", "/var/run/containerd/")
@@ -24,31 +24,31 @@ def service_link(name: str, value: str) -> bool:
 
 
 def container(item: Any) -> Container:
-    doc = _obj(item, "crictl inspect")
-    status, info = _obj(doc.get("status"), "status"), _obj(doc.get("info"), "info")
-    config = _obj(info.get("config"), "info.config")
-    labels = _obj(status.get("labels"), "status.labels")
-    cid = _str(status.get("id"), "status.id")
+    doc = obj(item, "crictl inspect")
+    status, info = obj(doc.get("status"), "status"), obj(doc.get("info"), "info")
+    config = obj(info.get("config"), "info.config")
+    labels = obj(status.get("labels"), "status.labels")
+    cid = text(status.get("id"), "status.id")
     if not cid:
         raise CollectError("crictl inspect: a container without an id")
-    ref = image_ref(_str(_obj(status.get("image"), "status.image").get("image"), "status.image"))
+    ref = image_ref(text(obj(status.get("image"), "status.image").get("image"), "status.image"))
     envs = []
-    for e in config.get("envs") or []:
-        e = _obj(e, "envs")
-        envs.append(f"{_str(e.get('key'), 'envs.key')}={_str(e.get('value'), 'envs.value')}")
+    for e in seq(config.get("envs"), "config.envs"):
+        e = obj(e, "envs")
+        envs.append(f"{text(e.get('key'), 'envs.key')}={text(e.get('value'), 'envs.value')}")
     mounts = []
-    for m in status.get("mounts") or []:
-        m = _obj(m, "mounts")
+    for m in seq(status.get("mounts"), "status.mounts"):
+        m = obj(m, "mounts")
         rw = "ro" if m.get("readonly") else "rw"
-        source, target = _str(m.get("hostPath"), "hostPath"), _str(m.get("containerPath"), "containerPath")
+        source, target = text(m.get("hostPath"), "hostPath"), text(m.get("containerPath"), "containerPath")
         # The kubelet's and containerd's own paths name the pod or sandbox id: identity, not a choice.
         mounts.append(f"{target} {rw}" if source.startswith(_KUBELET) else f"bind {source} -> {target} {rw}")
-    spec = _obj(_obj(info.get("runtimeSpec"), "runtimeSpec").get("process"), "runtimeSpec.process")
-    command = _strs(spec.get("args"), "process.args") or \
-        _strs(config.get("command"), "config.command") + _strs(config.get("args"), "config.args")
-    name = _str(_obj(status.get("metadata"), "status.metadata").get("name"), "metadata.name")
+    spec = obj(obj(info.get("runtimeSpec"), "runtimeSpec").get("process"), "runtimeSpec.process")
+    command = strs(spec.get("args"), "process.args") or \
+        strs(config.get("command"), "config.command") + strs(config.get("args"), "config.args")
+    name = text(obj(status.get("metadata"), "status.metadata").get("name"), "metadata.name")
     return Container(
-        "crictl", cid, _str(labels.get("io.kubernetes.pod.name"), "pod name") + "/" + name,
-        _service(labels, ref), ref, _digest(_str(status.get("imageRef"), "imageRef")),
-        _str(status.get("createdAt"), "createdAt"), "", _pid(info.get("pid", 0)), tuple(command), None,
-        tuple(sorted(mounts)), _env(envs))
+        "crictl", cid, text(labels.get("io.kubernetes.pod.name"), "pod name") + "/" + name,
+        service(labels, ref), ref, digest(text(status.get("imageRef"), "imageRef")),
+        text(status.get("createdAt"), "createdAt"), "", pid(info.get("pid", 0)), tuple(command), None,
+        tuple(sorted(mounts)), env(envs))

@@ -21,7 +21,7 @@ from drift.analysis import compare as engine
 from drift.analysis import policy as policy_mod
 from drift.analysis.differ import Env
 from drift.analysis.policy import Policy
-from drift.collect import inventory
+from drift.collect import inventory, kubernetes
 from drift.core.errors import InputError, InventoryError, SnapshotFileError
 from drift.model import snapshot as snapshot_io
 from drift.model.snapshot import CollectorResult, Snapshot
@@ -170,3 +170,24 @@ def test_identity_paths_outside_the_collectors_facts_are_refused() -> None:
             snapshot_io.loads(json.dumps(doc), "fuzz.json")
     result["identity"] = []
     assert snapshot_io.loads(json.dumps(doc), "fuzz.json").collectors[name].identity == ()
+
+
+CLUSTERS = [(ROOT / "drift" / "collect" / "fixtures" / "kubernetes" / f"cluster-{c}.json").read_text() for c in "ab"]
+
+
+@given(st.one_of(st.builds(lambda seed, choices, value: json.dumps(_replace_somewhere(json.loads(seed), choices, value)),
+                           st.sampled_from(CLUSTERS), st.lists(st.integers(0, 10_000), min_size=1, max_size=10),
+                           st.one_of(st.just(Ellipsis), JSON_VALUE)),
+                 mutated(CLUSTERS)))
+@example('{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [5]}}]}')
+@example('{"items": [{"kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": "3"}}]}')
+def test_kubectl_json_ingest(text: str) -> None:
+    # Any kubectl object of the wrong shape is refused naming the file, the object and the field;
+    # what is read writes back as snapshots every report can render.
+    try:
+        snaps = kubernetes.snapshots(text.encode("utf-8", "surrogatepass"), "k8s", "pods.json", "2026-11-22T03:00:00Z")
+    except InputError as exc:
+        assert str(exc).startswith("pods.json") and len(str(exc)) < 1000 and "\n" not in str(exc)
+        return
+    for snap in snaps[:3]:
+        exercise(snap)

@@ -53,6 +53,9 @@ FOUND = [
     ("files", "mutated size: 5,000 digits", lambda out: out.replace(" 12 644 root", " " + "9" * 5000 + " 644 root", 1)),
     ("files", "mutated size: a superscript digit", lambda out: out.replace(" 12 644 root", " 1\u00b2 644 root", 1)),
     ("listen", "mutated port: a superscript digit", lambda out: out.replace(":5353 ", ":53\u00b2 ", 1)),
+    # Found by review: a number where docker's inspect has a list was a TypeError, not a clean refusal.
+    ("containers", "Mounts: a number", lambda out: out.replace('"Mounts": [', '"Mounts": 5, "Was": [', 1)),
+    ("containers", "a port's bindings: a number", lambda out: out.replace('"6379/tcp": [', '"6379/tcp": 5, "W": [', 1)),
 ]
 
 
