@@ -30,6 +30,9 @@ _PER_CONTAINER = re.compile(r"NETAVARK-HOSTPORT-DNAT|NETAVARK-DN-.*|DOCKER|CNI-H
 _TARGET = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|(\d+\.\d+\.\d+\.\d+)|([0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*))"
                      r"(?::\d+)?$")
 _COMMENT = re.compile(r'(--comment\s+)("(?:[^"\\]|\\.)*"|\S+)')
+# Every address standing alone, looked up in one pass: 10.88.0.2 is not inside 10.88.0.21 nor 110.88.0.2.
+_ADDRESS = re.compile(r"(?<![0-9A-Za-z.:_-])(?:\d{1,3}(?:\.\d{1,3}){3}(?![0-9A-Za-z_]|\.\d)"
+                      r"|[0-9A-Fa-f]*:[0-9A-Fa-f:]*(?![0-9A-Za-z_.]))")
 _ID = re.compile(r"(?<![0-9A-Fa-f])[0-9a-f]{64}(?![0-9A-Fa-f])")
 
 
@@ -40,12 +43,11 @@ def normalise(facts: Facts, tool: str) -> Facts | Parsed:
     chains: dict[str, Any] = {k: v for k, v in facts.items() if k.startswith(prefix) and isinstance(v, dict)
               and isinstance(v.get("rules"), list)}
     addresses = _addresses(chains)
-    pattern = _pattern(addresses)
     out: Facts = dict(facts)
     written: dict[str, Any] = {}
     for key, chain in chains.items():
         rules = [str(r) for r in chain["rules"]]
-        new = [_rule(r, pattern, addresses) for r in rules]
+        new = [_rule(r, addresses) for r in rules]
         if _PER_CONTAINER.fullmatch(key.rsplit("/", 1)[1]):
             new.sort()
         if new != rules:
@@ -94,17 +96,9 @@ def _port(text: str) -> int:
     return int(text) if text.isdigit() else -1
 
 
-def _pattern(addresses: dict[str, str]) -> re.Pattern[str] | None:
-    if not addresses:
-        return None
-    # Longest first, and standing alone: 10.88.0.2 is not inside 10.88.0.21 nor 110.88.0.2.
-    alternatives = "|".join(re.escape(a) for a in sorted(addresses, key=len, reverse=True))
-    return re.compile(rf"(?<![0-9A-Za-z.:_-])({alternatives})(?![0-9A-Za-z_]|\.\d|:[0-9A-Fa-f]*:)")
-
-
-def _rule(text: str, pattern: re.Pattern[str] | None, addresses: dict[str, str]) -> str:
+def _rule(text: str, addresses: dict[str, str]) -> str:
     if "--comment" in text:
         text = _COMMENT.sub(lambda m: m.group(1) + _ID.sub("{{container-id}}", m.group(2)), text)
-    if pattern is not None:
-        text = pattern.sub(lambda m: addresses[m.group(1)], text)
+    if addresses:
+        text = _ADDRESS.sub(lambda m: addresses.get(m.group(0), m.group(0)), text)
     return text
