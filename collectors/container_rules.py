@@ -8,7 +8,8 @@ containers differ in all three by nature, so in the facts drift compares:
 - a container's address (the one target of a DNAT in an engine's chain: DOCKER*, NETAVARK*, CNI-*)
   reads `{{container:tcp/8080}}`, named by the lowest host port published to it, wherever it stands
   alone in a rule of any chain;
-- a 64-hex id inside a comment reads `{{container-id}}`;
+- a 64-hex id inside a comment reads `{{container-id}}`, a Docker network's bridge `br-<its id>`
+  reads `br-{{network:172.18.0.0/16}}` (its subnet, from its MASQUERADE rule) or `br-{{network}}`;
 - the chains an engine fills one container at a time (NETAVARK-HOSTPORT-DNAT, NETAVARK-DN-*, DOCKER,
   CNI-HOSTPORT-DNAT, CNI-DN-*) are compared with their rules sorted: their order is start order.
 
@@ -34,6 +35,8 @@ _COMMENT = re.compile(r'(--comment\s+)("(?:[^"\\]|\\.)*"|\S+)')
 _ADDRESS = re.compile(r"(?<![0-9A-Za-z.:_-])(?:\d{1,3}(?:\.\d{1,3}){3}(?![0-9A-Za-z_]|\.\d)"
                       r"|[0-9A-Fa-f]*:[0-9A-Fa-f:]*(?![0-9A-Za-z_.]))")
 _ID = re.compile(r"(?<![0-9A-Fa-f])[0-9a-f]{64}(?![0-9A-Fa-f])")
+_BRIDGE = re.compile(r"(?<![\w-])br-[0-9a-f]{12}(?![\w-])")  # a Docker user-defined network's: its id
+_MASQUERADE = re.compile(r"^-s (\S+) ! -o (br-[0-9a-f]{12}) -j MASQUERADE$")
 
 
 def normalise(facts: Facts, tool: str) -> Facts | Parsed:
@@ -43,11 +46,13 @@ def normalise(facts: Facts, tool: str) -> Facts | Parsed:
     chains: dict[str, Any] = {k: v for k, v in facts.items() if k.startswith(prefix) and isinstance(v, dict)
               and isinstance(v.get("rules"), list)}
     addresses = _addresses(chains)
+    bridges = {m.group(2): f"br-{{{{network:{m.group(1)}}}}}" for r in chains.get(prefix + "nat/POSTROUTING", {}).get(
+        "rules", ()) for m in [_MASQUERADE.match(str(r))] if m}
     out: Facts = dict(facts)
     written: dict[str, Any] = {}
     for key, chain in chains.items():
         rules = [str(r) for r in chain["rules"]]
-        new = [_rule(r, addresses) for r in rules]
+        new = [_rule(r, addresses, bridges) for r in rules]
         if _PER_CONTAINER.fullmatch(key.rsplit("/", 1)[1]):
             new.sort()
         if new != rules:
@@ -96,9 +101,11 @@ def _port(text: str) -> int:
     return int(text) if text.isdigit() else -1
 
 
-def _rule(text: str, addresses: dict[str, str]) -> str:
+def _rule(text: str, addresses: dict[str, str], bridges: dict[str, str]) -> str:
     if "--comment" in text:
         text = _COMMENT.sub(lambda m: m.group(1) + _ID.sub("{{container-id}}", m.group(2)), text)
     if addresses:
         text = _ADDRESS.sub(lambda m: addresses.get(m.group(0), m.group(0)), text)
+    if "br-" in text:
+        text = _BRIDGE.sub(lambda m: bridges.get(m.group(0), "br-{{network}}"), text)
     return text

@@ -60,6 +60,10 @@ def test_dockers_twin_with_other_addresses_and_start_order_compares_alike():
     a, b = (lines.index(x) for x in lines if x.startswith("-A DOCKER ") and "DNAT" in x)  # c2 started first on the twin
     lines[a], lines[b] = lines[b], lines[a]
     assert compared(docker(DOCKER)) == compared(docker("\n".join(lines)))
+    # compose's networks: bridges named after a network id, one per host
+    one, two = (compared(docker(DOCKER.replace("bridge1", b))) for b in ("br-44a58be29ddf", "br-0c1d2e3f4a5b"))
+    assert one == two
+    assert "-s 192.0.2.0/24 ! -o br-{{network:192.0.2.0/24}} -j MASQUERADE" in one["firewall/iptables/nat/POSTROUTING"]["rules"]
     filt = compared(docker(DOCKER))["firewall/iptables/filter/DOCKER"]["rules"]
     assert "-d {{container:tcp/8080}}/32 ! -i bridge1 -o bridge1 -p tcp -m tcp --dport 80 -j ACCEPT" in filt
 
