@@ -1,7 +1,8 @@
 """Firewall rules: iptables-save, ip6tables-save, the nftables ruleset and ipset's sets.
 
 Facts: `firewall/iptables/<table>/<chain>` (and `ip6tables`) = {"policy": "DROP" | null,
-"rules": [rule text without `-A CHAIN`, in order]}; `firewall/nft/<family> <table>/<chain>` =
+"rules": [rule text without `-A CHAIN`, in order]}, container engines' ids and addresses made
+tokens (collectors.container_rules); `firewall/nft/<family> <table>/<chain>` =
 {"type", "hook", "priority", "policy", "rules": [readable rule text, in order]} and
 `firewall/nft/<family> <table>/set <name>` = {"type", "elements"}. Counters and handles are
 stripped: they change by themselves. Tables that iptables-nft manages are skipped in the nft
@@ -15,6 +16,7 @@ import json
 import re
 from typing import Any
 
+from collectors.container_rules import normalise
 from collectors.interface import CollectConfig, Collector, Facts
 from collectors.parsing import load_json
 from drift.core.errors import CollectError
@@ -280,11 +282,13 @@ def _comment_end(words: list[str], i: int) -> int:
 
 COLLECTORS: tuple[Collector, ...] = (
     Collector("iptables", "firewall", lambda cfg: "iptables-save",
-              lambda out, cfg: parse_xtables(out, cfg, "iptables"), requires=("iptables-save",),
-              privileged=True, description="IPv4 rules (iptables-save), counters stripped"),
+              lambda out, cfg: normalise(parse_xtables(out, cfg, "iptables"), "iptables"),
+              requires=("iptables-save",), privileged=True,
+              description="IPv4 rules (iptables-save), counters stripped; container ids and addresses are identity"),
     Collector("ip6tables", "firewall", lambda cfg: "ip6tables-save",
-              lambda out, cfg: parse_xtables(out, cfg, "ip6tables"), requires=("ip6tables-save",),
-              privileged=True, description="IPv6 rules (ip6tables-save), counters stripped"),
+              lambda out, cfg: normalise(parse_xtables(out, cfg, "ip6tables"), "ip6tables"),
+              requires=("ip6tables-save",), privileged=True,
+              description="IPv6 rules (ip6tables-save), counters stripped; container ids and addresses are identity"),
     Collector("nft", "firewall", lambda cfg: "nft -j list ruleset", parse_nft, requires=("nft",),
               privileged=True, description="the nftables ruleset, tables iptables-save shows left to iptables"),
     Collector("ipset", "firewall", lambda cfg: "ipset save", parse_ipset, requires=("ipset",), privileged=True,

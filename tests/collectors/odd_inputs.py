@@ -95,7 +95,8 @@ NAMES: dict[str, list[tuple[str, str]]] = {
     "apk": [("busybox", "büsy box")],
     "pip": [("my venv", "mÿ vénv ☃")],
     "files": [("with space.conf", "wïth späce ☃.conf")],
-    "iptables": [("ssh from anywhere", "ssh from ünïcode ☃"), ("acme-in", "acmé-in")],
+    # The richest iptables fixture is netavark's: a comment with spaces, and a chain its rules jump to.
+    "iptables": [("netavark portfw masq mark", "netavark pörtfw ☃ mark"), ("NETAVARK_FORWARD", "NETAVARK_FÖRWARD")],
     "ip6tables": [("ssh from the lab", "ssh für das Lab ☃")],
     "nft": [("web from allowed nets", "wéb from ☃ nets"), ("allowed_v4", "allowéd v4")],
     "ipset": [("blocklist", "blöcklist☃")],

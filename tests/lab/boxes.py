@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
+import sys
 import tarfile
 import time
 import uuid
@@ -22,12 +23,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.lab import fleet
+from tests.lab.corpus import LISTENER
 from tests.lab.fleet import HostSpec
-from tests.lab.lab import CONTAINER_STATE, Lab, sh
+from tests.lab.lab import CONTAINER_STATE, Lab, in_ns, sh
 
 TOOLS = ("podman", "runc")
 STATE = CONTAINER_STATE
-RUN = ("--runtime", "runc", "--ulimit", "nofile=1024:4096", "--ulimit", "nproc=1024:4096", "--network", "host")
+RUN = ("--runtime", "runc", "--ulimit", "nofile=1024:4096", "--ulimit", "nproc=1024:4096")
+BRIDGE = "podman0"  # podman's default network (10.88.0.0/16), which netavark makes in the host's namespace
+
+
+@dataclass(frozen=True)
+class Publish:
+    """A container on podman's bridge with `-p HOST:INSIDE`, and a TCP listener in its network namespace
+    on INSIDE (the image holds only `sleep`); `ip`: its address, else podman's next free one."""
+
+    host: int
+    inside: int
+    ip: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,7 @@ class Boxes:
 
     def __init__(self, lab: Lab, work: Path, hosts: list[HostSpec]):
         self.lab, self.work, self.hosts = lab, work, hosts
+        self.listeners: list[subprocess.Popen[str]] = []
         self.pids = {h.name: sshd_pid(h) for h in hosts}
         self.made = [d for d in STATE if not Path(d).exists()]
         for d in self.made:
@@ -129,16 +144,34 @@ class Boxes:
     def enter(self, h: HostSpec, *argv: str) -> str:
         return sh("nsenter", "-t", str(self.pids[h.name]), "-m", "-n", *argv)
 
-    def run(self, h: HostSpec, image: Image, tar: Path, service: str, env: dict[str, str]) -> str:
-        """Import `image` on h (an import of one tar gives one image id on every host) and run it."""
+    def run(self, h: HostSpec, image: Image, tar: Path, service: str, env: dict[str, str],
+            publish: Publish | None = None) -> str:
+        """Import `image` on h (an import of one tar gives one image id on every host) and run it: on the
+        host's network, or on podman's bridge with a published port (netavark writes h's iptables)."""
         self.enter(h, "podman", "import", "-q", str(tar), image.ref)
         name = f"{service}-{uuid.uuid4().hex[:6]}"  # random like compose's or k8s's: identity, never drift
         flags = [f"--env={k}={v}" for k, v in env.items()]
+        if publish is None:
+            flags += ["--network", "host"]
+        else:
+            flags += ["-p", f"{publish.host}:{publish.inside}", *(["--ip", publish.ip] if publish.ip else [])]
         self.enter(h, "podman", "run", "-d", "--name", name, *RUN, *flags,
                    "--label", f"com.docker.compose.service={service}", image.ref, "/bin/sleep", "3600")
+        if publish is not None:
+            pid = self.enter(h, "podman", "inspect", "--format", "{{.State.Pid}}", name).strip()
+            listener = subprocess.Popen(["nsenter", "-t", pid, "-n", sys.executable, "-c", LISTENER,
+                                         f"tcp:{publish.inside}:v4"], stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+            self.listeners.append(listener)
+            assert listener.stdout is not None and listener.stdout.readline().strip() == "ready", \
+                f"{h.name}: the listener in {name} failed"
         return name
 
     def close(self) -> None:
+        for listener in self.listeners:
+            listener.terminate()
+            listener.wait(5)
+
         def clear(h: HostSpec) -> None:
             with contextlib.suppress(RuntimeError):
                 self.enter(h, "podman", "rm", "-a", "-f", "-t", "0")
@@ -149,6 +182,12 @@ class Boxes:
                 time.sleep(0.1)
             with contextlib.suppress(RuntimeError):
                 self.enter(h, "sh", "-c", "; ".join(f"umount -l {d}" for d in STATE))
+            # netavark leaves its chains, its bridge and ip_forward = 1 behind: the host as the lab made it.
+            in_ns(h, "ip", "link", "del", BRIDGE, check=False)
+            in_ns(h, "nft", "flush", "ruleset")
+            in_ns(h, "iptables-restore", input=fleet.iptables_rules(h))
+            in_ns(h, "nft", "-f", "-", input=fleet.nft_rules(h))
+            in_ns(h, "sysctl", "-qw", "net.ipv4.ip_forward=0")
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(clear, self.hosts))

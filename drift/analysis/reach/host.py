@@ -83,6 +83,7 @@ def firewall(s: Snapshot) -> Firewall:
         if r.status == "failed":
             return Firewall(s.host, f"{s.host}: {name} rules unknown ({r.error or 'collector failed'})", {}, {})
         facts[name] = dict(r.facts) if r.status == "ok" else {}  # unsupported: the tool is absent, so no rules
+    facts["iptables"] = as_written(facts["iptables"])
     hidden = [k.rsplit("/", 1)[1] for k, v in facts["iptables"].items()
               if k.count("/") == 2 and isinstance(v, dict) and v.get("incompatible")]
     lost = [t for t in hidden if not any(k.startswith(f"firewall/nft/ip {t}/") for k in facts["nft"])]
@@ -92,6 +93,45 @@ def firewall(s: Snapshot) -> Firewall:
     r = s.collectors.get("ipset")
     ipsets = None if r is None or r.status == "failed" else dict(r.facts) if r.status == "ok" else {}
     return Firewall(s.host, None, facts["iptables"], facts["nft"], ipsets)
+
+
+def as_written(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The iptables chains as the kernel has them: the collector compares container engines' chains with
+    their ids and addresses made tokens and keeps them as written in this identity fact
+    (collectors.container_rules), which is what a packet meets."""
+    written = facts.get(AS_WRITTEN)
+    out = {k: v for k, v in facts.items() if k != AS_WRITTEN}
+    if isinstance(written, dict):
+        out.update({f"firewall/iptables/{k}": v for k, v in written.items()})
+    return out
+
+
+AS_WRITTEN = "firewall/iptables/as-written"
+
+
+def container_ports(s: Snapshot) -> frozenset[tuple[str, int]]:
+    """(proto, port) the `containers` collector says are published on a host address (not loopback):
+    flows to judge even where nothing on the host listens (no docker-proxy, no conmon)."""
+    r = s.collectors.get("containers")
+    if s.failed or r is None or r.status != "ok":
+        return frozenset()
+    found = set()
+    for key, value in r.facts.items():
+        if not (key.startswith("containers/") and key.endswith("/ports")):
+            continue
+        lists: Any = value.get("varies") if isinstance(value, dict) else [value]
+        for spec in (p for one in lists or () if isinstance(one, list) for p in one):
+            host, _, inside = str(spec).partition("->")
+            bind, _, port = host.rpartition(":")
+            proto = inside.rpartition("/")[2]
+            if port.isdigit() and proto in ("tcp", "udp") and bind not in ("127.0.0.1", "::1"):
+                found.add((proto, int(port)))
+    return frozenset(found)
+
+
+def unseen_forward(host: str, proto: str, port: int) -> str:
+    return (f"{host}: its containers publish {proto}/{port}, yet nothing on it listens there and no iptables nat "
+            "rule forwards it (nftables' dnat or a proxy drift does not follow)")
 
 
 def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet, after: Packet | None = None) -> Outcome:

@@ -117,10 +117,14 @@ class _Host:
     # _address's part that does not depend on the peer, worked out once per host: the address, why it is
     # unknown, or the candidates among which the peer's network decides.
     own: Address | list[tuple[ipaddress.IPv4Address, str]] | None = None
-    published: frozenset[tuple[str, int]] = frozenset()  # (proto, port) its nat PREROUTING DNATs
+    # (proto, port) its nat PREROUTING DNATs or its containers publish; of those, what only the containers show
+    published: frozenset[tuple[str, int]] = frozenset()
+    by_containers: frozenset[tuple[str, int]] = frozenset()
 
     def __post_init__(self) -> None:
-        self.published = dnat.published(self.fw)
+        nat = dnat.published(self.fw)
+        self.by_containers = hostfw.container_ports(self.snap) - nat
+        self.published = nat | self.by_containers
 
     @property
     def v6only_known(self) -> bool:
@@ -231,6 +235,9 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
             cache[key] = hostfw.crossing(h.fw, hooks, p)
         outcomes.append(cache[key])
     moved = None if local else _moved(d, inbound, cache)
+    if behind and moved is None and (proto, port) in d.by_containers:
+        return Pair(s.snap.host, d.snap.host, "unknown", None, (hostfw.unseen_forward(d.snap.host, proto, port),),
+                    str(dst))
     if behind and moved is None:
         return None  # not rewritten for this source (`! -i docker0`), and nothing on the host listens
     if isinstance(moved, tuple):  # published: the way in and the reply's way out are the forwarded ones
