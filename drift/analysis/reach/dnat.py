@@ -206,7 +206,8 @@ def _target(kind: str, text: str, label: str, port: int) -> Rewrite | str:
         ip = ipaddress.IPv4Address(addr)
     except ValueError:
         return f"{label}: DNAT to an address range ({dest[0]}), where drift cannot tell which one a connection gets"
-    if new and not new.isdigit():
+    kept = nftnat.new_port(new, port, any(w.startswith("--random") for w in options))
+    if kept is None:
         return f"{label}: DNAT to a port range ({dest[0]}), where drift cannot tell which port a connection gets"
     # With one address and one port, --random and --persistent have nothing to choose among.
-    return Rewrite(ip, int(new) if new else port, label)
+    return Rewrite(ip, kept, label)

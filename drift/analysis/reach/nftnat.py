@@ -139,22 +139,22 @@ def _target(t: nft.Table, rule: nft.Rule, p: Packet) -> Rewrite | str | None:
             addr = ipaddress.IPv4Address(addr_text)
         except ValueError:
             return f"{rule.label}: dnat to {text or 'no address'}, an address drift cannot tell a connection gets"
-    new = _port(port_text, p.dport)
+    new = new_port(port_text, p.dport, "random" in str(options.get("flags", "")))
     if new is None:
         return f"{rule.label}: {kind} to port {port_text}, a port drift cannot tell a connection gets"
     # With one address and one port, `random` and `persistent` have nothing to choose among.
     return Rewrite(addr, new, rule.label)
 
 
-def _port(spec: str, old: int | None) -> int | None:
+def new_port(spec: str, old: int | None, random: bool = False) -> int | None:
     """The new port: the old one where the rule names none; in a range, the old one where it lies inside
-    (the kernel keeps a port the range allows), else unknown."""
+    (the kernel keeps a port the range allows, unless told to pick at random), else unknown."""
     if not spec:
         return old
     if spec.isdigit():
         return int(spec)
     lo, _, hi = spec.partition("-")
-    if lo.isdigit() and hi.isdigit() and old is not None and int(lo) <= old <= int(hi):
+    if lo.isdigit() and hi.isdigit() and old is not None and int(lo) <= old <= int(hi) and not random:
         return old
     return None
 

@@ -62,6 +62,13 @@ def test_several_endpoints_a_range_or_an_unread_map_are_undecided_and_named():
     assert "an address drift cannot tell a connection gets" in str(arrive(spread, 8080))
     ports = nat("tcp dport 8080 dnat to 172.17.0.2:80-90")
     assert "a port drift cannot tell" in str(arrive(ports, 8080))
+    podman = {"firewall/iptables/nat/PREROUTING": {"policy": "ACCEPT", "rules": [
+        "-p tcp -m tcp --dport 8000:8010 -j DNAT --to-destination 10.88.0.3:8000-8010"]}}
+    r = dnat.prerouting(fw(podman), inbound(8004))  # podman's `-p 8000-8010:8000-8010`: the port is kept
+    assert isinstance(r, Rewrite) and r.port == 8004
+    podman["firewall/iptables/nat/PREROUTING"]["rules"][0] += " --random"
+    assert "port range" in str(dnat.prerouting(fw(podman), inbound(8004)))
+    assert "a port drift cannot tell" in str(arrive(nat("tcp dport 8004 dnat to 1.2.3.4:8000-8010 flags random"), 8004))
     same = nat("tcp dport 8000-8010 dnat to 172.17.0.2:8000-8010")  # a port the range allows is kept
     assert isinstance(dnat.prerouting(fw(nft_facts=same), inbound(8004)), Rewrite)
     assert dnat.prerouting(fw(nft_facts=same), inbound(8004)).port == 8004  # type: ignore[union-attr]
