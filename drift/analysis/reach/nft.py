@@ -206,9 +206,7 @@ def evaluate(facts: Mapping[str, Any], table: str, chain: str, packet: Packet, w
     result = _chain(t, chain, packet, f"{where}nft {table}", {}, set(), 0)
     policy = str(body.get("policy") or "accept")
     end = f"{label} policy {policy}"
-    if body.get("type") == "nat":
-        # A nat chain never drops by policy; a rule that rewrites the destination is what matters.
-        return then(result, accepted(end))
+    # A nat chain's policy drop drops too (checked on the kernel: `policy drop;` at prerouting refuses).
     return then(result, accepted(end) if policy == "accept" else refused(end) if policy == "drop" else unknown(
         f"{end}: a policy drift does not know"))
 

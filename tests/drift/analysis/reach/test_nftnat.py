@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 
-from drift.analysis.reach import dnat, matrix
+from drift.analysis.reach import dnat, host, matrix
 from drift.analysis.reach.nftnat import Rewrite
 from drift.analysis.reach.packet import Packet
 from drift.model.snapshot import CollectorResult
@@ -162,3 +162,12 @@ def test_the_matrix_judges_an_nft_published_port_with_no_socket_on_the_host():
     cells = {c.key: c for c in matrix.build([web, db])}
     pair = cells[("db", "web", "tcp", 7007)].pairs[0]
     assert pair.verdict == "admitted" and pair.via.startswith("10.213.3.11 → 10.88.0.2:8080 behind it")
+
+
+def test_a_nat_chains_drop_and_its_policy_drop_refuse():
+    # On the kernel, `policy drop;` on a nat chain at prerouting drops a new connection nothing rewrote.
+    dropping = fw(nft_facts=nat("tcp dport 80 dnat to 172.17.0.2:8080", policy="drop"))
+    assert dnat.prerouting(dropping, inbound(22)) is None
+    o = host.crossing(dropping, host.INGRESS, inbound(22))
+    assert (o.verdict, o.rule) == ("refused", "h nft ip nat pre policy drop")
+    assert isinstance(dnat.prerouting(dropping, inbound(80)), Rewrite)
