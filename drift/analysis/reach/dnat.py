@@ -125,9 +125,13 @@ def arrival(fw: hostfw.Firewall, ifaces: hostfw.Ifaces | None, forward: str | No
                 f"({r.rule}) is unknown") if forward is None else \
             f"{fw.host}: net.ipv4.ip_forward is {forward}, and {r.rule} sends the packet on"
     moved = replace(moved, oif=out[0], forwarded=True)
-    if any(p.src in i.network for n, i in ifaces if n == out[0]) and not _source_rewritten(fw, moved):
-        return (f"{r.rule}: sends the packet to {addr}, on the network {p.src} is on too, and no sure SNAT or "
-                f"masquerade on the way out brings the answer back through {fw.host}")
+    # Sent back out where it came in, or to the source's own network, the packet reaches a host whose way
+    # to the source need not pass here (a container's does: this host is its gateway): the answer comes
+    # back through this host only where its source is rewritten on the way out.
+    hairpin = out[0] == p.iif or any(p.src in i.network for n, i in ifaces if n == out[0])
+    if hairpin and not _source_rewritten(fw, moved):
+        return (f"{r.rule}: sends the packet to {addr} by {out[0]}, and without a sure SNAT or masquerade on "
+                f"the way out its answer need not come back through {fw.host}")
     back = moved.reply(out[0], p.iif)
     return (_forward(fw, p, moved), _forward(fw, back, back), f"{addr}:{r.port} behind it (by {r.rule})")
 

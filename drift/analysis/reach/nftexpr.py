@@ -272,6 +272,8 @@ def key_test(key: Any, element: Any, sets: Sets) -> Test | str:
             return f"numgen {gen.get('mode')} mod {gen.get('mod')} (a choice among several, made per connection)"
         value = value_of(element)
         return constant(value is not None and value == str(gen.get("offset") or 0))
+    if isinstance(element, dict) and isinstance(element.get("elem"), dict):  # with a comment or timeout
+        element = element["elem"].get("val")
     lefts = key["concat"] if isinstance(key, dict) and "concat" in key else [key]
     values = element.get("concat") if isinstance(element, dict) and "concat" in element else [element]
     if not isinstance(lefts, list) or not isinstance(values, list) or len(lefts) != len(values):

@@ -95,7 +95,9 @@ def test_firewalld_forward_ports_redirect_to_the_host_and_forward_to_other_hosts
 
 def test_a_dnat_to_the_sources_own_network_without_snat_is_undecided():
     facts = nat("tcp dport 7006 dnat ip to 10.213.3.21:80")
-    assert "no sure SNAT or masquerade" in str(arrive(facts, 7006))
+    assert "without a sure SNAT or masquerade" in str(arrive(facts, 7006))
+    elsewhere = nat("tcp dport 7006 dnat ip to 10.213.3.21:80")  # a client from afar: its answer goes by the router
+    assert "need not come back through h" in str(arrive(elsewhere, 7006, src="192.0.2.7"))
     facts["firewall/nft/ip nat/post"] = {"type": "nat", "hook": "postrouting", "priority": 100, "policy": "accept",
                                          "rules": ['oifname "eth0" masquerade']}
     assert isinstance(arrive(facts, 7006), tuple)
@@ -171,3 +173,13 @@ def test_a_nat_chains_drop_and_its_policy_drop_refuse():
     o = host.crossing(dropping, host.INGRESS, inbound(22))
     assert (o.verdict, o.rule) == ("refused", "h nft ip nat pre policy drop")
     assert isinstance(dnat.prerouting(dropping, inbound(80)), Rewrite)
+
+
+def test_a_verdict_map_element_with_a_comment_is_read():
+    # `tcp dport vmap { 22 comment "ssh" : accept, 80 : drop }` as nft -j lists it (nftables 1.0.6).
+    rule = '{"vmap":{"data":{"set":[[{"elem":{"comment":"ssh","val":22}},{"accept":null}],[80,{"drop":null}]]},' \
+           '"key":{"payload":{"field":"dport","protocol":"tcp"}}}}'
+    facts = {"firewall/nft/inet t/i": {"type": "filter", "hook": "input", "priority": 0, "policy": "drop",
+                                       "rules": [rule]}}
+    assert host.crossing(fw(nft_facts=facts), host.INGRESS, inbound(22)).verdict == "admitted"
+    assert host.crossing(fw(nft_facts=facts), host.INGRESS, inbound(80)).verdict == "refused"
