@@ -72,8 +72,10 @@ CORPUS = (
             container="mir-web-1"),
     RuleSet("podman netavark: nftables driver, -p 7007:8080", ("netavark-nft.nft",), on=("mir-web-1",),
             container="mir-web-1", bridge=PODMAN0),
+    RuleSet("nft: dnat and redirect refused by forward, input", ("nft-dnat.nft",), on=("mir-web-1",),
+            container="mir-web-1"),
 )
-NFT_DNAT = CORPUS[-3:]
+NFT_DNAT = CORPUS[-4:]
 UFW_ALIKE = RuleSet("hand-written equivalent of ufw", ("ufw-equivalent.iptables",))
 
 LISTENER = r"""

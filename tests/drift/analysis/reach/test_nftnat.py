@@ -183,3 +183,16 @@ def test_a_verdict_map_element_with_a_comment_is_read():
                                        "rules": [rule]}}
     assert host.crossing(fw(nft_facts=facts), host.INGRESS, inbound(22)).verdict == "admitted"
     assert host.crossing(fw(nft_facts=facts), host.INGRESS, inbound(80)).verdict == "refused"
+
+
+def test_a_dnatd_flow_is_refused_by_the_forward_or_input_rule_that_decides():
+    demo = nft("nft-dnat.json")
+    by_forward = arrive(demo, 7010, src="10.213.3.21")  # a port of `tcp dport { 7010-7011 }`
+    assert isinstance(by_forward, tuple)
+    assert (by_forward[0].verdict, by_forward[0].rule) == ("refused", "h nft inet dnat-demo forward_drop policy drop")
+    admitted = arrive(demo, 7010)
+    assert isinstance(admitted, tuple) and admitted[0].rule == (
+        "h nft inet dnat-demo forward_drop rule 2: ip saddr 10.213.3.12 ip daddr 172.17.0.2 tcp dport 8080 accept")
+    by_input = arrive(demo, 7008, src="10.213.3.21")  # redirected to 7001, which input refuses this source
+    assert isinstance(by_input, tuple) and (by_input[0].verdict, by_input[0].rule) == (
+        "refused", "h nft inet dnat-demo input_guard rule 1: ip saddr 10.213.3.21 tcp dport 7001 drop")
