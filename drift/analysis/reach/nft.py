@@ -215,11 +215,9 @@ def _chain(t: Table, name: str, p: Packet, where: str, memo: dict[str, Outcome],
            depth: int) -> Outcome:
     if name in memo:
         return memo[name]
-    if name not in t.chains or name in active or depth > _MAX_DEPTH:
-        return unknown(f"{where} {name}: no such chain, or jumps loop or nest too deep")
-    rules = t.chains[name].get("rules")
-    if not isinstance(rules, list):
-        return unknown(f"{where} {name}: rules not recorded")
+    rules = chain_rules(t, name, where, active, depth)
+    if isinstance(rules, str):
+        return unknown(rules)
     active.add(name)
     # Top down to the first rule that surely ends the chain; what follows it is never reached.
     reached: list[tuple[Rule, bool]] = []
@@ -253,6 +251,14 @@ def _chain(t: Table, name: str, p: Packet, where: str, memo: dict[str, Outcome],
     active.discard(name)
     memo[name] = rest = rest.noted(tuple(notes))
     return rest
+
+
+def chain_rules(t: Table, name: str, where: str, active: set[str], depth: int) -> list[Any] | str:
+    """The rules of chain `name`, or why it cannot be walked."""
+    if name not in t.chains or name in active or depth > _MAX_DEPTH:
+        return f"{where} {name}: no such chain, or jumps loop or nest too deep"
+    rules = t.chains[name].get("rules")
+    return rules if isinstance(rules, list) else f"{where} {name}: rules not recorded"
 
 
 def rules_at(t: Table, chain: str, index: int, raw: object, where: str) -> list[Rule]:

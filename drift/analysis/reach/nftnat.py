@@ -19,8 +19,6 @@ from drift.analysis.reach import nft
 from drift.analysis.reach.nftexpr import element_of, key_test
 from drift.analysis.reach.packet import Packet
 
-_MAX_DEPTH = 64
-
 
 @dataclass(frozen=True)
 class Rewrite:
@@ -66,11 +64,9 @@ def _chain(t: nft.Table, name: str, p: Packet, where: str, memo: dict[str, Ends]
            depth: int) -> Ends:
     if name in memo:
         return memo[name]
-    if name not in t.chains or name in active or depth > _MAX_DEPTH:
-        return unknown(f"{where} {name}: no such chain, or jumps loop or nest too deep")
-    rules = t.chains[name].get("rules")
-    if not isinstance(rules, list):
-        return unknown(f"{where} {name}: rules not recorded")
+    rules = nft.chain_rules(t, name, where, active, depth)
+    if isinstance(rules, str):
+        return unknown(rules)
     active.add(name)
     reached: list[tuple[nft.Rule, bool]] = []
     for index, raw in enumerate(rules):
