@@ -40,12 +40,17 @@ LISTEN = [("tcp", p, "v4") for p in (53, 80, 443, 7001, 7002, 7003)] + \
 SYSCTLS = ("net.ipv4.ip_local_port_range", "net.ipv6.bindv6only", "net.ipv4.ip_forward")
 
 
+DOCKER0 = ("docker0", "172.17.0.1/16", "172.17.0.2/16")
+PODMAN0 = ("podman0", "10.88.0.1/16", "10.88.0.2/16")
+
+
 @dataclass(frozen=True)
 class RuleSet:
     name: str  # its row in the table
     files: tuple[str, ...]  # in firewalls/: *.iptables (iptables-restore), *.ip6tables, *.nft
     on: tuple[str, ...] = HOSTS  # the hosts that load it; the others run no firewall at all
-    container: str | None = None  # the host that runs Docker's container (docker0, 172.17.0.2:8080)
+    container: str | None = None  # the host that runs the container (listening on 8080) behind a bridge
+    bridge: tuple[str, str, str] = DOCKER0  # the bridge, the host's address on it, the container's
 
 
 UFW = RuleSet("ufw: deny incoming, limit, allow/deny/reject", ("ufw.iptables", "ufw.ip6tables"))
@@ -61,7 +66,16 @@ CORPUS = (
     RuleSet("nft: meter, ct count, tcp flags", ("nft-meters.nft",)),
     RuleSet("nft: dynamic set, meters, counters", ("nft-blackhole.nft",)),
     RuleSet("nft: named counters, final reject", ("nft-named-counters.nft",)),
+    RuleSet("kube-proxy: nftables mode, NodePorts", ("kube-proxy-nft.nft",), on=("mir-web-1",),
+            container="mir-web-1"),
+    RuleSet("firewalld: forward ports (nft dnat, redirect)", ("firewalld-forward.nft",), on=("mir-web-1",),
+            container="mir-web-1"),
+    RuleSet("podman netavark: nftables driver, -p 7007:8080", ("netavark-nft.nft",), on=("mir-web-1",),
+            container="mir-web-1", bridge=PODMAN0),
+    RuleSet("nft: dnat and redirect refused by forward, input", ("nft-dnat.nft",), on=("mir-web-1",),
+            container="mir-web-1"),
 )
+NFT_DNAT = CORPUS[-4:]
 UFW_ALIKE = RuleSet("hand-written equivalent of ufw", ("ufw-equivalent.iptables",))
 
 LISTENER = r"""
@@ -141,7 +155,7 @@ class Corpus:
                 text = (FIREWALLS / name).read_text()
                 tool = {"iptables": "iptables-restore", "ip6tables": "ip6tables-restore"}.get(name.rsplit(".", 1)[1])
                 in_ns(h, *([tool] if tool else ["nft", "-f", "-"]), input=text)
-        self._container(rs.container)
+        self._container(rs.container, rs.bridge)
 
     def restore(self) -> None:
         self._container(None)
@@ -215,28 +229,31 @@ class Corpus:
             out.update(zip(by_src[src], json.loads(stdout), strict=True))
         return out
 
-    def _container(self, host: str | None) -> None:
-        """Docker's bridge and one container behind it (172.17.0.2 listening on 8080), or none."""
+    def _container(self, host: str | None, bridge: tuple[str, str, str] = DOCKER0) -> None:
+        """A bridge and one container behind it listening on 8080 (Docker's docker0 and 172.17.0.2, or
+        podman's podman0 and 10.88.0.2), or none."""
         if self.container is not None:
             self.container.terminate()
             self.container.wait(5)
             self.container = None
         sh("ip", "netns", "del", CONTAINER_NS, check=False)
         for h in self.hosts:
-            in_ns(h, "ip", "link", "del", "docker0", check=False)
+            for name, _, _ in (DOCKER0, PODMAN0):
+                in_ns(h, "ip", "link", "del", name, check=False)
             in_ns(h, "sysctl", "-qw", "net.ipv4.ip_forward=0")
         if host is None:
             return
+        name, gateway, address = bridge
         h = self.lab.spec(host)
         in_ns(h, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-        in_ns(h, "ip", "link", "add", "docker0", "type", "bridge")
-        in_ns(h, "ip", "addr", "add", "172.17.0.1/16", "dev", "docker0")
-        in_ns(h, "ip", "link", "set", "docker0", "up")
+        in_ns(h, "ip", "link", "add", name, "type", "bridge")
+        in_ns(h, "ip", "addr", "add", gateway, "dev", name)
+        in_ns(h, "ip", "link", "set", name, "up")
         sh("ip", "netns", "add", CONTAINER_NS)
         in_ns(h, "ip", "link", "add", "veth0c", "type", "veth", "peer", "name", "eth0", "netns", CONTAINER_NS)
-        in_ns(h, "ip", "link", "set", "veth0c", "master", "docker0", "up")
-        for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", "172.17.0.2/16", "dev", "eth0"],
-                    ["ip", "link", "set", "eth0", "up"], ["ip", "route", "add", "default", "via", "172.17.0.1"]):
+        in_ns(h, "ip", "link", "set", "veth0c", "master", name, "up")
+        for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", address, "dev", "eth0"],
+                    ["ip", "link", "set", "eth0", "up"], ["ip", "route", "add", "default", "via", gateway.split("/")[0]]):
             sh("ip", "netns", "exec", CONTAINER_NS, *cmd)
         self.container = subprocess.Popen(["ip", "netns", "exec", CONTAINER_NS, sys.executable, "-c", LISTENER,
                                            "tcp:8080:v4"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -130,13 +130,13 @@ def container_ports(s: Snapshot) -> frozenset[tuple[str, int]]:
 
 
 def unseen_forward(host: str, proto: str, port: int) -> str:
-    return (f"{host}: its containers publish {proto}/{port}, yet nothing on it listens there and no iptables nat "
-            "rule forwards it (nftables' dnat or a proxy drift does not follow)")
+    return (f"{host}: its containers publish {proto}/{port}, yet nothing on it listens there and no nat rule "
+            "forwards it (a proxy, or a rule drift does not read)")
 
 
 def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet, after: Packet | None = None) -> Outcome:
     """The host's verdict for p crossing hooks (INGRESS or EGRESS, or prerouting then forward). With
-    `after`, p's destination was rewritten by iptables' nat PREROUTING (dnat.py, already followed):
+    `after`, p's destination was rewritten by a nat chain at prerouting (dnat.py, already followed):
     the chains after that one, and the hooks after prerouting, see `after`."""
     if fw.problem:
         return unknown(fw.problem)
@@ -158,9 +158,8 @@ def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet, after: Packet | No
         for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
             nat = fw.nft_tables[table].chains[chain].get("type") == "nat"
             if after is not None and nat and hook == "prerouting":
-                stages.append((order, prio, unknown(f"{where}nft {table} {chain}: a nat chain besides iptables' "
-                                                    "may rewrite the destination too", diverts=True)))
-            elif first or not nat:
+                continue  # dnat.prerouting asked every nat chain there: the first rewrite is the connection's
+            if first or not nat:
                 stages.append((order, prio, nft.evaluate(fw.nft, table, chain, seen(prio), where, fw.nft_tables)))
     stages.sort(key=lambda s: (s[0], s[1]))
     return combine([o for _, _, o in stages], f"{fw.host}: no rule filters this")

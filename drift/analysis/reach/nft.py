@@ -57,6 +57,7 @@ class Rule:
     verdict: str  # accept, drop, return, continue, jump X, goto X, unknown, or "" (none)
     assumed: tuple[Test, ...] = ()  # decided for one new connection (a rate limit, a connection count)
     diverts: str = ""  # for verdict unknown: what the rule does with the packet instead
+    nat: tuple[Token, ...] = ()  # a dnat or redirect statement's words, from `dnat`/`redirect` on
 
 
 def parse_rule(text: str, label: str, sets: Sets, maps: Maps | None = None) -> list[Rule]:
@@ -67,7 +68,8 @@ def parse_rule(text: str, label: str, sets: Sets, maps: Maps | None = None) -> l
     assumed: list[Test] = []
     unknowns: list[str] = []
     verdict, diverts = "", ""
-    vmap: list[tuple[Test | None, str]] | None = None
+    vmap: list[tuple[Test | str, str]] | None = None
+    nat: tuple[Token, ...] = ()
     i = 0
     while i < len(words):
         w = words[i]
@@ -96,6 +98,9 @@ def parse_rule(text: str, label: str, sets: Sets, maps: Maps | None = None) -> l
             verdict, i = f"{w} {words[i + 1]}", i + 2
         elif w in ("dnat", "redirect", "queue", "tproxy"):
             verdict, diverts = "unknown", f"{w} ({DIVERT.get(w, 'hands the packet on')})"
+            if w in ("dnat", "redirect"):  # where to: read by nftnat.py when it follows the rewrite
+                end = words.index("comment", i) if "comment" in words[i:] else len(words)
+                nat = tuple(words[i:end])
             break
         elif w in ("snat", "masquerade"):
             verdict = verdict or "accept"  # the source is rewritten; the packet passes
@@ -143,9 +148,9 @@ def parse_rule(text: str, label: str, sets: Sets, maps: Maps | None = None) -> l
             unknowns.append(f"statement {_short(w)}")
             i += 1
     if vmap is None:
-        return [Rule(label, tuple(tests), tuple(unknowns), verdict, tuple(assumed), diverts)]
-    return [Rule(label, (*tests, t) if t else tuple(tests), tuple(unknowns) if t else (*unknowns, "a verdict map"),
-                 v, tuple(assumed)) for t, v in vmap]
+        return [Rule(label, tuple(tests), tuple(unknowns), verdict, tuple(assumed), diverts, nat)]
+    return [Rule(label, tuple(tests) if isinstance(t, str) else (*tests, t),
+                 (*unknowns, t) if isinstance(t, str) else tuple(unknowns), v, tuple(assumed)) for t, v in vmap]
 
 
 def _short(x: Token) -> str:
@@ -164,7 +169,8 @@ def tables_v4(facts: Mapping[str, Any]) -> Tables:
     for key, value in facts.items():
         if not key.startswith("firewall/nft/") or not isinstance(value, dict):
             continue
-        table, _, name = key[len("firewall/nft/"):].rpartition("/")
+        # Chain names may hold "/" (kube-proxy's `service-ULMVA6XW-ns1/svc1/tcp/p80`); table names do not.
+        table, _, name = key[len("firewall/nft/"):].partition("/")
         if table.split(" ", 1)[0] not in _FAMILIES_V4:
             continue
         t = out.setdefault(table, Table())
@@ -200,9 +206,7 @@ def evaluate(facts: Mapping[str, Any], table: str, chain: str, packet: Packet, w
     result = _chain(t, chain, packet, f"{where}nft {table}", {}, set(), 0)
     policy = str(body.get("policy") or "accept")
     end = f"{label} policy {policy}"
-    if body.get("type") == "nat":
-        # A nat chain never drops by policy; a rule that rewrites the destination is what matters.
-        return then(result, accepted(end))
+    # A nat chain's policy drop drops too (checked on the kernel: `policy drop;` at prerouting refuses).
     return then(result, accepted(end) if policy == "accept" else refused(end) if policy == "drop" else unknown(
         f"{end}: a policy drift does not know"))
 
@@ -211,23 +215,16 @@ def _chain(t: Table, name: str, p: Packet, where: str, memo: dict[str, Outcome],
            depth: int) -> Outcome:
     if name in memo:
         return memo[name]
-    if name not in t.chains or name in active or depth > _MAX_DEPTH:
-        return unknown(f"{where} {name}: no such chain, or jumps loop or nest too deep")
-    rules = t.chains[name].get("rules")
-    if not isinstance(rules, list):
-        return unknown(f"{where} {name}: rules not recorded")
+    rules = chain_rules(t, name, where, active, depth)
+    if isinstance(rules, str):
+        return unknown(rules)
     active.add(name)
     # Top down to the first rule that surely ends the chain; what follows it is never reached.
     reached: list[tuple[Rule, bool]] = []
     notes: list[str] = []
     for index, raw in enumerate(rules):
-        text = raw if isinstance(raw, str) else ""
-        parsed = t.parsed.get((name, index, where))
-        if parsed is None:
-            parsed = t.parsed[(name, index, where)] = parse_rule(
-                text, f"{where} {name} rule {index + 1}: {text}", t.sets, t.maps)
-        for rule in parsed:
-            sure, assumed = _applies(rule, p)
+        for rule in rules_at(t, name, index, raw, where):
+            sure, assumed = applies(rule, p)
             if assumed and rule.verdict not in ("", "continue"):
                 notes.append(f"decided for one new connection: {rule.label}")
             if sure is None or sure:
@@ -256,7 +253,25 @@ def _chain(t: Table, name: str, p: Packet, where: str, memo: dict[str, Outcome],
     return rest
 
 
-def _applies(rule: Rule, p: Packet) -> tuple[bool | None, bool]:
+def chain_rules(t: Table, name: str, where: str, active: set[str], depth: int) -> list[Any] | str:
+    """The rules of chain `name`, or why it cannot be walked."""
+    if name not in t.chains or name in active or depth > _MAX_DEPTH:
+        return f"{where} {name}: no such chain, or jumps loop or nest too deep"
+    rules = t.chains[name].get("rules")
+    return rules if isinstance(rules, list) else f"{where} {name}: rules not recorded"
+
+
+def rules_at(t: Table, chain: str, index: int, raw: object, where: str) -> list[Rule]:
+    """Rule `index` of `chain` as parsed, read once per host."""
+    parsed = t.parsed.get((chain, index, where))
+    if parsed is None:
+        text = raw if isinstance(raw, str) else ""
+        parsed = t.parsed[(chain, index, where)] = parse_rule(
+            text, f"{where} {chain} rule {index + 1}: {text}", t.sets, t.maps)
+    return parsed
+
+
+def applies(rule: Rule, p: Packet) -> tuple[bool | None, bool]:
     """Whether rule matches p (a sure no wins over any doubt), and whether that rests on an assumed
     test (one new connection is under a rate limit): those count only where the others do not say no."""
     sure = True

@@ -229,23 +229,75 @@ def _limited(stmts: Any, what: str) -> tuple[str, bool | None, str]:
     return "inert", True, what  # adding the key to the set matches, and decides nothing
 
 
-def verdict_map(body: Any, sets: Sets, maps: Maps) -> list[tuple[Test | None, str]]:
-    """`key vmap { a : accept, b : drop }` as (test of key == a, verdict) per entry; None: cannot tell."""
-    left = left_of(body.get("key")) if isinstance(body, dict) else None
+def verdict_map(body: Any, sets: Sets, maps: Maps) -> list[tuple[Test | str, str]]:
+    """`key vmap { a : accept, b : drop }` as (test of key == a, verdict) per entry, or (why it cannot be
+    told, verdict). Keys may be concatenations (`ip daddr . meta l4proto . th dport`, kube-proxy's service
+    maps) and `numgen random mod 1` (one endpoint: always 0)."""
+    key = body.get("key") if isinstance(body, dict) else None
     data = body.get("data") if isinstance(body, dict) else None
-    entries: list[tuple[str | None, str]] = []
+    entries: list[tuple[Any, str]] = []
     if isinstance(data, str) and data.startswith("@"):
-        entries = [(k, v) for k, v in maps.get(data[1:], [])]
         if data[1:] not in maps:
-            return [(None, "unknown")]
+            return [(f"a verdict map {data} that was not collected", "unknown")]
+        entries = [(element_of(k), v) for k, v in maps[data[1:]]]
     elif isinstance(data, dict) and isinstance(data.get("set"), list):
         for e in data["set"]:
             if isinstance(e, list) and len(e) == 2 and isinstance(e[1], dict) and len(e[1]) == 1:
                 (kind, target), = e[1].items()
                 v = f"{kind} {target.get('target')}" if isinstance(target, dict) else kind
-                entries.append((value_of(e[0]), v))
+                entries.append((e[0], v))
             else:
                 entries.append((None, "unknown"))
     else:
-        return [(None, "unknown")]
-    return [(match(left, "==", k, sets) if left and k is not None else None, v) for k, v in entries]
+        return [("a verdict map drift does not read", "unknown")]
+    return [(key_test(key, k, sets), v) for k, v in entries]
+
+
+def element_of(text: str) -> Any:
+    """A named set's or map's element as the collector wrote it (a word, or a concatenation's JSON),
+    without its comment or timeout."""
+    if text.startswith('{"'):
+        try:
+            return _DECODER.raw_decode(text)[0]
+        except ValueError:
+            return None
+    return text.split(" comment ")[0].split(" timeout ")[0].split(" expires ")[0].strip('"')
+
+
+def key_test(key: Any, element: Any, sets: Sets) -> Test | str:
+    """A test that a map's (or a set's) key expression equals one element, or why drift cannot tell."""
+    if isinstance(key, dict) and isinstance(key.get("numgen"), dict):
+        gen = key["numgen"]
+        if gen.get("mod") != 1:
+            return f"numgen {gen.get('mode')} mod {gen.get('mod')} (a choice among several, made per connection)"
+        value = value_of(element)
+        return constant(value is not None and value == str(gen.get("offset") or 0))
+    if isinstance(element, dict) and isinstance(element.get("elem"), dict):  # with a comment or timeout
+        element = element["elem"].get("val")
+    lefts = key["concat"] if isinstance(key, dict) and "concat" in key else [key]
+    values = element.get("concat") if isinstance(element, dict) and "concat" in element else [element]
+    if not isinstance(lefts, list) or not isinstance(values, list) or len(lefts) != len(values):
+        return f"a map keyed by {_words(key)}"
+    tests = []
+    for left, value in zip(lefts, values, strict=True):
+        words, v = left_of(left), value_of(value)
+        test = match(words, "==", v, sets) if words and v is not None else None
+        if test is None:
+            return f"a map keyed by {_words(key)}"
+        tests.append(test)
+    return tests[0] if len(tests) == 1 else lambda p: _all(t(p) for t in tests)
+
+
+def _all(results: Any) -> Match:
+    out: Match = True
+    for r in results:
+        if r is False:
+            return False
+        if r is None:
+            out = None
+    return out
+
+
+def _words(key: Any) -> str:
+    parts: list[Any] = key["concat"] if isinstance(key, dict) and isinstance(key.get("concat"), list) else [key]
+    return " . ".join(left_of(x) or json.dumps(x, sort_keys=True)[:40] for x in parts)

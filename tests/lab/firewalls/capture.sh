@@ -4,9 +4,9 @@
 # `firewalld` (with dbus). The tool runs in a scratch network namespace with private copies of its
 # configuration, so the machine's own firewall and /etc are untouched. Prints the raw rules; the
 # header naming the source is added by hand.
-#   sh capture.sh ufw-v4 | ufw-v6 | firewalld
+#   sh capture.sh ufw-v4 | ufw-v6 | firewalld | firewalld-forward
 set -eu
-what=${1:?usage: capture.sh ufw-v4|ufw-v6|firewalld}
+what=${1:?usage: capture.sh ufw-v4|ufw-v6|firewalld|firewalld-forward}
 ns=capture-$$
 tmp=$(mktemp -d)
 trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -37,7 +37,7 @@ ufw-v4|ufw-v6)
     } >&2
     "$2" | grep -v "^# \(Generated\|Completed\)"' sh "$tmp" "$save"
   ;;
-firewalld)
+firewalld|firewalld-forward)
   cp -a /etc/firewalld "$tmp/etc"
   mkdir "$tmp/dbus" "$tmp/log"
   ip netns exec "$ns" unshare -m --propagation private sh -eu -c '
@@ -49,13 +49,18 @@ firewalld)
     fwd=$!
     i=0
     until firewall-cmd --state >/dev/null 2>&1; do i=$((i + 1)); [ $i -lt 150 ]; sleep 0.2; done
-    {
+    if [ "$2" = firewalld ]; then
       firewall-cmd --add-service=http
       firewall-cmd --add-port=7001/tcp
       firewall-cmd --add-rich-rule="rule family=\"ipv4\" source address=\"10.213.3.12\" port port=\"7002\" protocol=\"tcp\" accept"
-    } >&2
+    else
+      firewall-cmd --add-forward-port=port=7004:proto=tcp:toport=7001
+      firewall-cmd --add-forward-port=port=7005:proto=tcp:toport=8080:toaddr=172.17.0.2
+      firewall-cmd --add-forward-port=port=7006:proto=tcp:toport=80:toaddr=10.213.3.21
+      firewall-cmd --add-masquerade
+    fi >&2
     nft list ruleset
-    kill "$fwd" "$dbus"' sh "$tmp"
+    kill "$fwd" "$dbus"' sh "$tmp" "$what"
   ;;
 *)
   echo "capture.sh: unknown rule set $what" >&2

@@ -59,18 +59,22 @@ def test_reach_follows_the_published_port_to_the_real_container_address():
     assert "10.88.0.3:8000" in shut.pairs[0].via
 
 
-def test_a_port_the_containers_publish_is_a_flow_where_nothing_listens_and_no_iptables_rule_shows_it():
-    # nftables DNAT (netavark's nftables driver, Docker's) is not in iptables' facts: the containers
+def test_a_port_the_containers_publish_is_a_flow_where_nothing_listens_and_no_nat_rule_shows_it():
+    # A proxy drift does not see (or a rule it does not read) forwards the port: the containers
     # collector's ports make the flow one drift judges, and says it cannot follow, not one it leaves out.
-    nat = {"firewall/nft/ip nat/prerouting": {"type": "nat", "hook": "prerouting", "priority": -100,
-                                              "policy": "accept", "rules": ["tcp dport 8088 dnat to 10.88.0.9:80"]}}
     ports = {"containers/shop/ports": ["8088->80/tcp", "127.0.0.1:9090->9090/udp"],
              "containers/api/ports": {"varies": [["host-address:8443->443/tcp"], []]}}
-    snaps = [dataclasses.replace(w, collectors={**w.collectors, "nft": CollectorResult(
-        "nft", "firewall", "ok", None, nat)}) for w in [web(None, ports)]] + [peer()]
+    snaps = [web(None, ports), peer()]
     c = cell(snaps, 8088)
     assert c is not None and c.verdict == "unknown"
     assert "web-1: its containers publish tcp/8088, yet nothing on it listens there" in c.pairs[0].reasons[0]
+    # nftables DNAT (netavark's nftables driver, Docker's) is followed like iptables' nat.
+    nat = {"firewall/nft/ip nat/prerouting": {"type": "nat", "hook": "prerouting", "priority": -100,
+                                              "policy": "accept", "rules": ["tcp dport 8088 dnat to 10.88.0.9:80"]}}
+    followed = cell([dataclasses.replace(w, collectors={**w.collectors, "nft": CollectorResult(
+        "nft", "firewall", "ok", None, nat)}) for w in [web(None, ports)]] + [peer()], 8088)
+    assert followed is not None and followed.verdict == "admitted"
+    assert "by web-1 nft ip nat prerouting rule 1: tcp dport 8088 dnat to 10.88.0.9:80" in followed.pairs[0].via
     assert cell(snaps, 9090) is None  # bound to loopback: no peer's flow
     assert cell(snaps, 8443) is not None
     assert cell([web(None), peer()], 8088) is None  # without containers facts: not a flow at all
