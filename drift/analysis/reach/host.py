@@ -13,7 +13,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drift.analysis.reach import iptables, nft
@@ -50,8 +50,13 @@ class Firewall:
     # Every address range the rules name: two addresses inside the same ones meet the same rules.
     ranges: list[tuple[int, int]] | None = field(default=None, compare=False)
     _signatures: dict[int, object] = field(default_factory=dict, compare=False, repr=False)
+    # The same rules read once for every host that has them, under a placeholder name (`shared`):
+    # verdicts worked out on it hold for each such host, with its name put in (`named`).
+    template: Firewall | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.xt:  # made by `shared` from a firewall already read
+            return
         for table in ("raw", "mangle", "nat", "filter", "security"):
             self.xt[table] = iptables.chains_of(self.iptables, "iptables", table)
         self.nft_tables.update(nft.tables_v4(self.nft))
@@ -93,6 +98,28 @@ def firewall(s: Snapshot) -> Firewall:
     r = s.collectors.get("ipset")
     ipsets = None if r is None or r.status == "failed" else dict(r.facts) if r.status == "ok" else {}
     return Firewall(s.host, None, facts["iptables"], facts["nft"], ipsets)
+
+
+_HOST = "\x00host\x00"  # never in a host name (snapshot_schema refuses control characters)
+
+
+def shared(fw: Firewall, templates: dict[tuple[object, ...], Firewall], key: tuple[object, ...]) -> Firewall:
+    """fw, its rules read once per `key` (the digests of its rule facts) for every host that has them."""
+    if fw.problem:
+        return fw
+    template = templates.get(key)
+    if template is None:
+        template = templates[key] = Firewall(_HOST, None, fw.iptables, fw.nft, fw.ipsets)
+    return replace(template, host=fw.host, template=template)
+
+
+def named(o: Outcome, host: str) -> Outcome:
+    """An outcome worked out on a template, for one of its hosts."""
+    def put(text: str | None) -> str | None:
+        return text.replace(_HOST, host) if text else text
+
+    return Outcome(put(o.accept), put(o.refuse), o.returns, o.unknown, tuple(t.replace(_HOST, host) for t in o.reasons),
+                   tuple(t.replace(_HOST, host) for t in o.notes), o.diverts)
 
 
 def as_written(facts: Mapping[str, Any]) -> dict[str, Any]:

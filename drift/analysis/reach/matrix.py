@@ -137,7 +137,9 @@ def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
     """Every host pair (the matrix `drift reach` prints); with `alike`, one pair per destination host
     and class of sources that no rule can tell apart, standing for them all (`Pair.count`): the same
     verdicts at a cost linear in hosts, for compare on large fleets."""
-    hosts = [_Host(s, hostfw.firewall(s), hostfw.interfaces(s), listeners(s), ephemeral(s)) for s in snapshots]
+    templates: dict[tuple[object, ...], hostfw.Firewall] = {}
+    hosts = [_Host(s, hostfw.shared(hostfw.firewall(s), templates, _facts_key(s, FIREWALL_FACTS)),
+                   hostfw.interfaces(s), listeners(s), ephemeral(s)) for s in snapshots]
     roles: dict[str, list[_Host]] = {}
     for h in hosts:
         for r in h.snap.all_roles:
@@ -229,10 +231,17 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
     outcomes = []
     for h, hooks, p in steps:
         # Hosts alike in their rules meet a packet alike: keyed by what the rules can see of it.
-        key = (h.snap.host, hooks, p.proto, h.fw.signature(p.src), h.fw.signature(p.dst), p.sport, p.dport,
-               p.iif, p.oif, p.state, p.syn, p.ephemeral)
+        # Hosts with the same rules share a template: judged once on it, then named for this host.
+        fw = h.fw.template or h.fw
+        key: tuple[object, ...] = (id(fw), hooks, p.proto, fw.signature(p.src), fw.signature(p.dst), p.sport,
+                                   p.dport, p.iif, p.oif, p.state, p.syn, p.ephemeral)
         if key not in cache:
-            cache[key] = hostfw.crossing(h.fw, hooks, p)
+            cache[key] = hostfw.crossing(fw, hooks, p)
+        if fw is not h.fw:
+            mine = (key, h.snap.host)  # a destination meets this for every class of sources
+            if mine not in cache:
+                cache[mine] = hostfw.named(cache[key], h.snap.host)
+            key = mine
         outcomes.append(cache[key])
     moved = None if local else _moved(d, inbound, cache)
     if behind and moved is None and (proto, port) in d.by_containers:
