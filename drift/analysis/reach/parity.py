@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from drift.analysis.reach.matrix import Cell, Pair, build, listeners
+from drift.core import forked
 from drift.model.report import Finding, Kind, Undecided, Value
 from drift.model.snapshot import Snapshot
 
 FIREWALLS = ("iptables", "nft")
+PARALLEL_FROM = 100  # hosts on the right side from which its matrix is built beside the left's
+_CELLS = msgspec.json.Decoder(list[Cell])
 
 
 def relevant(*sides: Sequence[Snapshot]) -> bool:
@@ -58,8 +63,10 @@ def undecided(env: str, c: Cell, unproven: bool) -> Undecided:
 
 def compare(left_name: str, left: Sequence[Snapshot], right_name: str,
             right: Sequence[Snapshot]) -> tuple[list[Finding], list[Undecided]]:
-    lcells = {c.key: c for c in build(left, alike=True)}
-    rcells = {c.key: c for c in build(right, alike=True)}
+    # The two sides' matrices are independent: on a fleet, the right one is built in a forked child.
+    with forked.beside(lambda: msgspec.json.encode(build(right, alike=True)), len(right) >= PARALLEL_FROM) as built:
+        lcells = {c.key: c for c in build(left, alike=True)}
+        rcells = {c.key: c for c in _CELLS.decode(built())}
     findings: list[Finding] = []
     unsure: list[Undecided] = []
     for key in sorted(lcells.keys() ^ rcells.keys()):  # nothing listens there on the other side: decided
