@@ -196,6 +196,9 @@ class Tables:
         self._bases: dict[tuple[str, str], Base] = {}
         self._by_digest: dict[str, Base] = {}
         self._raw: dict[tuple[str, str], dict[str, msgspec.Raw]] = {}
+        # Per base, the few paths its hosts have been found to lack (a package only the first host has):
+        # looked at first, so that a host lacking only those costs them, not a pass over the base.
+        self._lacked: dict[int, set[str]] = {}
 
     def _base(self, data: dict[str, Json]) -> Base:
         base = Base(data)
@@ -255,7 +258,15 @@ class Tables:
     def _finish(self, base: Base, keys: Any, delta: dict[str, Json]) -> FactTable:
         data = base.data
         added = sum(1 for k in delta if k not in data)
-        removed = frozenset(data.keys() - keys) if len(keys) - added != len(data) else frozenset()
+        missing = len(data) - (len(keys) - added)
+        if not missing:
+            return self._built(base, delta, frozenset())
+        lacked = self._lacked.setdefault(id(base), set())
+        removed = frozenset(k for k in lacked if k not in keys)
+        if len(removed) != missing:
+            removed = frozenset(data.keys() - keys)
+            if len(lacked) < 64:
+                lacked.update(removed)
         return self._built(base, delta, removed)
 
     def _built(self, base: Base, delta: dict[str, Json], removed: frozenset[str]) -> FactTable:

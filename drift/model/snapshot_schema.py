@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from itertools import repeat
 from typing import Any, cast
 
 from drift.core.sanitize import quote
@@ -102,8 +101,14 @@ def facts(value: Any, field: str, category: str) -> dict[str, Any]:
     """Fact paths are `<category>/<rest>`; values are any JSON, already bounded by the loader."""
     table = obj(value, field)
     prefix = category + "/"
-    # The common answer (all well-formed) by C iteration; the loop below only names the bad path.
-    if prefix not in table and all(map(str.startswith, table, repeat(prefix))):
+    # The common answer (all well-formed) by C passes over the keys laid end to end, one per line:
+    # with no line break inside a key, each "\n<prefix>" starts a key. The loop below only names
+    # the bad path.
+    if prefix not in table and table:
+        lines = "\n" + "\n".join(table)
+        if lines.count("\n") == len(table) and lines.count("\n" + prefix) == len(table):
+            return table
+    elif not table:
         return table
     for path in table:
         if not path.startswith(prefix) or len(path) == len(prefix):

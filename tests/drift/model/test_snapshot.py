@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drift.core.errors import SnapshotFileError
 from drift.model.snapshot import CollectorResult, Snapshot, load, loads
@@ -96,3 +98,16 @@ def test_a_hosts_own_values_meet_the_bounds_when_its_base_was_read_before():
                        ('"version": ' + "[" * 70 + "]" * 70, "nested deeper than 64 levels")):
         with pytest.raises(SnapshotFileError, match=words):
             loads(make(host="w2").to_json().replace('"version": "2"', bad), "b.json", tables)
+
+
+@given(st.dictionaries(st.text(alphabet="pkg/\n\x00é", max_size=8), st.none(), max_size=6))
+def test_the_quick_fact_path_check_agrees_with_the_plain_one(table):
+    from drift.model.snapshot_schema import SchemaError, facts
+
+    plain = all(p.startswith("pkg/") and len(p) > len("pkg/") for p in table)
+    try:
+        facts(table, "f", "pkg")
+        quick = True
+    except SchemaError:
+        quick = False
+    assert quick is plain
