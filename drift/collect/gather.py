@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from functools import partial
+from functools import lru_cache, partial
 
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
@@ -169,5 +169,15 @@ def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
         jsonio.dumps(facts).encode("utf-8")
     except (ValueError, TypeError, RecursionError) as exc:
         return failed(f"facts cannot be recorded as JSON: {str(exc)[:100]}")
-    identity = sorted(p for p in facts if p in marked or any(fnmatch.fnmatchcase(p, g) for g in c.identity))
+    globs = _globs(c.identity)
+    identity = sorted(p for p in facts if p in marked or globs(p))
     return CollectorResult(c.name, c.category, "ok", None, facts, tuple(identity))
+
+
+@lru_cache(maxsize=64)
+def _globs(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One compiled test for a collector's identity globs (fnmatchcase's matching): every fact path
+    of every host goes through it."""
+    if not patterns:
+        return lambda path: False
+    return re.compile("|".join(fnmatch.translate(g) for g in patterns)).match
