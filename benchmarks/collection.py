@@ -98,8 +98,8 @@ def held_lab(hosts: int) -> Iterator[Lab]:
 
 
 def drift_snapshot(lab: Lab, jobs: int, tree: Path | None = None) -> Sample:
-    """`drift snapshot` of the lab (from the checkout `tree`, default the current directory), with its bytecode compiled, as an
-    installed drift has it: the untimed first run writes it (this machine sets PYTHONDONTWRITEBYTECODE,
+    """`drift snapshot` of the lab from the checkout `tree` (default: here), its bytecode compiled as an
+    installed drift's is: the untimed first run writes it (this machine sets PYTHONDONTWRITEBYTECODE,
     and compiling drift's 100-odd modules on every run would cost ~0.15 s that no installation pays)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(lab.root / "pycache")
