@@ -4,11 +4,11 @@ For each N in --hosts: builds N lab hosts, then alternates `drift snapshot` of a
 process, --jobs J) with the floor: plain OpenSSH, at most J sessions at once, each running exactly
 the script drift composes for that host (drift.collect.gather.host_script) and discarding the
 output; then the same floor held to the key exchange drift negotiates with these servers
-(curve25519: OpenSSH 9.2's client prefers the costlier post-quantum sntrup761x25519, which paramiko
-does not offer). J defaults to N. Each run records its wall time, the client side's CPU seconds (drift's
-process; the ssh processes) and the 1-minute load average when it started; the table gives
-medians, and the load average before the lab was built (the other sessions' share of the machine).
-Needs root. Holds the machine-wide lab lock only while a lab is up, one size at a time.
+(curve25519: OpenSSH 9.2's client prefers the costlier post-quantum sntrup761x25519, which
+paramiko does not offer). J defaults to N. Each run records its wall time, the client side's CPU
+seconds (drift's process; the ssh processes) and the 1-minute load average as it started; the
+table gives medians, and the load average before the lab was built (the other sessions' share of
+the machine). Needs root. Holds the machine-wide lab lock only while a lab is up, a size at a time.
 """
 
 from __future__ import annotations
