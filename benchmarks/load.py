@@ -11,7 +11,6 @@ Prints a markdown table.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import resource
 import subprocess
@@ -22,10 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.lab.fleet import bench_fleet
-from tests.lab.lab import Lab, down, unavailable
-
-LOCK = "/tmp/drift-lab.lock"
+from benchmarks.collection import held_lab
+from tests.lab.lab import Lab, unavailable
 
 
 @dataclass(frozen=True)
@@ -89,19 +86,8 @@ def main() -> int:
         print(f"load: {reason}", file=sys.stderr)
         return 2
     jobs = [int(j) for j in args.jobs.split(",")]
-    with open(LOCK, "w") as lock, tempfile.TemporaryDirectory(prefix="drift-load-") as tmp:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        root = Path(tmp)
-        root.chmod(0o755)
-        lab = Lab(root / "lab", bench_fleet(args.hosts))
-        try:
-            up = time.perf_counter()
-            lab.up()
-            lab.inventory.write_text(lab.toml(envs=("bench",), connect_timeout=30, command_timeout=120))
-            print(f"lab: {args.hosts} hosts up in {time.perf_counter() - up:.1f} s", file=sys.stderr)
-            runs = [run_once(lab, j, args.nofile, root / f"out-{j}") for j in jobs]
-        finally:
-            down()
+    with held_lab(args.hosts) as lab, tempfile.TemporaryDirectory(prefix="drift-load-") as tmp:
+        runs = [run_once(lab, j, args.nofile, Path(tmp) / f"out-{j}") for j in jobs]
     print(f"`drift snapshot` of {args.hosts} lab hosts, soft fd limit {args.nofile}, {os.cpu_count()} cores\n")
     print("| --jobs | wall s | hosts collected | exit | peak RSS MiB | peak threads | peak fds |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -1,11 +1,11 @@
 """drift's speed, side by side in one run: python -m benchmarks.run [--hosts 24] [--runs 3] [--no-ansible]
 
 (a) `drift snapshot` of N lab hosts against the floor: plain OpenSSH, N in parallel, running the
-    same script and discarding the output;
+    same script and discarding the output (benchmarks/collection.py; it alone does 24 and 200 in a run);
 (b) the same against Ansible `setup` + `package_facts` at the same parallelism;
 (c) an offline `drift compare` of 2 x 100 synthetic hosts x 3,000 packages (benchmarks/offline.py);
 (d) one host's cost: connect and auth, the on-host script, parse, store.
-Needs root (it builds the lab). Prints a markdown table; medians of --runs runs.
+Needs root (it builds the lab, under the lab lock). Prints a markdown table; medians of --runs runs.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import collectors as registry
-from drift.collect.script import compose
-from tests.lab.fleet import bench_fleet
-from tests.lab.lab import Lab, down, unavailable
+from benchmarks.collection import held_lab, versus
+from drift.collect.gather import Plan, collect_host, host_script, interpret
+from drift.collect.script import split
+from tests.lab.lab import Lab, unavailable
 
 ANSIBLE_VENV = Path(os.environ.get("DRIFT_BENCH_ANSIBLE", "/tmp/drift-bench-ansible"))
 
@@ -36,28 +37,6 @@ def median_of(runs: int, fn: Callable[[], None]) -> tuple[float, list[float]]:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), times
-
-
-def drift_snapshot(lab: Lab, n: int) -> None:
-    done = subprocess.run([sys.executable, "-c", "from drift.cli import entry; entry()", "snapshot", "bench", "-i", str(lab.inventory),
-                           "--jobs", str(n), "--quiet"], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"drift snapshot failed ({done.returncode}): {done.stderr[-800:]}")
-
-
-def floor(lab: Lab, script: bytes) -> None:
-    """Plain OpenSSH: one connection per host, all at once, same script, output thrown away."""
-    procs = [subprocess.Popen(["ssh", "-F", "/dev/null", "-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-                               "-o", f"UserKnownHostsFile={lab.known_hosts}", "-i", str(lab.client_key),
-                               f"root@{h.address}", "exec /bin/sh -s"],
-                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for h in lab.hosts]
-    for p in procs:
-        assert p.stdin is not None
-        p.stdin.write(script)
-        p.stdin.close()
-    if any(p.wait() != 0 for p in procs):
-        raise SystemExit("floor: an ssh run failed")
 
 
 def ensure_ansible() -> Path | None:
@@ -94,16 +73,14 @@ def ansible(lab: Lab, exe: Path, n: int) -> None:
 def one_host(lab: Lab, runs: int) -> dict[str, float]:
     """Where one host's time goes, in-process, median of `runs`."""
     from drift.collect import inventory as inventory_io
-    from drift.collect.gather import Plan, collect_host, interpret
-    from drift.collect.script import split
     from drift.collect.transport import SSHConnector
     from drift.store.sqlite import Store
 
     inv = inventory_io.load(lab.inventory)
     inv = replace(inv, collect=replace(inv.collect, secret_key=b"bench-installation-key"))  # content needs one
     host = inv.environments["bench"][0]
-    chosen = registry.select(None)
-    script = compose(chosen, replace(inv.collect, host_names=(host.name, host.address)))
+    plan = Plan(registry.select(list(inv.collectors)), inv.collect, None, 1)
+    script, cfg = host_script(plan, host)
     parts: dict[str, list[float]] = {"connect + auth": [], "exec (on-host script + transfer)": [],
                                      "on-host script alone": [], "parse": [], "store": []}
     for _ in range(runs):
@@ -114,11 +91,11 @@ def one_host(lab: Lab, runs: int) -> dict[str, float]:
         t2 = time.perf_counter()
         session.close()
         sections = split(script, result.stdout)
-        for c in chosen:
+        for c in plan.collectors:
             if c.name in script.names:
-                interpret(c, sections.get(c.name), inv.collect, result.exit_status, "")
+                interpret(c, sections.get(c.name), cfg, result.exit_status, "")
         t3 = time.perf_counter()
-        snap = collect_host(host, SSHConnector(), Plan(chosen, inv.collect, None, 1))
+        snap = collect_host(host, SSHConnector(), plan)
         with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "d.db") as store:
             t4 = time.perf_counter()
             store.record([snap])
@@ -155,25 +132,20 @@ def main() -> int:
         print("benchmark: --runs must be at least 3 (medians)", file=sys.stderr)
         return 2
     exe = None if args.no_ansible else ensure_ansible()
-    root = Path(tempfile.mkdtemp(prefix="drift-bench-"))
-    lab = Lab(root, bench_fleet(args.hosts))
     rows: list[tuple[str, str, str, str]] = []
-    try:
-        lab.up()
-        lab.inventory.write_text(lab.toml(envs=("bench",), connect_timeout=30, command_timeout=120))
-        script = compose(registry.select(None), _cfg(lab)).text.encode()
-        floor(lab, script)  # warm the page cache on both sides before anything is timed
-        d, dt = median_of(args.runs, lambda: drift_snapshot(lab, args.hosts))
-        f, ft = median_of(args.runs, lambda: floor(lab, script))
-        rows.append(("(a) drift snapshot vs plain OpenSSH floor", f"{d / f:.2f}x the floor", "<= 1.2x",
-                     f"drift {d:.2f} s, floor {f:.2f} s (runs: {_fmt(dt)} / {_fmt(ft)})"))
+    quiet_load = os.getloadavg()[0]
+    with held_lab(args.hosts) as lab:
+        a = versus(lab, args.runs, args.hosts, quiet_load)
+        d = statistics.median(s.seconds for s in a.drift)
+        rows.append(("(a) drift snapshot vs plain OpenSSH floor", f"{a.ratio:.2f}x the floor", "<= 1.2x",
+                     f"drift {d:.2f} s, floor {d / a.ratio:.2f} s (runs: {_fmt([s.seconds for s in a.drift])} / "
+                     f"{_fmt([s.seconds for s in a.floor])}); {a.matched_ratio:.2f}x the floor held to drift's "
+                     f"key exchange; load average {quiet_load:.1f} before"))
         if exe is not None:
-            a, at = median_of(args.runs, lambda: ansible(lab, exe, args.hosts))
-            rows.append(("(b) Ansible setup + package_facts vs drift", f"drift {a / d:.1f}x faster", ">= 8x",
-                         f"ansible {a:.2f} s (runs: {_fmt(at)})"))
+            t, at = median_of(args.runs, lambda: ansible(lab, exe, args.hosts))
+            rows.append(("(b) Ansible setup + package_facts vs drift", f"drift {t / d:.1f}x faster", ">= 8x",
+                         f"ansible {t:.2f} s (runs: {_fmt(at)})"))
         parts = one_host(lab, args.runs)
-    finally:
-        down()
     off = subprocess.run([sys.executable, "-m", "benchmarks.offline", "--runs", str(args.runs)],
                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1].split()
     seconds, mb, command_s = float(off[0]), float(off[1]), float(off[2])
@@ -187,12 +159,6 @@ def main() -> int:
     for r in rows:
         print("| " + " | ".join(r) + " |")
     return 0
-
-
-def _cfg(lab: Lab):  # type: ignore[no-untyped-def]
-    from drift.collect import inventory as inventory_io
-
-    return inventory_io.load(lab.inventory).collect
 
 
 def _fmt(times: list[float]) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from functools import partial
+from functools import lru_cache, partial
 
 from collectors.interface import CollectConfig, Collector, NotApplicable, Parsed
 from drift import __version__
@@ -86,9 +86,7 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     budget = plan.timeout if plan.timeout is not None else host.ssh.connect_timeout + host.ssh.command_timeout
     deadline = time.monotonic() + budget
     started = plan.stamp()
-    # The host's inventory name and address are identity values its files are normalised against.
-    cfg = replace(plan.config, host_names=(host.name, host.address))
-    script = compose(plan.collectors, cfg, sudo=host.ssh.sudo)
+    script, cfg = host_script(plan, host)
     snapshot = partial(Snapshot, host=host.name, env=host.env, role=host.role, roles=host.roles,
                        address=host.address, collected_at=started, drift_version=__version__)
     try:
@@ -106,6 +104,14 @@ def collect_host(host: Host, connector: Connector, plan: Plan) -> Snapshot:
     collectors = interpret_output(plan, script, result.stdout, result.exit_status, tail, cfg)
     return snapshot(host_key=session.host_key.to_dict() if session.host_key else None,
                     collectors=collectors)
+
+
+def host_script(plan: Plan, host: Host) -> tuple[Script, CollectConfig]:
+    """The script drift runs on `host`, and the settings its output is read with (the benchmark's
+    plain-OpenSSH floor runs this very script)."""
+    # The host's inventory name and address are identity values its files are normalised against.
+    cfg = replace(plan.config, host_names=(host.name, host.address))
+    return compose(plan.collectors, cfg, sudo=host.ssh.sudo), cfg
 
 
 def interpret_output(plan: Plan, script: Script, stdout: bytes, exit_status: int, tail: str,
@@ -163,5 +169,15 @@ def interpret(c: Collector, section: Section | None, cfg: CollectConfig,
         jsonio.dumps(facts).encode("utf-8")
     except (ValueError, TypeError, RecursionError) as exc:
         return failed(f"facts cannot be recorded as JSON: {str(exc)[:100]}")
-    identity = sorted(p for p in facts if p in marked or any(fnmatch.fnmatchcase(p, g) for g in c.identity))
+    globs = _globs(c.identity)
+    identity = sorted(p for p in facts if p in marked or globs(p))
     return CollectorResult(c.name, c.category, "ok", None, facts, tuple(identity))
+
+
+@lru_cache(maxsize=64)
+def _globs(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One compiled test for a collector's identity globs (fnmatchcase's matching): every fact path
+    of every host goes through it."""
+    if not patterns:
+        return lambda path: False
+    return re.compile("|".join(fnmatch.translate(g) for g in patterns)).match

@@ -44,6 +44,20 @@ log = logging.getLogger("drift.collect")
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
+# AES-GCM first: Paramiko decrypts and authenticates a GCM packet in one C call, where with a CTR
+# cipher it compares every packet's MAC byte by byte in Python; a script's output arrives in
+# hundreds of small packets, and that compare was an eighth of drift's CPU per host. A server
+# without GCM (OpenSSH before 6.2) agrees on the next cipher in Paramiko's own order.
+_AEAD = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+
+
+def _transport(sock: object, **kwargs: object) -> paramiko.Transport:
+    transport = paramiko.Transport(sock, **kwargs)
+    options = transport.get_security_options()
+    options.ciphers = (*(c for c in _AEAD if c in options.ciphers), *(c for c in options.ciphers if c not in _AEAD))
+    return transport
+
+
 def fingerprint(key: paramiko.PKey) -> str:
     digest = hashlib.sha256(key.asbytes()).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
@@ -214,7 +228,8 @@ class SSHConnector:
         s = host.ssh
         remaining = max(0.1, connect_deadline - time.monotonic())
         ours = [str(Path(s.identity_file).expanduser())] if s.identity_file else []
-        kwargs: dict[str, object] = {"banner_timeout": remaining, "auth_timeout": remaining}
+        kwargs: dict[str, object] = {"banner_timeout": remaining, "auth_timeout": remaining,
+                                     "transport_factory": _transport}
         if ours:
             kwargs["key_filename"] = ours
         config = self.config(s.config)

@@ -209,6 +209,8 @@ class Tables:
         return self._base(data)
 
     def table(self, key: tuple[str, str], facts: Mapping[str, Json]) -> FactTable:
+        if isinstance(facts, FactTable) and self._adopt(key, facts.base):
+            return facts  # already a table over this key's base (snapshots a collection compacted)
         if isinstance(facts, FactTable) and facts.whole:
             facts = facts.base.data
         elif isinstance(facts, FactTable):
@@ -222,6 +224,12 @@ class Tables:
         data = base.data
         delta = {k: v for k, v in facts.items() if data.get(k, _MISSING) != v}
         return self._finish(base, facts.keys(), delta)
+
+    def _adopt(self, key: tuple[str, str], base: Base) -> bool:
+        """Whether `base` is the key's base, made so when the key has none yet."""
+        if key not in self._bases:
+            self._bases[key] = self._by_digest.setdefault(base.digest, base)
+        return self._bases[key] is base
 
     def table_raw(self, key: tuple[str, str], raw: Mapping[str, msgspec.Raw]) -> FactTable:
         """The same from undecoded values (msgspec.Raw, as read from a file): an entry whose JSON text

@@ -129,6 +129,7 @@ class Store:
         tables (drift/model/facts.py): each role's first table is stored whole, the others as deltas."""
         c = self.conn
         bases: dict[int, str] = {}  # id(base) -> its blob, written once per batch
+        wholes: dict[tuple[int, tuple[str, ...]], str] = {}  # the same for hosts whose table is the base
         tables = Tables()
         self._begin_write()
         try:
@@ -148,6 +149,12 @@ class Store:
                             base = bases[id(facts.base)] = self._put({"facts": facts.base.data, "identity": []})
                         sha = self._put({"base": base, "delta": facts.delta, "removed": sorted(facts.removed),
                                          "identity": sorted(r.identity)}, base)
+                    elif isinstance(facts, FactTable):
+                        # The hosts of a role that agree (most of them, most nights) share one blob:
+                        # encoded and hashed once a batch, not once a host.
+                        key = (id(facts.base), tuple(sorted(r.identity)))
+                        sha = wholes.get(key) or wholes.setdefault(
+                            key, self._put({"facts": facts.base.data, "identity": list(key[1])}))
                     else:
                         sha = self._put({"facts": dict(facts), "identity": sorted(r.identity)})
                     c.execute("INSERT INTO results (snapshot_id, name, category, status, error, blob)"

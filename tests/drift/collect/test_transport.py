@@ -1,5 +1,5 @@
 """The transport's own pieces on real local sockets: telling a MaxStartups drop from a silent host,
-and pacing handshakes per endpoint."""
+pacing handshakes per endpoint, and the cipher the client asks for."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import socket
 import threading
 import time
 
+import paramiko
 import pytest
 
-from drift.collect.transport import Dropped, Pacer, _await_banner
+from drift.collect.transport import Dropped, Pacer, _await_banner, _transport
 from drift.core.errors import HostTimeout
 
 
@@ -79,3 +80,24 @@ def test_a_jump_hop_names_its_host_as_openssh_reads_it(hop, host):
     from drift.collect.transport import _hop_host
 
     assert _hop_host(hop) == host
+
+
+@pytest.mark.parametrize("server_ciphers, agreed", [
+    (("aes128-ctr", "aes256-ctr", "aes128-gcm@openssh.com"), "aes128-gcm@openssh.com"),
+    (("aes128-ctr", "aes256-ctr"), "aes128-ctr"),  # a server without GCM: Paramiko's own order
+])
+def test_the_client_asks_for_aes_gcm_first_and_settles_for_what_the_server_has(server_ciphers, agreed):
+    # A real key exchange with Paramiko's server side over a socket pair: GCM's MAC check runs in C,
+    # a CTR cipher's in Python, per packet.
+    ours, theirs = socket.socketpair()
+    server = paramiko.Transport(theirs)
+    server.add_server_key(paramiko.ECDSAKey.generate())
+    server.get_security_options().ciphers = server_ciphers
+    client = _transport(ours)
+    try:
+        server.start_server(event=threading.Event(), server=paramiko.ServerInterface())
+        client.start_client(timeout=10)
+        assert (client.local_cipher, client.remote_cipher) == (agreed, agreed)
+    finally:
+        client.close()
+        server.close()

@@ -137,6 +137,22 @@ def test_a_role_stores_one_table_and_a_delta_per_host(tmp_path):
         assert len({id(s.collectors["dpkg"].facts.base) for s in back}) == 1
 
 
+def test_a_batch_stores_the_same_whether_or_not_its_collection_compacted_it(tmp_path):
+    plain = [snap(f"w{i}", version="1.0" if i % 3 else "2.0") for i in range(9)]
+    stored = []
+    for name, batch in (("plain", plain), ("compacted", _compacted(plain))):
+        with Store.open(tmp_path / f"{name}.db") as store:
+            store.record(batch)
+            stored.append(sorted(store.conn.execute("SELECT sha256, body, base FROM blobs")))
+            # w0, w3 and w6 agree with the role's base: one blob for the three of them
+            shared = store.conn.execute("SELECT COUNT(DISTINCT blob) FROM results r JOIN snapshots s "
+                                        "ON s.id = r.snapshot_id WHERE r.name = 'dpkg' AND s.host IN "
+                                        "('w0', 'w3', 'w6')").fetchone()
+            assert shared == (1,)
+            assert store.latest("prod") == plain
+    assert stored[0] == stored[1]
+
+
 def test_prune_keeps_bases_that_deltas_still_use(tmp_path):
     now = datetime(2026, 11, 22, tzinfo=timezone.utc)
     old = _compacted([snap("w1", "2026-01-01T00:00:00Z", "a"), snap("w2", "2026-01-01T00:00:00Z", "b")])
