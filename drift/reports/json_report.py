@@ -78,5 +78,6 @@ def inert(text: str) -> str:
     return _INERT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-_INERT_LEADS = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81", b"\xed")  # U+007F-009F, U+2028-202E, U+2066-2069, surrogates
+# UTF-8 lead bytes of U+007F-009F, U+2028-202E, U+2066-2069 and surrogates
+_INERT_LEADS = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81", b"\xed")
 _INERT = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
