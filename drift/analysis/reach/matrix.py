@@ -9,20 +9,17 @@ Pure: snapshots in, verdicts out.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from drift.analysis.reach import dnat
+from drift.analysis.reach import dnat, endpoint
 from drift.analysis.reach import host as hostfw
+from drift.analysis.reach.endpoint import Endpoint, Listener, ephemeral, listeners
 from drift.analysis.reach.packet import Outcome, Packet
 from drift.model.facts import FactTable
 from drift.model.snapshot import Snapshot
 
-LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 FIREWALL_FACTS = ("iptables", "nft", "ipset")
-CONNECTED = "topology/ssh/server_address"  # the interfaces collector's: the address SSH reached the host on
-Address = tuple[ipaddress.IPv4Address, str] | str  # the address and its interface, or why it is unknown
 
 
 @dataclass(frozen=True)
@@ -71,76 +68,14 @@ class Cell:
         return next((p.notes[0] for p in self.pairs if v == "admitted" and p.notes), "")
 
 
-@dataclass(frozen=True)
-class Listener:
-    proto: str
-    bind: str  # *, self, loopback, an address; with %dev when bound to one device
-    port: int
-    v4: bool
-
-
-def listeners(s: Snapshot) -> list[Listener] | None:
-    r = s.collectors.get("listen")
-    if s.failed or r is None or r.status != "ok":
-        return None
-    return FactTable.of(r.facts).derived("reach.listeners", _listeners)
-
-
-def _listeners(facts: FactTable) -> list[Listener]:
-    out = []
-    for key, value in facts.items():
-        parts = key.split("/", 3)
-        if len(parts) != 4 or parts[1] != "listen" or parts[2] not in ("tcp", "udp"):
-            continue
-        bind, _, port = parts[3].rpartition(":")
-        families = value.get("families") if isinstance(value, dict) else None
-        if port.isdigit():
-            out.append(Listener(parts[2], bind, int(port), isinstance(families, list) and "v4" in families))
-    return out
-
-
-def ephemeral(s: Snapshot) -> tuple[int, int] | None:
-    """The host's ip_local_port_range, where its own connections' source ports lie."""
-    r = s.collectors.get("listen")
-    value = r.facts.get("topology/ports/ephemeral") if r is not None and r.status == "ok" else None
-    low, _, high = str(value).partition("-")
-    return (int(low), int(high)) if low.isdigit() and high.isdigit() else None
-
-
-@dataclass
-class _Host:
-    snap: Snapshot
-    fw: hostfw.Firewall
-    ifaces: hostfw.Ifaces | None
-    listen: list[Listener] | None
-    ephemeral: tuple[int, int] | None = None
-    # _address's part that does not depend on the peer, worked out once per host: the address, why it is
-    # unknown, or the candidates among which the peer's network decides.
-    own: Address | list[tuple[ipaddress.IPv4Address, str]] | None = None
-    # (proto, port) its nat PREROUTING DNATs or its containers publish; of those, what only the containers show
-    published: frozenset[tuple[str, int]] = frozenset()
-    by_containers: frozenset[tuple[str, int]] = frozenset()
-
-    def __post_init__(self) -> None:
-        nat = dnat.published(self.fw)
-        self.by_containers = hostfw.container_ports(self.snap) - nat
-        self.published = nat | self.by_containers
-
-    @property
-    def v6only_known(self) -> bool:
-        """Collected since ss's `*` (dual-stack) and `[::]` (v6-only) are told apart."""
-        r = self.snap.collectors.get("listen")
-        return r is not None and "topology/ports/ephemeral" in r.facts
-
-
 def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
     """Every host pair (the matrix `drift reach` prints); with `alike`, one pair per destination host
     and class of sources that no rule can tell apart, standing for them all (`Pair.count`): the same
     verdicts at a cost linear in hosts, for compare on large fleets."""
     templates: dict[tuple[object, ...], hostfw.Firewall] = {}
-    hosts = [_Host(s, hostfw.shared(hostfw.firewall(s), templates, _facts_key(s, FIREWALL_FACTS)),
+    hosts = [Endpoint(s, hostfw.shared(hostfw.firewall(s), templates, _facts_key(s, FIREWALL_FACTS)),
                    hostfw.interfaces(s), listeners(s), ephemeral(s)) for s in snapshots]
-    roles: dict[str, list[_Host]] = {}
+    roles: dict[str, list[Endpoint]] = {}
     for h in hosts:
         for r in h.snap.all_roles:
             roles.setdefault(r, []).append(h)
@@ -151,7 +86,7 @@ def build(snapshots: Sequence[Snapshot], alike: bool = False) -> list[Cell]:
         ports = sorted({(x.proto, x.port) for h in roles[dst_role] for x in h.listen or ()}
                        | {x for h in roles[dst_role] for x in h.published})
         for src_role in sorted(roles):
-            classes: dict[tuple[object, ...], list[_Host]] = {}
+            classes: dict[tuple[object, ...], list[Endpoint]] = {}
             for s in roles[src_role]:
                 classes.setdefault(keys[id(s)], []).append(s)
             home = {id(s): k for k, members in classes.items() for s in members}  # a source's class key
@@ -169,8 +104,8 @@ def _order(p: Pair) -> tuple[str, str]:
     return (p.src, p.dst)
 
 
-def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, home: tuple[object, ...] | None,
-             same_role: bool) -> list[tuple[_Host, int]]:
+def _sources(classes: dict[tuple[object, ...], list[Endpoint]], d: Endpoint, home: tuple[object, ...] | None,
+             same_role: bool) -> list[tuple[Endpoint, int]]:
     """(a source standing for n sources, n) towards d: d itself on its own (loopback), never as its own
     role's peer. `home` is d's class among these sources (None: d is not one), so this costs the
     classes, not their members: per destination, a scan of every member was hosts squared."""
@@ -186,7 +121,7 @@ def _sources(classes: dict[tuple[object, ...], list[_Host]], d: _Host, home: tup
     return out
 
 
-def _source_keys(hosts: list[_Host]) -> dict[int, tuple[object, ...]]:
+def _source_keys(hosts: list[Endpoint]) -> dict[int, tuple[object, ...]]:
     """Sources alike for every rule of this environment: the same firewall facts, the same networks and
     default device, and each of their addresses in the same ranges of every firewall here."""
     firewalls = list({_facts_key(h.snap, FIREWALL_FACTS): h.fw for h in hosts}.values())
@@ -207,7 +142,7 @@ def _facts_key(s: Snapshot, names: tuple[str, ...]) -> tuple[object, ...]:
     return tuple(out)
 
 
-def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None:  # type: ignore[type-arg]
+def _pair(s: Endpoint, d: Endpoint, proto: str, port: int, cache: dict) -> Pair | None:  # type: ignore[type-arg]
     if d.listen is None:
         return Pair(s.snap.host, d.snap.host, "unknown", None,
                     (f"{d.snap.host}: listening sockets were not collected",), "")
@@ -217,7 +152,7 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
         return None  # this host of the role does not listen there
     # A published port may have no socket on the host (no docker-proxy): the container behind it listens.
     behind = [] if binds else [Listener(proto, "*", port, True)]
-    route = _loopback(d, binds) if local else _remote(s, d, binds or behind)
+    route = endpoint.loopback(d, binds) if local else endpoint.remote(s, d, binds or behind)
     if route is None:
         return None  # bound only where this source cannot connect (loopback of another host)
     if isinstance(route, str):
@@ -260,7 +195,7 @@ def _pair(s: _Host, d: _Host, proto: str, port: int, cache: dict) -> Pair | None
                 notes=o.notes if o.verdict == "admitted" else ())
 
 
-def _moved(d: _Host, p: Packet, cache: dict) -> dnat.Arrival | str | None:  # type: ignore[type-arg]
+def _moved(d: Endpoint, p: Packet, cache: dict) -> dnat.Arrival | str | None:  # type: ignore[type-arg]
     """Where d's nat PREROUTING sends p (dnat.py), worked out once for sources alike."""
     if d.fw.problem:
         return None
@@ -269,82 +204,3 @@ def _moved(d: _Host, p: Packet, cache: dict) -> dnat.Arrival | str | None:  # ty
         cache[key] = dnat.arrival(d.fw, d.ifaces, dnat.forwarding(d.snap), p,
                                   frozenset((x.proto, x.port) for x in d.listen or ()))
     return cache[key]  # type: ignore[no-any-return]
-
-
-Route = tuple[ipaddress.IPv4Address, ipaddress.IPv4Address, str | None, str | None]
-
-
-def _loopback(d: _Host, binds: list[Listener]) -> Route | str | None:
-    for b in binds:
-        if (b.bind in ("*", "loopback") and b.v4) or b.bind == "*%lo":
-            return LOOPBACK, LOOPBACK, "lo", "lo"
-        if b.bind == "self" and b.v4:
-            own = _address(d)
-            if isinstance(own, str):
-                return own
-            return own[0], own[0], "lo", "lo"
-    if any(b.bind == "*" for b in binds) and not d.v6only_known:
-        return f"{d.snap.host}: bound to the IPv6 wildcard; whether it also accepts IPv4 is not recorded"
-    return None
-
-
-def _remote(s: _Host, d: _Host, binds: list[Listener]) -> Route | str | None:
-    own = _address(d, s)
-    if isinstance(own, str):
-        return own
-    dst, d_if = own
-    usable = [b for b in binds if b.bind.split("%")[0] in ("*", "self", str(dst))
-              and (b.v4 or b.bind.split("%")[0] == str(dst)) and b.bind.partition("%")[2] in ("", d_if)]
-    if not usable:
-        if any(b.bind.split("%")[0] == "*" and not b.v4 for b in binds) and not d.v6only_known:
-            return f"{d.snap.host}: bound to the IPv6 wildcard; whether it also accepts IPv4 is not recorded"
-        return None
-    if s.ifaces is None:
-        return f"{s.snap.host}: its interfaces were not collected"
-    for name, iface in s.ifaces:
-        if dst in iface.network and not iface.ip.is_loopback:
-            return iface.ip, dst, name, d_if
-    dev = hostfw.default_dev(s.snap)
-    addrs = [i.ip for n, i in s.ifaces if n == dev]
-    if dev is None or not addrs:
-        return f"{s.snap.host}: no route to {dst} in its recorded routes"
-    return addrs[0], dst, dev, d_if
-
-
-def _address(d: _Host, s: _Host | None = None) -> Address:
-    """The address others (s) connect to, and the interface that holds it: the inventory's address; where
-    that is a name, the address SSH reached d on (the name resolved), or the one address of d on a network
-    s is on (d's routes reach s from there)."""
-    if d.own is None:
-        d.own = _own_address(d)
-    if not isinstance(d.own, list):
-        return d.own
-    shared = [(ip, n) for ip, n in d.own if s is not None and s.ifaces is not None
-              and any(ip in i.network and not i.ip.is_loopback for _, i in s.ifaces)]
-    if len(shared) == 1:
-        return shared[0]
-    return (f"{d.snap.host}: {len(d.own)} IPv4 addresses and an inventory address that is a name; "
-            f"which one {s.snap.host if s else 'peers'} connect{'s' if s else ''} to is unknown")
-
-
-def _own_address(d: _Host) -> Address | list[tuple[ipaddress.IPv4Address, str]]:
-    if d.ifaces is None:
-        return f"{d.snap.host}: its interfaces were not collected"
-    try:
-        given = ipaddress.IPv4Address(d.snap.address)
-    except ValueError:
-        given = None
-    own = [(i.ip, n) for n, i in d.ifaces if not i.ip.is_loopback]
-    if given is not None:
-        match = [(ip, n) for ip, n in own if ip == given]
-        if match:
-            return match[0]
-        return f"{d.snap.host}: its address {given} is on none of its interfaces (NAT?)"
-    if len(own) == 1:
-        return own[0]
-    r = d.snap.collectors.get("interfaces")
-    connected = r.facts.get(CONNECTED) if r is not None else None
-    reached = [(ip, n) for ip, n in own if str(ip) == connected]
-    if reached:
-        return reached[0]
-    return own

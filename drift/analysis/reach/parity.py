@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from drift.analysis.reach.matrix import Cell, Pair, build, listeners
+from drift.analysis.reach.endpoint import listeners
+from drift.analysis.reach.matrix import Cell, Pair, build
 from drift.core import forked
 from drift.model.report import Finding, Kind, Undecided, Value
 from drift.model.snapshot import Snapshot
