@@ -10,7 +10,8 @@ import time
 import paramiko
 import pytest
 
-from drift.collect.transport import Dropped, Pacer, _await_banner, _transport
+from drift.collect.pacing import Dropped, Pacer, _await_banner
+from drift.collect.transport import _transport
 from drift.core.errors import HostTimeout
 
 
