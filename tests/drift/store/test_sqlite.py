@@ -176,3 +176,19 @@ def test_a_schema_1_store_is_migrated_and_still_reads(tmp_path):
         store.record([snap()])
         assert store.latest() == [snap()]
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_latest_reads_hosts_in_chunks_and_gives_every_host_its_own_snapshot(tmp_path):
+    """Past one chunk of hosts (their results and blobs read together), each host still gets its own
+    facts: versions of its own, and older snapshots never win."""
+    from drift.store import sqlite
+
+    hosts = [f"w{i:04d}" for i in range(sqlite._CHUNK * 2 + 7)]
+    with Store.open(tmp_path / "s.db") as store:
+        store.record([snap(h, version="0.9", packages=20) for h in hosts[:50]])
+        store.record([snap(h, at="2026-11-21T03:00:00Z", version=f"1.{i}", packages=20) for i, h in enumerate(hosts)])
+        got = store.latest("prod")
+    assert [s.host for s in got] == hosts
+    assert [s.collectors["dpkg"].facts["packages/deb/p0"]["version"] for s in got] == [f"1.{i}" for i in range(len(hosts))]
+    assert got[-1] == snap(hosts[-1], at="2026-11-21T03:00:00Z", version=f"1.{len(hosts) - 1}", packages=20)
+    assert all(s.collectors["nft"].status == "failed" for s in got)
