@@ -1,12 +1,16 @@
 """Work beside this process: the same bytes as inline, a child's exception raised here as a bug,
-no child left behind, and inline wherever fork is not safe."""
+no child left behind, and inline wherever fork is not safe.
+
+The fork cases run in a fresh interpreter: fork is used only while a process runs one thread, and
+a test before this one may have left one winding down in the test process."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 import threading
-import time
-from pathlib import Path
 
 import pytest
 
@@ -15,14 +19,26 @@ from drift.core import forked
 pytestmark = pytest.mark.skipif(forked.cpus() < 2 or not hasattr(os, "fork"), reason="needs fork and two CPUs")
 
 
+def _fresh(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def _pid() -> bytes:
     return str(os.getpid()).encode()
 
 
 def test_the_work_runs_in_a_child_and_its_bytes_come_back():
-    with forked.beside(lambda: _pid() + b" " + b"x" * 1_000_000, True) as result:
-        pid, payload = result().split(b" ")
-    assert int(pid) != os.getpid() and payload == b"x" * 1_000_000  # past any pipe buffer
+    out = _fresh("""
+        import os
+        from drift.core import forked
+        with forked.beside(lambda: str(os.getpid()).encode() + b" " + b"x" * 1_000_000, True) as result:
+            pid, payload = result().split(b" ")
+        print(int(pid) != os.getpid(), payload == b"x" * 1_000_000)  # past any pipe buffer
+    """)
+    assert out == "True True"
 
 
 def test_not_worth_it_runs_here():
@@ -43,26 +59,31 @@ def test_another_thread_means_no_fork():
 
 
 def test_an_exception_in_the_child_is_raised_here_as_a_bug():
-    def boom() -> bytes:
-        raise ValueError("no such port")
+    out = _fresh("""
+        import os
+        from drift.core import forked
+        def boom():
+            raise ValueError("no such port")
+        try:
+            with forked.beside(boom, True) as result:
+                result()
+        except RuntimeError as exc:
+            print(exc)
+    """)
+    assert out == "in a forked worker: ValueError: no such port"
 
-    with pytest.raises(RuntimeError, match="in a forked worker: ValueError: no such port"), \
-            forked.beside(boom, True) as result:
-        result()
 
-
-def test_a_result_never_asked_for_ends_the_child(tmp_path):
-    mark = tmp_path / "pid"
-
-    def slow() -> bytes:
-        mark.write_bytes(_pid())
-        time.sleep(30)
-        return b""
-
-    with forked.beside(slow, True):
-        for _ in range(500):  # until the child has said who it is
-            if mark.exists() and mark.read_bytes():
-                break
-            time.sleep(0.01)
-    pid = int(mark.read_bytes())
-    assert pid != os.getpid() and not Path(f"/proc/{pid}").exists()  # killed and reaped: not even a zombie
+def test_a_result_never_asked_for_ends_the_child():
+    out = _fresh("""
+        import os, time
+        from pathlib import Path
+        from drift.core import forked
+        def slow():
+            time.sleep(30)
+            return b""
+        with forked.beside(slow, True):
+            children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+        # killed and reaped: not even a zombie
+        print(len(children), all(not Path(f"/proc/{c}").exists() for c in children))
+    """)
+    assert out == "1 True"
