@@ -118,8 +118,9 @@ def named(o: Outcome, host: str) -> Outcome:
     def put(text: str | None) -> str | None:
         return text.replace(_HOST, host) if text else text
 
-    return Outcome(put(o.accept), put(o.refuse), o.returns, o.unknown, tuple(t.replace(_HOST, host) for t in o.reasons),
-                   tuple(t.replace(_HOST, host) for t in o.notes), o.diverts)
+    return replace(o, accept=put(o.accept), refuse=put(o.refuse),
+                   reasons=tuple(t.replace(_HOST, host) for t in o.reasons),
+                   notes=tuple(t.replace(_HOST, host) for t in o.notes))
 
 
 def as_written(facts: Mapping[str, Any]) -> dict[str, Any]:

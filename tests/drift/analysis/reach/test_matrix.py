@@ -265,3 +265,15 @@ def test_reachability_judged_in_a_forked_child_gives_the_very_report_judged_inli
     assert children == [os.getpid()] if alone else children[-1:] == [os.getpid()]
     assert any(f.category == "topology" for f in inline.findings)
     assert json_report.render(forked) == json_report.render(inline)
+
+
+def test_hosts_with_the_same_rules_are_judged_once_and_each_verdict_names_its_own_host():
+    """The rules of alike hosts are read once (a template under a placeholder name): every verdict
+    still names the host whose rule decided, never the placeholder or another host."""
+    dbs = [host(f"prd-db-{i}", "prd", ("db",), f"10.0.2.{20 + i}", {"tcp/*:5432": 1}, PROD_DB) for i in (1, 2, 3)]
+    workers = [host(f"prd-worker-{i}", "prd", ("worker",), f"10.0.2.{100 + i}", {}) for i in (1, 2)]
+    every = cells(dbs + workers)
+    pairs = every[("worker", "db", "tcp", 5432)].pairs
+    assert {(p.dst, p.verdict, p.rule) for p in pairs} == {
+        (d, "refused", f"{d} filter INPUT policy DROP") for d in ("prd-db-1", "prd-db-2", "prd-db-3")}
+    assert not any("\x00" in repr(c) for c in every.values())
