@@ -121,7 +121,7 @@ def named(o: Outcome, host: str) -> Outcome:
                    tuple(t.replace(_HOST, host) for t in o.notes), o.diverts)
 
 
-def as_written(facts: Mapping[str, Any], tool: str = "iptables") -> dict[str, Any]:
+def as_written(facts: Mapping[str, Any], tool: str) -> dict[str, Any]:
     """A tool's (iptables, nft) chains as the kernel has them: the collector compares container engines'
     chains with their ids and addresses made tokens and keeps them as written in the identity fact
     `firewall/<tool>/as-written` (collectors.container_rules), which is what a packet meets."""
