@@ -4,7 +4,8 @@ Facts: `firewall/iptables/<table>/<chain>` (and `ip6tables`) = {"policy": "DROP"
 "rules": [rule text without `-A CHAIN`, in order]}, container engines' ids and addresses made
 tokens (collectors.container_rules); `firewall/nft/<family> <table>/<chain>` =
 {"type", "hook", "priority", "policy", "rules": [readable rule text, in order]} and
-`firewall/nft/<family> <table>/set <name>` = {"type", "elements"}. Counters and handles are
+`firewall/nft/<family> <table>/set <name>` = {"type", "elements"}, container engines' addresses
+made tokens in their own tables (collectors.container_rules.normalise_nft). Counters and handles are
 stripped: they change by themselves. Tables that iptables-nft manages are skipped in the nft
 facts, since the iptables facts already hold them (one rule, one finding); a table iptables-save
 cannot show ("Table `filter' is incompatible": nft-only syntax) is kept, or its rules would vanish.
@@ -16,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from collectors.container_rules import normalise
+from collectors.container_rules import normalise, normalise_nft
 from collectors.interface import CollectConfig, Collector, Facts
 from collectors.parsing import load_json
 from drift.core.errors import CollectError
@@ -289,8 +290,10 @@ COLLECTORS: tuple[Collector, ...] = (
               lambda out, cfg: normalise(parse_xtables(out, cfg, "ip6tables"), "ip6tables"),
               requires=("ip6tables-save",), privileged=True,
               description="IPv6 rules (ip6tables-save), counters stripped; container ids and addresses are identity"),
-    Collector("nft", "firewall", lambda cfg: "nft -j list ruleset", parse_nft, requires=("nft",),
-              privileged=True, description="the nftables ruleset, tables iptables-save shows left to iptables"),
+    Collector("nft", "firewall", lambda cfg: "nft -j list ruleset",
+              lambda out, cfg: normalise_nft(parse_nft(out, cfg)), requires=("nft",), privileged=True,
+              description="the nftables ruleset, tables iptables-save shows left to iptables; "
+                          "container addresses in engines' tables are identity"),
     Collector("ipset", "firewall", lambda cfg: "ipset save", parse_ipset, requires=("ipset",), privileged=True,
               description="ipset sets and their elements (what iptables -m set matches), countdowns stripped"),
 )

@@ -6,13 +6,17 @@ import json
 from pathlib import Path
 
 from collectors.container_rules import normalise
-from collectors.firewall import COLLECTORS, parse_xtables
+from collectors.firewall import COLLECTORS, parse_nft, parse_xtables
 from collectors.interface import CollectConfig, Parsed
 
 HERE = Path(__file__).parent
 IPTABLES = next(c for c in COLLECTORS if c.name == "iptables")
 AS_WRITTEN = "firewall/iptables/as-written"
 DOCKER = (HERE / "rulesets" / "docker-usernet-portmap.iptables").read_text()
+NFT = next(c for c in COLLECTORS if c.name == "nft")
+# netavark's nft driver (tests/lab/firewalls/netavark-nft.nft, from netavark's source) as nft -j lists it
+NETAVARK_NFT = json.loads((HERE.parent / "drift" / "analysis" / "reach" / "fixtures" / "netavark-nft.json")
+                          .read_text())["output"]
 
 
 def golden(name: str) -> tuple[str, Parsed]:
@@ -92,3 +96,40 @@ def test_rules_without_containers_are_plain_facts_and_a_dnat_range_is_no_contain
         "firewall/ip6tables/nat/DOCKER"]["rules"]
     assert rules == ["-d fd00::1/128 -p tcp --dport 80 -j DNAT --to-destination [{{container:tcp/80}}]:80",
                      "-d fd00::20/128 -p tcp --dport 81 -j ACCEPT"]
+
+
+def nft(output: str) -> Parsed:
+    parsed = NFT.parse(output, CollectConfig())
+    assert isinstance(parsed, Parsed)
+    return parsed
+
+
+def test_netavark_nft_twins_with_other_container_addresses_compare_alike():
+    one, twin = nft(NETAVARK_NFT), nft(NETAVARK_NFT.replace('"10.88.0.2"', '"10.88.0.7"'))
+    assert compared(one) == compared(twin)
+    assert one.identity == twin.identity == {"firewall/nft/as-written"}
+    dnat = compared(one)["firewall/nft/inet netavark/nv_53ce4390_10_88_0_0_nm16_dnat"]["rules"]
+    assert dnat == sorted(dnat) and "10.88.0.2" not in json.dumps(compared(one))
+    assert any(r.startswith("tcp dport 8080 ") and r.endswith(" dnat to {{container:tcp/7007}}:8080 family ip")
+               for r in dnat)
+    # Put back, the identity fact's chains are exactly what nft listed, in the kernel's order.
+    written = twin.facts["firewall/nft/as-written"]
+    assert isinstance(written, dict) and set(written) == {"inet netavark/nv_53ce4390_10_88_0_0_nm16_dnat"}
+    raw = dict(parse_nft(NETAVARK_NFT.replace('"10.88.0.2"', '"10.88.0.7"'), CollectConfig()))
+    assert {**raw, **{f"firewall/nft/{k}": v for k, v in written.items()}} == raw
+    # Another published port, or one more SETMARK rule, is still drift.
+    assert compared(nft(NETAVARK_NFT.replace('"dport"}}, "right": 7007', '"dport"}}, "right": 7008'))) != \
+        compared(one)
+
+
+def test_nft_rules_outside_an_engines_table_keep_the_address():
+    doc = json.loads(NETAVARK_NFT)
+    handmade = [{"chain": {"family": "inet", "table": "filter", "name": "fwd", "handle": 1}},
+                {"rule": {"family": "inet", "table": "filter", "chain": "fwd", "handle": 2, "expr": [
+                    {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 9000}},
+                    {"dnat": {"addr": "10.88.0.2", "port": 8080, "family": "ip"}}]}}]
+    mixed = compared(nft(json.dumps({"nftables": doc["nftables"] + [{"table": {"family": "inet", "name": "filter",
+                                                                             "handle": 1}}, *handmade]})))
+    assert mixed["firewall/nft/inet filter/fwd"]["rules"] == ["tcp dport 9000 dnat to 10.88.0.2:8080 family ip"]
+    alone = json.dumps({"nftables": [{"table": {"family": "inet", "name": "filter", "handle": 1}}, *handmade]})
+    assert not isinstance(NFT.parse(alone, CollectConfig()), Parsed)  # no engine's table: plain facts

@@ -87,8 +87,7 @@ def firewall(s: Snapshot) -> Firewall:
             return Firewall(s.host, f"{s.host}: the {name} collector did not run", {}, {})
         if r.status == "failed":
             return Firewall(s.host, f"{s.host}: {name} rules unknown ({r.error or 'collector failed'})", {}, {})
-        facts[name] = dict(r.facts) if r.status == "ok" else {}  # unsupported: the tool is absent, so no rules
-    facts["iptables"] = as_written(facts["iptables"])
+        facts[name] = as_written(r.facts, name) if r.status == "ok" else {}  # unsupported: the tool is absent
     hidden = [k.rsplit("/", 1)[1] for k, v in facts["iptables"].items()
               if k.count("/") == 2 and isinstance(v, dict) and v.get("incompatible")]
     lost = [t for t in hidden if not any(k.startswith(f"firewall/nft/ip {t}/") for k in facts["nft"])]
@@ -123,18 +122,16 @@ def named(o: Outcome, host: str) -> Outcome:
                    notes=tuple(t.replace(_HOST, host) for t in o.notes))
 
 
-def as_written(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The iptables chains as the kernel has them: the collector compares container engines' chains with
-    their ids and addresses made tokens and keeps them as written in this identity fact
-    (collectors.container_rules), which is what a packet meets."""
-    written = facts.get(AS_WRITTEN)
-    out = {k: v for k, v in facts.items() if k != AS_WRITTEN}
+def as_written(facts: Mapping[str, Any], tool: str) -> dict[str, Any]:
+    """A tool's (iptables, nft) chains as the kernel has them: the collector compares container engines'
+    chains with their ids and addresses made tokens and keeps them as written in the identity fact
+    `firewall/<tool>/as-written` (collectors.container_rules), which is what a packet meets."""
+    key = f"firewall/{tool}/as-written"
+    written = facts.get(key)
+    out = {k: v for k, v in facts.items() if k != key}
     if isinstance(written, dict):
-        out.update({f"firewall/iptables/{k}": v for k, v in written.items()})
+        out.update({f"firewall/{tool}/{k}": v for k, v in written.items()})
     return out
-
-
-AS_WRITTEN = "firewall/iptables/as-written"
 
 
 def container_ports(s: Snapshot) -> frozenset[tuple[str, int]]:

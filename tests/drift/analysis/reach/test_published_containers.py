@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 from pathlib import Path
 
 from collectors.firewall import COLLECTORS
 from collectors.interface import CollectConfig, Parsed
-from drift.analysis.reach import matrix
+from drift.analysis.reach import dnat, matrix
+from drift.analysis.reach import host as hostfw
+from drift.analysis.reach.nftnat import Rewrite
+from drift.analysis.reach.packet import Packet
 from drift.model.snapshot import CollectorResult, Snapshot
 from tests.drift.analysis.reach.test_matrix import host
 
 NETAVARK = Path(__file__).parents[3] / "collectors" / "fixtures" / "iptables" / "podman_netavark.json"
+NETAVARK_NFT = Path(__file__).parent / "fixtures" / "netavark-nft.json"  # netavark's nft driver, one container
 
 
 def netavark(forward: list[str]) -> Parsed:
@@ -26,9 +31,10 @@ def netavark(forward: list[str]) -> Parsed:
     return parsed
 
 
-def web(rules: Parsed | None, containers: dict | None = None, listen: dict | None = None) -> Snapshot:
+def web(rules: Parsed | None, containers: dict | None = None, listen: dict | None = None,
+        nft: Parsed | None = None) -> Snapshot:
     s = host("web-1", "prod", ("web",), "10.213.3.5", listen or {"tcp/*:22": 1},
-             dict(rules.facts) if rules else None)
+             dict(rules.facts) if rules else None, dict(nft.facts) if nft else None)
     extra = {"sysctl": CollectorResult("sysctl", "system", "ok", None, {"system/sysctl/net.ipv4.ip_forward": "1"})}
     if containers is not None:
         extra["containers"] = CollectorResult("containers", "containers", "ok", None, containers)
@@ -78,3 +84,22 @@ def test_a_port_the_containers_publish_is_a_flow_where_nothing_listens_and_no_na
     assert cell(snaps, 9090) is None  # bound to loopback: no peer's flow
     assert cell(snaps, 8443) is not None
     assert cell([web(None), peer()], 8088) is None  # without containers facts: not a flow at all
+
+
+def test_netavark_nft_twins_compare_alike_and_reach_follows_each_to_its_real_container_address():
+    output = json.loads(NETAVARK_NFT.read_text())["output"]
+    collector = next(c for c in COLLECTORS if c.name == "nft")
+    seen = []
+    for addr in ("10.88.0.2", "10.88.0.7"):
+        parsed = collector.parse(output.replace('"10.88.0.2"', f'"{addr}"'), CollectConfig())
+        assert isinstance(parsed, Parsed) and parsed.identity == {"firewall/nft/as-written"}
+        seen.append({k: v for k, v in parsed.facts.items() if k not in parsed.identity})
+        snap = web(None, nft=parsed)
+        packet = Packet("tcp", ipaddress.IPv4Address("10.213.3.21"), ipaddress.IPv4Address("10.213.3.5"), None, 7007,
+                        "eth0", None, "NEW")
+        r = dnat.prerouting(hostfw.firewall(snap), packet)
+        assert isinstance(r, Rewrite) and (str(r.addr), r.port) == (addr, 8080)
+        c = cell([snap, peer()], 7007)
+        assert c is not None and c.verdict == "admitted"
+        assert c.pairs[0].via.startswith(f"10.213.3.5 → {addr}:8080 behind it (by web-1 nft inet netavark ")
+    assert seen[0] == seen[1]
