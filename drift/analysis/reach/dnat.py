@@ -130,7 +130,7 @@ def arrival(fw: hostfw.Firewall, ifaces: hostfw.Ifaces | None, forward: str | No
     # to the source need not pass here (a container's does: this host is its gateway): the answer comes
     # back through this host only where its source is rewritten on the way out.
     hairpin = out[0] == p.iif or any(p.src in i.network for n, i in ifaces if n == out[0])
-    if hairpin and not source_rewritten(fw, moved):
+    if hairpin and not _source_rewritten(fw, moved):
         return (f"{r.rule}: sends the packet to {addr} by {out[0]}, and without a sure SNAT or masquerade on "
                 f"the way out its answer need not come back through {fw.host}")
     back = moved.reply(out[0], p.iif)
@@ -147,7 +147,7 @@ def _forward(fw: hostfw.Firewall, p: Packet, moved: Packet) -> Outcome:
     return replace(o, accept=named.accept) if named.verdict == "admitted" and named.accept else o
 
 
-def source_rewritten(fw: hostfw.Firewall, moved: Packet) -> bool:
+def _source_rewritten(fw: hostfw.Firewall, moved: Packet) -> bool:
     """Whether a nat rule at postrouting surely rewrites the forwarded packet's source (SNAT, MASQUERADE),
     so the new destination answers the host rather than the source straight."""
     o = hostfw.crossing(fw, ("postrouting",), moved)
