@@ -37,7 +37,7 @@ CONTAINER_NS = "drlab-ctr"  # drlab-*: the lab's `down` removes it after a crash
 LISTEN = [("tcp", p, "v4") for p in (53, 80, 443, 7001, 7002, 7003)] + \
     [("udp", p, "v4") for p in (53, 123, 7101)] + \
     [("tcp", 9100, "v46"), ("tcp", 9101, "v6"), ("udp", 7102, "v46"), ("udp", 7103, "v6")]
-SYSCTLS = ("net.ipv4.ip_local_port_range", "net.ipv6.bindv6only", "net.ipv4.ip_forward")
+SYSCTLS = ("net.ipv4.ip_local_port_range", "net.ipv6.bindv6only", "net.ipv4.ip_forward", "net.ipv4.conf.*.route_localnet")
 
 
 DOCKER0 = ("docker0", "172.17.0.1/16", "172.17.0.2/16")

@@ -31,26 +31,27 @@ __all__ = ["Rewrite", "arrival", "forwarding", "prerouting", "published", "rewri
 
 
 def rewrite(chains: iptables.Chains, p: Packet, where: str = "",
-            ipsets: xtmatch.IpSets | None = None) -> Rewrite | str | None:
-    """The rewrite of p's destination by nat PREROUTING; None: none; a str: why it cannot be told."""
-    if "PREROUTING" not in chains or p.dport is None:
+            ipsets: xtmatch.IpSets | None = None, chain: str = "PREROUTING") -> Rewrite | str | None:
+    """The rewrite of p's destination by nat PREROUTING (or OUTPUT); None: none; a str: why it cannot be told."""
+    if chain not in chains or p.dport is None:
         return None
-    end = _walk(chains, "PREROUTING", p, where, ipsets, set(), [_BUDGET])
+    end = _walk(chains, chain, p, where, ipsets, set(), [_BUDGET])
     return end if isinstance(end, Rewrite | str) else None
 
 
-def prerouting(fw: hostfw.Firewall, p: Packet) -> Rewrite | str | None:
-    """The rewrite of p's destination by the host's nat chains at prerouting, iptables' and nft's, in the
-    kernel's order; None: none (or a sure drop, which the host's crossing names); a str: why it cannot be told."""
+def prerouting(fw: hostfw.Firewall, p: Packet, hook: str = "prerouting") -> Rewrite | str | None:
+    """The rewrite of p's destination by the host's nat chains at prerouting (or output, for a connection
+    the host makes), iptables' and nft's, in the kernel's order; None: none (or a sure drop, which the
+    host's crossing names); a str: why it cannot be told."""
     if p.dport is None:
         return None
     where = f"{fw.host} "
     stages: list[tuple[int, str, nftnat.Ends]] = []
-    if "PREROUTING" in fw.xt["nat"]:
-        r = rewrite(fw.xt["nat"], p, where, fw.ipsets)
+    if hook.upper() in fw.xt["nat"]:
+        r = rewrite(fw.xt["nat"], p, where, fw.ipsets, hook.upper())
         ends = nftnat.unknown(r) if isinstance(r, str) else nftnat.Ends(frozenset({r or "accept"}))
-        stages.append((-100, f"{where}nat PREROUTING", ends))
-    for prio, table, chain in nft.base_chains(fw.nft, "prerouting", fw.nft_tables):
+        stages.append((-100, f"{where}nat {hook.upper()}", ends))
+    for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
         t = fw.nft_tables[table]
         if t.chains[chain].get("type") == "nat":
             stages.append((prio, f"{where}nft {table} {chain}", nftnat.base_chain(t, chain, p, f"{where}nft {table}")))

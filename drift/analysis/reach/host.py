@@ -30,7 +30,7 @@ _XT = {
     "postrouting": (("mangle", -150), ("nat", 100)),
     "forward": (("mangle", -150), ("filter", 0), ("security", 50)),
 }
-_NAT_PRIO = -100  # where nat PREROUTING rewrites the destination: chains before it see the old one
+_NAT_PRIO = -100  # where nat PREROUTING (OUTPUT) rewrites the destination: chains before it see the old one
 INGRESS = ("prerouting", "input")
 EGRESS = ("output", "postrouting")
 FORWARD = ("prerouting", "forward", "postrouting")
@@ -161,8 +161,8 @@ def unseen_forward(host: str, proto: str, port: int) -> str:
 
 def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet, after: Packet | None = None) -> Outcome:
     """The host's verdict for p crossing hooks (INGRESS or EGRESS, or prerouting then forward). With
-    `after`, p's destination was rewritten by a nat chain at prerouting (dnat.py, already followed):
-    the chains after that one, and the hooks after prerouting, see `after`."""
+    `after`, p's destination was rewritten by a nat chain at the first hook, prerouting or output (dnat.py,
+    already followed): the chains after that one, and the hooks after the first, see `after`."""
     if fw.problem:
         return unknown(fw.problem)
     where = f"{fw.host} "
@@ -172,18 +172,18 @@ def crossing(fw: Firewall, hooks: tuple[str, ...], p: Packet, after: Packet | No
     first = p.state == "NEW" and not (p.inbound and p.iif == "lo")
     for order, hook in enumerate(hooks):
         def seen(prio: int, hook: str = hook) -> Packet:
-            return after if after is not None and (hook != "prerouting" or prio > _NAT_PRIO) else p
+            return after if after is not None and (hook != hooks[0] or prio > _NAT_PRIO) else p
         for table, prio in _XT[hook]:
             chains = fw.xt[table]
-            if after is not None and (table, hook) == ("nat", "prerouting"):
+            if after is not None and table == "nat" and hook == hooks[0]:
                 continue
             if hook.upper() in chains and (first or table != "nat"):
                 stages.append((order, prio, iptables.evaluate(chains, hook.upper(), seen(prio), where, table,
                                                               fw.ipsets)))
         for prio, table, chain in nft.base_chains(fw.nft, hook, fw.nft_tables):
             nat = fw.nft_tables[table].chains[chain].get("type") == "nat"
-            if after is not None and nat and hook == "prerouting":
-                continue  # dnat.prerouting asked every nat chain there: the first rewrite is the connection's
+            if after is not None and nat and hook == hooks[0]:
+                continue  # dnat.py asked every nat chain there: the first rewrite is the connection's
             if first or not nat:
                 stages.append((order, prio, nft.evaluate(fw.nft, table, chain, seen(prio), where, fw.nft_tables)))
     stages.sort(key=lambda s: (s[0], s[1]))

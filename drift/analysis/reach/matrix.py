@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from drift.analysis.reach import dnat, endpoint
+from drift.analysis.reach import dnat, endpoint, outputdnat
 from drift.analysis.reach import host as hostfw
 from drift.analysis.reach.endpoint import Endpoint, Listener, ephemeral, listeners
 from drift.analysis.reach.packet import Outcome, Packet
@@ -148,11 +148,11 @@ def _pair(s: Endpoint, d: Endpoint, proto: str, port: int, cache: dict) -> Pair 
                     (f"{d.snap.host}: listening sockets were not collected",), "")
     binds = [x for x in d.listen if x.proto == proto and x.port == port]
     local = s is d
-    if not binds and (local or (proto, port) not in d.published):
+    if not binds and (proto, port) not in d.published:
         return None  # this host of the role does not listen there
     # A published port may have no socket on the host (no docker-proxy): the container behind it listens.
     behind = [] if binds else [Listener(proto, "*", port, True)]
-    route = endpoint.loopback(d, binds) if local else endpoint.remote(s, d, binds or behind)
+    route = endpoint.loopback(d, binds or behind) if local else endpoint.remote(s, d, binds or behind)
     if route is None:
         return None  # bound only where this source cannot connect (loopback of another host)
     if isinstance(route, str):
@@ -178,21 +178,36 @@ def _pair(s: Endpoint, d: Endpoint, proto: str, port: int, cache: dict) -> Pair 
                 cache[mine] = hostfw.named(cache[key], h.snap.host)
             key = mine
         outcomes.append(cache[key])
-    moved = None if local else _moved(d, inbound, cache)
+    moved = _departed(d, first, cache) if local else _moved(d, inbound, cache)
     if behind and moved is None and (proto, port) in d.by_containers:
         return Pair(s.snap.host, d.snap.host, "unknown", None, (hostfw.unseen_forward(d.snap.host, proto, port),),
                     str(dst))
     if behind and moved is None:
         return None  # not rewritten for this source (`! -i docker0`), and nothing on the host listens
-    if isinstance(moved, tuple):  # published: the way in and the reply's way out are the forwarded ones
-        outcomes[1:3] = moved[:2]
-    elif moved is not None and outcomes[1].verdict == "unknown":
-        outcomes[1] = replace(outcomes[1], reasons=(moved, *outcomes[1].reasons))
-    # An admitted flow is credited to the destination's way in: that is where a service is opened.
-    o = hostfw.combine(outcomes, "nothing filters this", named_first=1)
-    via = f"{dst} (loopback)" if local else f"{dst} → {moved[2]}" if isinstance(moved, tuple) else str(dst)
+    # Where nat rewrites: outcomes[at] is the host's verdict that meets the rewrite (its way out over loopback,
+    # the destination's way in from afar).
+    at = 0 if local else 1
+    if isinstance(moved, tuple):  # published: the rewritten packet's way there and its answer's way back
+        outcomes = list(moved[:2]) if local else [outcomes[0], *moved[:2], outcomes[3]]
+    elif moved is not None and outcomes[at].verdict == "unknown":
+        outcomes[at] = replace(outcomes[at], reasons=(moved, *outcomes[at].reasons))
+    # An admitted flow is credited to the destination's way in (over loopback, the host's way out, as a
+    # container behind it is reached): that is where a service is opened.
+    o = hostfw.combine(outcomes, "nothing filters this", named_first=at)
+    via = f"{dst} (loopback)" if local else str(dst)
+    via += f" → {moved[2]}" if isinstance(moved, tuple) else ""
     return Pair(s.snap.host, d.snap.host, o.verdict, o.rule, o.reasons if o.verdict == "unknown" else (), via,
                 notes=o.notes if o.verdict == "admitted" else ())
+
+
+def _departed(d: Endpoint, p: Packet, cache: dict) -> dnat.Arrival | str | None:  # type: ignore[type-arg]
+    """Where d's nat OUTPUT sends its own connection p (outputdnat.py), worked out once per host and packet."""
+    if d.fw.problem:
+        return None
+    key = ("dnat-out", d.snap.host, p.proto, p.src, p.dst, p.dport, p.ephemeral)
+    if key not in cache:
+        cache[key] = outputdnat.departure(d.fw, d.ifaces, outputdnat.route_localnet(d.snap), p)
+    return cache[key]  # type: ignore[no-any-return]
 
 
 def _moved(d: Endpoint, p: Packet, cache: dict) -> dnat.Arrival | str | None:  # type: ignore[type-arg]

@@ -119,7 +119,12 @@ def _proto(spec: str, neg: bool) -> Test:
 
 
 def _iface(incoming: bool, spec: str, neg: bool) -> Test:
-    return lambda p: negate(iface(p.iif if incoming else p.oif, spec), neg)
+    # The kernel compares a hook's missing device (no input device at output, no output device at
+    # input) as the empty name: `-i docker0` does not match what the host sends, `! -i docker0` does.
+    def test(p: Packet) -> Match:
+        name, other = (p.iif, p.oif) if incoming else (p.oif, p.iif)
+        return negate(iface("" if name is None and other is not None else name, spec), neg)
+    return test
 
 
 def _ports(option: str, spec: str, neg: bool) -> Test:
